@@ -1,0 +1,30 @@
+from django.contrib import admin
+from rest_framework_api_key.admin import APIKeyModelAdmin
+
+from accounts.models import ApiKey, Team, TeamMembership
+
+
+class TeamMembershipInline(admin.TabularInline):
+    model = TeamMembership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "created_at"]
+    search_fields = ["name"]
+    inlines = [TeamMembershipInline]
+
+
+@admin.register(TeamMembership)
+class TeamMembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "team", "role", "is_available"]
+    list_filter = ["role", "is_available", "team"]
+    autocomplete_fields = ["user", "team"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(APIKeyModelAdmin):
+    list_display = (*APIKeyModelAdmin.list_display, "scope")  # type: ignore[assignment]
+    list_filter = (*APIKeyModelAdmin.list_filter, "scope")  # type: ignore[assignment]

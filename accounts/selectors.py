@@ -1,0 +1,42 @@
+"""Reads about teams and the people in them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+
+from accounts.choices import MembershipRole
+from accounts.models import Team, TeamMembership
+
+
+def team_ids_of(user: Any, *, role: str | None = None) -> frozenset[int]:
+    """The teams the user belongs to (as rep or manager, or only `role`); cached per request."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cache: dict[str | None, frozenset[int]] = user.__dict__.setdefault("_leadflow_teams", {})
+    if role not in cache:
+        qs = TeamMembership.objects.filter(user=user)
+        if role:
+            qs = qs.filter(role=role)
+        cache[role] = frozenset(qs.values_list("team_id", flat=True))
+    return cache[role]
+
+
+def managed_team_ids(user: Any) -> frozenset[int]:
+    return team_ids_of(user, role=MembershipRole.MANAGER)
+
+
+def rep_team_ids(user: Any) -> frozenset[int]:
+    return team_ids_of(user, role=MembershipRole.REP)
+
+
+def team_list() -> QuerySet[Team]:
+    return Team.objects.all()
+
+
+def team_manager_list(*, team_id: int) -> QuerySet[Any]:
+    return get_user_model().objects.filter(
+        team_memberships__team_id=team_id, team_memberships__role=MembershipRole.MANAGER
+    )

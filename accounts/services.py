@@ -1,0 +1,63 @@
+"""Writes for users, teams and API keys."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from accounts.choices import ApiKeyScope, MembershipRole
+from accounts.models import ApiKey, Team, TeamMembership
+from leadflow.choices import Role
+from leadflow.errors import FieldError, ValidationFailed
+
+
+@transaction.atomic
+def user_add(
+    *,
+    username: str,
+    role: str,
+    team: str | None = None,
+    password: str | None = None,
+    email: str = "",
+) -> Any:
+    """Create (or update) a user in the role's group; with a team, join it as rep or manager."""
+    if role not in Role.values:
+        raise ValidationFailed([FieldError("role", f"Unknown role {role!r}.", "invalid_choice")])
+    if team and role not in (Role.SALES, Role.SALES_MANAGER):
+        raise ValidationFailed(
+            [FieldError("team", "Only sales roles belong to a team.", "invalid")]
+        )
+    user_model = get_user_model()
+    user, _ = user_model.objects.get_or_create(username=username, defaults={"email": email})
+    if email:
+        user.email = email
+    if password:
+        user.set_password(password)
+    elif not user.has_usable_password():
+        user.set_unusable_password()
+    user.save()
+    user.groups.add(Group.objects.get(name=role))
+    if team:
+        team_obj, _ = Team.objects.get_or_create(name=team)
+        membership_role = (
+            MembershipRole.MANAGER if role == Role.SALES_MANAGER else MembershipRole.REP
+        )
+        if membership_role == MembershipRole.REP:
+            TeamMembership.objects.filter(user=user, role=MembershipRole.REP).exclude(
+                team=team_obj
+            ).delete()
+        TeamMembership.objects.update_or_create(
+            team=team_obj, user=user, defaults={"role": membership_role}
+        )
+    return user
+
+
+def api_key_create(*, name: str, scope: str = ApiKeyScope.INTAKE) -> tuple[ApiKey, str]:
+    """A new key; the plaintext is returned once and only its hash is stored."""
+    if scope not in ApiKeyScope.values:
+        raise ValidationFailed([FieldError("scope", f"Unknown scope {scope!r}.", "invalid_choice")])
+    api_key, key = ApiKey.objects.create_key(name=name, scope=scope)
+    return cast(ApiKey, api_key), key

@@ -1,0 +1,91 @@
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from leads.models import Definition, Event, IdempotencyRecord, Lead, LeadTransition
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Append-only records: operators may look, never edit."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class LeadTransitionInline(admin.TabularInline):
+    model = LeadTransition
+    fk_name = "lead"
+    extra = 0
+    can_delete = False
+    fields = (
+        "occurred_at",
+        "transition",
+        "from_state",
+        "to_state",
+        "actor",
+        "actor_kind",
+        "reason",
+        "definition",
+    )
+    readonly_fields = fields
+    ordering = ["-occurred_at"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Lead)
+class LeadAdmin(admin.ModelAdmin):
+    list_display = ["email", "company", "state", "score", "source", "owner", "team", "created_at"]
+    list_filter = ["state", "source", "responsible", "team"]
+    search_fields = ["email", "company", "last_name", "first_name"]
+    # The lifecycle is changed only by transitions, never here.
+    readonly_fields = [
+        "state", "responsible", "owner", "team", "definition", "state_changed_at",
+        "recycle_count", "recycle_reason", "recyclable_at", "won_amount", "lost_reason",
+        "archive_reason", "fit_score", "engagement_score", "score", "needs_rescore", "created_by",
+    ]  # fmt: skip
+    inlines = [LeadTransitionInline]
+    list_select_related = ["owner", "team"]
+
+
+@admin.register(LeadTransition)
+class LeadTransitionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "occurred_at",
+        "lead",
+        "transition",
+        "from_state",
+        "to_state",
+        "actor",
+        "actor_kind",
+    ]
+    list_filter = ["transition", "to_state", "actor_kind"]
+    list_select_related = ["lead", "actor"]
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ["occurred_at", "lead", "type", "external_id"]
+    list_filter = ["type"]
+    raw_id_fields = ["lead"]
+    list_select_related = ["lead"]
+
+
+@admin.register(Definition)
+class DefinitionAdmin(admin.ModelAdmin):
+    list_display = ["id", "name", "status", "published_at", "retired_at"]
+    list_filter = ["status"]
+    readonly_fields = ["status", "published_at", "retired_at"]
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "client", "key", "response_status"]

@@ -1,0 +1,357 @@
+"""REST endpoints of the leads app. Each parses input, calls one service or selector, renders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.filters import OrderingFilter
+from rest_framework.generics import ListAPIView
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import HasIntakeKey, api_key_of
+from leadflow.choices import Role
+from leadflow.errors import FieldError, ValidationFailed
+from leadflow.permissions import AnyRole, role_permission
+from leadflow.problems import _flatten
+from leads import selectors
+from leads.choices import LeadState
+from leads.filters import LeadFilter
+from leads.models import Lead
+from leads.serializers import (
+    DefinitionPatchSerializer,
+    DefinitionSerializer,
+    DefinitionWriteSerializer,
+    EvaluationSerializer,
+    EventBatchResponseSerializer,
+    EventItemSerializer,
+    IntakeResponseSerializer,
+    IntakeSerializer,
+    LeadFieldsSerializer,
+    LeadSerializer,
+    TimelinePageSerializer,
+    TokenRequestSerializer,
+    TokenResponseSerializer,
+    TransitionBodySerializer,
+)
+from leads.services.definitions import definition_create, definition_publish, definition_update
+from leads.services.events import EventInput, event_ingest
+from leads.services.idempotency import idempotent_call
+from leads.services.intake import lead_intake
+from leads.services.leads import lead_update
+from leads.services.transitions import TransitionArgs, lead_transition
+
+IsCoo = role_permission(Role.COO)
+IntakeWriter = HasIntakeKey | AnyRole
+EventWriter = HasIntakeKey | role_permission(
+    Role.MARKETING, Role.COO, Role.SALES, Role.SALES_MANAGER
+)
+
+
+def _client_id(request: Request) -> str:
+    key = api_key_of(request)
+    return f"key:{key.pk}" if key is not None else f"user:{request.user.pk}"
+
+
+def _idempotency_key(request: Request) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > 255 or not key.isprintable():
+        raise ValidationFailed(
+            [FieldError("Idempotency-Key", "1–255 printable characters.", "invalid")]
+        )
+    return key
+
+
+class IntakeApi(APIView):
+    permission_classes = [IntakeWriter]
+
+    @extend_schema(
+        request=IntakeSerializer,
+        responses={200: IntakeResponseSerializer, 201: IntakeResponseSerializer},
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        summary="Create or update a lead (dedupe on normalised e-mail)",
+    )
+    def post(self, request: Request) -> Response:
+        actor = request.user if request.user.is_authenticated else None
+
+        def run() -> tuple[int, dict[str, Any]]:
+            s = IntakeSerializer(data=request.data)
+            s.is_valid(raise_exception=True)
+            fields = dict(s.validated_data)
+            events = fields.pop("events", None)
+            result = lead_intake(fields=fields, events=events, actor=actor)
+            body: dict[str, Any] = {
+                "id": result.lead.pk,
+                "state": result.lead.state,
+                "created": result.created,
+            }
+            if result.events is not None:
+                body["events"] = result.events.as_dict()
+            return (201 if result.created else 200), body
+
+        key = _idempotency_key(request)
+        if key is None:
+            code, body = run()
+            return Response(body, status=code)
+        code, body, replayed = idempotent_call(
+            client=_client_id(request), key=key, data=request.data, run=run
+        )
+        return Response(
+            body, status=code, headers={"Idempotent-Replayed": "true"} if replayed else None
+        )
+
+
+class EventBatchApi(APIView):
+    permission_classes = [EventWriter]
+
+    @extend_schema(
+        request=EventItemSerializer(many=True),
+        responses={202: EventBatchResponseSerializer},
+        summary="Post one event or a list of up to 1000",
+    )
+    def post(self, request: Request) -> Response:
+        items = request.data if isinstance(request.data, list) else [request.data]
+        if len(items) > 1000:
+            raise ValidationFailed(
+                [FieldError("body", "At most 1000 events per request.", "max_length")]
+            )
+        valid: list[tuple[int, dict[str, Any]]] = []
+        rejected: list[dict[str, Any]] = []
+        for i, item in enumerate(items):
+            s = EventItemSerializer(data=item)
+            if s.is_valid():
+                valid.append((i, dict(s.validated_data)))
+            else:
+                rejected.append({"index": i, "errors": [e.as_dict() for e in _flatten(s.errors)]})
+        by_email = selectors.lead_ids_by_email({v["email"] for _, v in valid if "email" in v})
+        known_ids = selectors.lead_ids_existing({v["lead"] for _, v in valid if "lead" in v})
+        events: list[EventInput] = []
+        for i, v in valid:
+            lead_id = (
+                by_email.get(v["email"])
+                if "email" in v
+                else (v["lead"] if v["lead"] in known_ids else None)
+            )
+            if lead_id is None:
+                field = "email" if "email" in v else "lead"
+                rejected.append(
+                    {
+                        "index": i,
+                        "errors": [
+                            {"field": field, "message": "No such lead.", "code": "unknown_lead"}
+                        ],
+                    }
+                )
+                continue
+            events.append(
+                EventInput(
+                    index=i,
+                    lead_id=lead_id,
+                    type=v["type"],
+                    occurred_at=v.get("occurred_at") or timezone.now(),
+                    properties=v.get("properties") or {},
+                    external_id=v.get("id"),
+                )
+            )
+        result = event_ingest(events=events)
+        result.rejected = sorted(rejected, key=lambda r: r["index"])
+        return Response(result.as_dict(), status=status.HTTP_202_ACCEPTED)
+
+
+class LeadPagination(CursorPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+    ordering = "-created_at"
+
+
+class LeadListApi(ListAPIView):
+    permission_classes = [AnyRole]
+    serializer_class = LeadSerializer
+    pagination_class = LeadPagination
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filterset_class = LeadFilter
+    ordering_fields = ["created_at", "updated_at", "score", "state_changed_at", "email"]
+
+    def get_queryset(self) -> Any:
+        return selectors.lead_list(user=self.request.user)
+
+
+class LeadDetailApi(APIView):
+    permission_classes = [AnyRole]
+
+    @extend_schema(responses={200: LeadSerializer})
+    def get(self, request: Request, lead_id: int) -> Response:
+        lead = selectors.lead_access(user=request.user, lead_id=lead_id)
+        return Response(LeadSerializer(lead, context={"request": request}).data)
+
+    @extend_schema(request=LeadFieldsSerializer(partial=True), responses={200: LeadSerializer})
+    def patch(self, request: Request, lead_id: int) -> Response:
+        selectors.lead_access(user=request.user, lead_id=lead_id)
+        s = LeadFieldsSerializer(data=request.data, partial=True)
+        s.is_valid(raise_exception=True)
+        lead = lead_update(lead_id=lead_id, actor=request.user, fields=dict(s.validated_data))
+        return Response(LeadSerializer(lead, context={"request": request}).data)
+
+
+class LeadTimelineApi(APIView):
+    permission_classes = [AnyRole]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("before", str, description="ISO time; items strictly older."),
+            OpenApiParameter("limit", int, description="1–500, default 100."),
+        ],
+        responses={200: TimelinePageSerializer},
+    )
+    def get(self, request: Request, lead_id: int) -> Response:
+        lead = selectors.lead_access(user=request.user, lead_id=lead_id)
+        before_raw = request.query_params.get("before")
+        before = parse_datetime(before_raw) if before_raw else None
+        if before_raw and before is None:
+            raise ValidationFailed([FieldError("before", "An ISO 8601 date-time.", "invalid")])
+        limit_raw = request.query_params.get("limit", "100")
+        if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= 500:
+            raise ValidationFailed(
+                [FieldError("limit", "A whole number from 1 to 500.", "invalid")]
+            )
+        limit = int(limit_raw)
+        items = selectors.lead_timeline(lead=lead, before=before, limit=limit)
+        next_url = None
+        if len(items) == limit:
+            next_url = request.build_absolute_uri(
+                f"{request.path}?limit={limit}&before={items[-1]['at'].isoformat()}"
+            ).replace("+", "%2B")
+        page = {"next": next_url, "previous": None, "results": items}
+        return Response(TimelinePageSerializer(page).data)
+
+
+class LeadEvaluationApi(APIView):
+    permission_classes = [AnyRole]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("stage", str, enum=[LeadState.MQL, LeadState.SQL])],
+        responses={200: EvaluationSerializer},
+    )
+    def get(self, request: Request, lead_id: int) -> Response:
+        lead = selectors.lead_access(user=request.user, lead_id=lead_id)
+        stage = request.query_params.get("stage", LeadState.MQL)
+        if stage not in (LeadState.MQL, LeadState.SQL):
+            raise ValidationFailed([FieldError("stage", "One of: mql, sql.", "invalid_choice")])
+        definition = selectors.definition_published_or_409()
+        criteria = selectors.lead_evaluate(
+            lead=lead, stage=stage, definition=definition, now=timezone.now()
+        )
+        body = {
+            "lead": lead.pk,
+            "stage": stage,
+            "definition": definition.pk,
+            "passed": all(c["passed"] for c in criteria),
+            "criteria": criteria,
+        }
+        return Response(EvaluationSerializer(body).data)
+
+
+class LeadTransitionApi(APIView):
+    permission_classes = [AnyRole]
+
+    @extend_schema(request=TransitionBodySerializer, responses={200: LeadSerializer})
+    def post(self, request: Request, lead_id: int, name: str) -> Response:
+        s = TransitionBodySerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        lead = lead_transition(
+            lead_id=lead_id, name=name, actor=request.user, args=TransitionArgs(**s.validated_data)
+        )
+        return Response(LeadSerializer(lead, context={"request": request}).data)
+
+
+class DefinitionListApi(APIView):
+    permission_classes = [AnyRole]
+
+    def get_permissions(self) -> list[Any]:
+        return [IsCoo()] if self.request.method == "POST" else [AnyRole()]
+
+    @extend_schema(responses={200: DefinitionSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        return Response(DefinitionSerializer(selectors.definition_list()[:200], many=True).data)
+
+    @extend_schema(request=DefinitionWriteSerializer, responses={201: DefinitionSerializer})
+    def post(self, request: Request) -> Response:
+        s = DefinitionWriteSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        d = definition_create(
+            name=s.validated_data["name"],
+            document={"stages": s.validated_data["stages"]},
+            actor=request.user,
+        )
+        return Response(DefinitionSerializer(d).data, status=status.HTTP_201_CREATED)
+
+
+class DefinitionDetailApi(APIView):
+    permission_classes = [AnyRole]
+
+    def get_permissions(self) -> list[Any]:
+        return [IsCoo()] if self.request.method == "PATCH" else [AnyRole()]
+
+    @extend_schema(responses={200: DefinitionSerializer})
+    def get(self, request: Request, definition_id: int) -> Response:
+        return Response(
+            DefinitionSerializer(selectors.definition_get(definition_id=definition_id)).data
+        )
+
+    @extend_schema(request=DefinitionPatchSerializer, responses={200: DefinitionSerializer})
+    def patch(self, request: Request, definition_id: int) -> Response:
+        selectors.definition_get(definition_id=definition_id)
+        s = DefinitionPatchSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        stages = s.validated_data.get("stages")
+        d = definition_update(
+            definition_id=definition_id,
+            name=s.validated_data.get("name"),
+            document={"stages": stages} if stages is not None else None,
+        )
+        return Response(DefinitionSerializer(d).data)
+
+
+class DefinitionPublishApi(APIView):
+    permission_classes = [IsCoo]
+
+    @extend_schema(request=None, responses={200: DefinitionSerializer})
+    def post(self, request: Request, definition_id: int) -> Response:
+        selectors.definition_get(definition_id=definition_id)
+        return Response(DefinitionSerializer(definition_publish(definition_id=definition_id)).data)
+
+
+class AuthTokenApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(request=TokenRequestSerializer, responses={200: TokenResponseSerializer})
+    def post(self, request: Request) -> Response:
+        s = TokenRequestSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        user = authenticate(
+            request, username=s.validated_data["username"], password=s.validated_data["password"]
+        )
+        if user is None or not user.is_active:
+            raise serializers.ValidationError(
+                {"password": ["Unable to log in with these credentials."]}
+            )
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+__all__ = ["Lead"]

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import Q, QuerySet
+
+from leads.choices import LeadState, Source
+from leads.models import Lead
+
+
+class LeadFilter(django_filters.FilterSet):
+    state = django_filters.MultipleChoiceFilter(choices=LeadState.choices)
+    source = django_filters.MultipleChoiceFilter(choices=Source.choices)
+    campaign = django_filters.CharFilter()
+    owner = django_filters.CharFilter(method="filter_owner", help_text="A user id, or 'me'.")
+    team = django_filters.NumberFilter(field_name="team_id")
+    min_score = django_filters.NumberFilter(field_name="score", lookup_expr="gte")
+    q = django_filters.CharFilter(method="filter_q", help_text="Name, e-mail or company.")
+
+    class Meta:
+        model = Lead
+        fields = ["state", "source", "campaign", "owner", "team", "min_score", "q"]
+
+    def filter_owner(self, qs: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:
+        if value == "me":
+            return qs.filter(owner_id=self.request.user.pk if self.request else None)
+        if value == "none":
+            return qs.filter(owner__isnull=True)
+        if not value.isdigit():
+            return qs.none()
+        return qs.filter(owner_id=int(value))
+
+    def filter_q(self, qs: QuerySet[Lead], name: str, value: Any) -> QuerySet[Lead]:
+        from leads.normalize import nfkc
+
+        term = nfkc(str(value))[:100]
+        if not term:
+            return qs
+        return qs.filter(
+            Q(email__icontains=term.lower())
+            | Q(company__icontains=term)
+            | Q(last_name__icontains=term)
+            | Q(first_name__icontains=term)
+            | Q(last_name_kana__icontains=term)
+            | Q(first_name_kana__icontains=term)
+        )

@@ -1,0 +1,224 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from leadflow.choices import Function
+from leadflow.models import TimeStampedModel
+from leads.choices import ActorKind, DefinitionStatus, LeadState, Source, TransitionName
+from leads.lifecycle import LeadLifecycle
+
+
+class Definition(TimeStampedModel):
+    """The COO's versioned MQL/SQL definition: per stage the criteria, the accountable side and
+    the SLA, plus the recycling cool-offs. Its id is its version number; exactly one is published
+    at a time, and every evaluation and transition names the one it used."""
+
+    name = models.CharField(max_length=200)
+    status = models.CharField(
+        max_length=16, choices=DefinitionStatus.choices, default=DefinitionStatus.DRAFT
+    )
+    document = models.JSONField(default=dict)
+    published_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=Q(status=DefinitionStatus.PUBLISHED),
+                name="definition_one_published",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=DefinitionStatus.values), name="definition_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.pk} {self.name} ({self.status})"
+
+    @property
+    def version(self) -> int:
+        return int(self.pk)
+
+    def stage(self, state: str) -> dict:
+        return dict(self.document.get("stages", {}).get(state) or {})
+
+
+class Lead(LeadLifecycle, TimeStampedModel):
+    """A person at a company who may buy: from inquiry to won or lost. Its lifecycle `state`
+    changes only through the transitions in `leads/lifecycle.py`."""
+
+    email = models.CharField(max_length=254, unique=True)  # normalised: NFKC, trimmed, lower-case
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    first_name_kana = models.CharField(max_length=100, blank=True)
+    last_name_kana = models.CharField(max_length=100, blank=True)
+    company = models.CharField(max_length=200, blank=True)
+    department = models.CharField(max_length=200, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(max_length=32, blank=True)  # E.164
+    industry = models.CharField(max_length=100, blank=True)
+    company_size = models.PositiveIntegerField(null=True, blank=True)  # employees
+    country = models.CharField(max_length=64, blank=True)
+    website = models.CharField(max_length=300, blank=True)
+    source = models.CharField(max_length=32, choices=Source.choices, default=Source.OTHER)
+    campaign = models.CharField(max_length=200, blank=True)
+    utm_source = models.CharField(max_length=200, blank=True)
+    utm_medium = models.CharField(max_length=200, blank=True)
+    utm_campaign = models.CharField(max_length=200, blank=True)
+    utm_term = models.CharField(max_length=200, blank=True)
+    utm_content = models.CharField(max_length=200, blank=True)
+    consent = models.BooleanField(default=False)
+    attributes = models.JSONField(default=dict, blank=True)
+    # Sales qualification fields.
+    budget = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    decision_maker = models.BooleanField(null=True, blank=True)
+    timeline = models.DateField(null=True, blank=True)
+    need = models.TextField(max_length=2000, blank=True)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    # Scores, kept by the scoring engine.
+    fit_score = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal(0))
+    engagement_score = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal(0))
+    score = models.GeneratedField(
+        expression=F("fit_score") + F("engagement_score"),
+        output_field=models.DecimalField(max_digits=13, decimal_places=2),
+        db_persist=True,
+    )
+    needs_rescore = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["state", "-created_at"], name="lead_state_created"),
+            models.Index(fields=["-score", "-id"], name="lead_score"),
+            models.Index(fields=["owner", "state"], name="lead_owner_state"),
+            models.Index(fields=["team", "state"], name="lead_team_state"),
+            models.Index(fields=["source", "campaign"], name="lead_source_campaign"),
+            models.Index(fields=["id"], condition=Q(needs_rescore=True), name="lead_needs_rescore"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=LeadState.values), name="lead_state_valid"
+            ),
+            models.CheckConstraint(condition=Q(source__in=Source.values), name="lead_source_valid"),
+            models.CheckConstraint(condition=~Q(email=""), name="lead_email_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.last_name, self.first_name) if p)
+
+
+class LeadTransition(models.Model):
+    """One row of the append-only lifecycle history: which transition moved the lead, who did it,
+    who answered for it before and after, under which definition version, and the per-criterion
+    evaluation that justified it."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="history")
+    transition = models.CharField(max_length=32, choices=TransitionName.choices)
+    from_state = models.CharField(max_length=16, choices=LeadState.choices)
+    to_state = models.CharField(max_length=16, choices=LeadState.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_kind = models.CharField(max_length=8, choices=ActorKind.choices)
+    responsible_before = models.CharField(max_length=16, choices=Function.choices)
+    responsible_after = models.CharField(max_length=16, choices=Function.choices)
+    team_before = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    team_after = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    owner_before = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    owner_after = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=64, blank=True)
+    note = models.TextField(max_length=2000, blank=True)
+    amount = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    override = models.BooleanField(default=False)
+    definition = models.ForeignKey(
+        Definition, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    evaluation = models.JSONField(default=list, blank=True)
+    occurred_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["lead", "-occurred_at"], name="history_lead_time"),
+            models.Index(fields=["to_state", "occurred_at"], name="history_to_state_time"),
+            models.Index(fields=["occurred_at"], name="history_time"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(actor_kind=ActorKind.SYSTEM, actor__isnull=True)
+                | Q(actor_kind=ActorKind.USER),
+                name="history_system_has_no_actor",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id}: {self.from_state} → {self.to_state} ({self.transition})"
+
+
+class Event(models.Model):
+    """A behaviour event of a lead (page view, download, quote request…): what engagement
+    scoring and `activity_within` criteria read. A client-supplied `external_id` is unique, so a
+    replayed event is a duplicate, not a second event."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=64)
+    occurred_at = models.DateTimeField()
+    properties = models.JSONField(default=dict, blank=True)
+    external_id = models.CharField(max_length=128, null=True, blank=True, unique=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["lead", "-occurred_at"], name="event_lead_time"),
+            models.Index(fields=["type", "occurred_at"], name="event_type_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} @ {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a request sent with an `Idempotency-Key`, replayed to its repeats
+    for `IDEMPOTENCY_TTL_HOURS`. Scoped per client (API key or user)."""
+
+    client = models.CharField(max_length=64)
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "key"], name="idempotency_client_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client}:{self.key}"

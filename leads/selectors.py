@@ -1,0 +1,115 @@
+"""Reads. `lead_access` is the permission-checked fetch: what a role may not read is 404."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from accounts.selectors import managed_team_ids, rep_team_ids
+from leadflow.choices import Role
+from leadflow.errors import NoPublishedDefinition, NotFound
+from leadflow.permissions import roles_of
+from leads.choices import DefinitionStatus
+from leads.definitions import evaluate_stage
+from leads.models import Definition, Event, Lead, LeadTransition
+
+
+def lead_visible_q(user: Any) -> Q | None:
+    """The filter of leads the user may read (SPEC §7); None means all of them."""
+    roles = roles_of(user)
+    if user.is_superuser or roles & {Role.MARKETING, Role.COO}:
+        return None
+    q = Q(pk__in=[])
+    if Role.SALES in roles:
+        q |= Q(owner_id=user.pk) | Q(team_id__in=rep_team_ids(user))
+    if Role.SALES_MANAGER in roles:
+        q |= Q(team_id__in=managed_team_ids(user)) | Q(owner_id=user.pk)
+    return q
+
+
+def lead_list(*, user: Any) -> QuerySet[Lead]:
+    qs = Lead.objects.all()
+    q = lead_visible_q(user)
+    return qs if q is None else qs.filter(q)
+
+
+def lead_access(*, user: Any, lead_id: int, for_update: bool = False) -> Lead:
+    """The lead if the user may read it; otherwise 404, exactly as if it did not exist."""
+    qs = lead_list(user=user).select_related("definition", "owner", "team")
+    if for_update:
+        qs = qs.select_for_update(of=("self",))
+    try:
+        return qs.get(pk=lead_id)
+    except (Lead.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound(f"No lead {lead_id}.") from exc
+
+
+def definition_published() -> Definition | None:
+    return Definition.objects.filter(status=DefinitionStatus.PUBLISHED).first()
+
+
+def definition_published_or_409() -> Definition:
+    definition = definition_published()
+    if definition is None:
+        raise NoPublishedDefinition("Publish a definition first.")
+    return definition
+
+
+def definition_list() -> QuerySet[Definition]:
+    return Definition.objects.select_related("created_by").all()
+
+
+def definition_get(*, definition_id: int) -> Definition:
+    try:
+        return Definition.objects.get(pk=definition_id)
+    except (Definition.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound(f"No definition {definition_id}.") from exc
+
+
+def lead_activity_counter(lead: Lead) -> Any:
+    def count(types: list[str], since: datetime) -> int:
+        return Event.objects.filter(lead=lead, type__in=types, occurred_at__gte=since).count()
+
+    return count
+
+
+def lead_evaluate(
+    *, lead: Lead, stage: str, definition: Definition, now: datetime
+) -> list[dict[str, Any]]:
+    """Why is (or isn't) this lead at `stage` under `definition`: one row per criterion."""
+    return evaluate_stage(
+        lead, definition.document, stage, now=now, activity=lead_activity_counter(lead)
+    )
+
+
+def lead_timeline(*, lead: Lead, before: datetime | None, limit: int) -> list[dict[str, Any]]:
+    """Events and transitions of the lead, newest first, merged on their time."""
+    events = Event.objects.filter(lead=lead)
+    history = LeadTransition.objects.filter(lead=lead).select_related("actor", "definition")
+    if before is not None:
+        events = events.filter(occurred_at__lt=before)
+        history = history.filter(occurred_at__lt=before)
+    items: list[dict[str, Any]] = [
+        {"kind": "event", "at": e.occurred_at, "event": e}
+        for e in events.order_by("-occurred_at", "-id")[:limit]
+    ]
+    items += [
+        {"kind": "transition", "at": t.occurred_at, "transition": t}
+        for t in history.order_by("-occurred_at", "-id")[:limit]
+    ]
+    items.sort(key=lambda item: item["at"], reverse=True)
+    return items[:limit]
+
+
+def lead_ids_by_email(emails: set[str]) -> dict[str, int]:
+    if not emails:
+        return {}
+    return dict(Lead.objects.filter(email__in=emails).values_list("email", "pk"))
+
+
+def lead_ids_existing(ids: set[int]) -> set[int]:
+    if not ids:
+        return set()
+    return set(Lead.objects.filter(pk__in=ids).values_list("pk", flat=True))

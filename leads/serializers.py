@@ -1,0 +1,302 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from leadflow.serializers import JSONObjectField, StrictMixin, StrictSerializer
+from leads.choices import DefinitionStatus, TransitionName
+from leads.models import Definition, Event, Lead, LeadTransition
+from leads.normalize import nfkc, normalize_email, normalize_phone
+
+LEAD_FIELDS = [
+    "email",
+    "first_name",
+    "last_name",
+    "first_name_kana",
+    "last_name_kana",
+    "company",
+    "department",
+    "title",
+    "phone",
+    "industry",
+    "company_size",
+    "country",
+    "website",
+    "source",
+    "campaign",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "consent",
+    "attributes",
+]
+SALES_FIELDS = ["budget", "decision_maker", "timeline", "need"]
+STATE_MESSAGE = (
+    "The state changes only through a transition: "
+    "POST /api/v1/leads/{id}/transitions/{name}/ (see available_transitions)."
+)
+
+
+def _nfkc_strings(attrs: dict[str, Any]) -> dict[str, Any]:
+    return {k: nfkc(v) if isinstance(v, str) else v for k, v in attrs.items()}
+
+
+class LeadFieldsSerializer(StrictMixin, serializers.ModelSerializer):
+    """Lead fields as clients write them; normalised on the way in (NFKC, E.164, e-mail key)."""
+
+    unknown_field_messages = {"state": STATE_MESSAGE}
+    attributes = JSONObjectField(required=False)
+    budget = serializers.DecimalField(
+        max_digits=16, decimal_places=2, min_value=0, required=False, allow_null=True
+    )
+
+    class Meta:
+        model = Lead
+        fields = [*LEAD_FIELDS, *SALES_FIELDS]
+        extra_kwargs: dict[str, Any] = {"email": {"validators": []}}
+
+    def validate_email(self, value: str) -> str:
+        try:
+            return normalize_email(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(
+                "Enter a valid e-mail address.", code="invalid"
+            ) from exc
+
+    def validate_phone(self, value: str) -> str:
+        try:
+            return normalize_phone(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages[0], code="invalid_phone") from exc
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return _nfkc_strings(attrs)
+
+
+class EventBodySerializer(StrictSerializer):
+    """An event as part of an intake (its lead is the intake's)."""
+
+    id = serializers.CharField(max_length=128, required=False)
+    type = serializers.RegexField(r"^[a-z][a-z0-9_.:\-]{0,63}$", max_length=64)
+    occurred_at = serializers.DateTimeField(required=False)
+    properties = JSONObjectField(required=False)
+
+    def validate_occurred_at(self, value: Any) -> Any:
+        if value > timezone.now() + timedelta(days=1):
+            raise serializers.ValidationError("Must not be in the future.", code="future")
+        return value
+
+
+class EventItemSerializer(EventBodySerializer):
+    """An event posted to /events/: names its lead by `email` or `lead` id."""
+
+    email = serializers.CharField(max_length=254, required=False)
+    lead = serializers.IntegerField(min_value=1, required=False)
+
+    def validate_email(self, value: str) -> str:
+        try:
+            return normalize_email(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(
+                "Enter a valid e-mail address.", code="invalid"
+            ) from exc
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("email" in attrs) == ("lead" in attrs):
+            raise serializers.ValidationError(
+                "Give exactly one of 'email' or 'lead'.", code="required"
+            )
+        return attrs
+
+
+class IntakeSerializer(LeadFieldsSerializer):
+    events = EventBodySerializer(many=True, required=False, max_length=1000)  # type: ignore[call-arg]
+
+    class Meta(LeadFieldsSerializer.Meta):
+        fields = [*LEAD_FIELDS, *SALES_FIELDS, "events"]
+        extra_kwargs: dict[str, Any] = {"email": {"validators": [], "required": True}}
+
+
+class LeadSerializer(serializers.ModelSerializer):
+    available_transitions = serializers.SerializerMethodField()
+    score = serializers.DecimalField(max_digits=13, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = Lead
+        fields = [
+            "id",
+            *LEAD_FIELDS,
+            *SALES_FIELDS,
+            "state",
+            "responsible",
+            "owner",
+            "team",
+            "definition",
+            "fit_score",
+            "engagement_score",
+            "score",
+            "recycle_count",
+            "recycle_reason",
+            "recyclable_at",
+            "won_amount",
+            "lost_reason",
+            "archive_reason",
+            "state_changed_at",
+            "created_at",
+            "updated_at",
+            "available_transitions",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ChoiceField(TransitionName.choices))
+    )
+    def get_available_transitions(self, lead: Lead) -> list[str]:
+        from leads.services.transitions import available_transitions
+
+        return available_transitions(lead, self.context["request"].user)
+
+
+class IntakeResponseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    state = serializers.CharField()
+    created = serializers.BooleanField()
+    events = serializers.DictField(required=False)
+
+
+class EventBatchResponseSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    rejected = serializers.ListField(child=serializers.DictField())
+
+
+class TransitionBodySerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    amount = serializers.DecimalField(
+        max_digits=16, decimal_places=2, required=False, allow_null=True, default=None
+    )
+    override = serializers.BooleanField(required=False, default=False)
+
+
+class EventSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="external_id", allow_null=True)
+
+    class Meta:
+        model = Event
+        fields = ["id", "type", "occurred_at", "properties"]
+
+
+class TransitionSerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = LeadTransition
+        fields = [
+            "id",
+            "transition",
+            "from_state",
+            "to_state",
+            "actor",
+            "actor_kind",
+            "responsible_before",
+            "responsible_after",
+            "team_before",
+            "team_after",
+            "owner_before",
+            "owner_after",
+            "reason",
+            "note",
+            "amount",
+            "override",
+            "definition",
+            "evaluation",
+            "occurred_at",
+        ]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_actor(self, row: LeadTransition) -> str | None:
+        return row.actor.get_username() if row.actor else None
+
+
+class TimelineItemSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["event", "transition"])
+    at = serializers.DateTimeField()
+    event = EventSerializer(required=False)
+    transition = TransitionSerializer(required=False)
+
+
+class TimelinePageSerializer(serializers.Serializer):
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    results = TimelineItemSerializer(many=True)
+
+
+class CriterionResultSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    kind = serializers.CharField()
+    passed = serializers.BooleanField()
+    observed = serializers.JSONField(allow_null=True)
+    expected = serializers.JSONField()
+
+
+class EvaluationSerializer(serializers.Serializer):
+    lead = serializers.IntegerField()
+    stage = serializers.CharField()
+    definition = serializers.IntegerField()
+    passed = serializers.BooleanField()
+    criteria = CriterionResultSerializer(many=True)
+
+
+class DefinitionSerializer(serializers.ModelSerializer):
+    version = serializers.IntegerField(source="pk", read_only=True)
+    stages = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Definition
+        fields = [
+            "id",
+            "version",
+            "name",
+            "status",
+            "stages",
+            "published_at",
+            "retired_at",
+            "created_at",
+            "updated_at",
+        ]
+
+    @extend_schema_field(serializers.DictField())
+    def get_stages(self, definition: Definition) -> dict[str, Any]:
+        return dict(definition.document.get("stages", {}))
+
+
+class DefinitionWriteSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=200)
+    status = serializers.ChoiceField(
+        choices=[DefinitionStatus.DRAFT],
+        required=False,
+        help_text="Only 'draft'; publish with POST /api/v1/definitions/{id}/publish/.",
+    )
+    stages = JSONObjectField(max_bytes=65_536)
+
+
+class DefinitionPatchSerializer(DefinitionWriteSerializer):
+    name = serializers.CharField(max_length=200, required=False)
+    stages = JSONObjectField(max_bytes=65_536, required=False)
+
+
+class TokenRequestSerializer(StrictSerializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=200, trim_whitespace=False)
+
+
+class TokenResponseSerializer(serializers.Serializer):
+    token = serializers.CharField()

@@ -1,0 +1,61 @@
+"""Definition writes: drafts are edited; publishing retires the old version atomically."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from leadflow.errors import ConcurrentUpdate, Conflict, FieldError, ValidationFailed
+from leads.choices import DefinitionStatus
+from leads.definitions import validate_document
+from leads.models import Definition
+
+
+def _validated(document: Any) -> dict[str, Any]:
+    errors = validate_document(document)
+    if errors:
+        raise ValidationFailed(
+            [FieldError(f"document.{e.field}", e.message, e.code) for e in errors]
+        )
+    return dict(document)
+
+
+def definition_create(*, name: str, document: Any, actor: Any) -> Definition:
+    return Definition.objects.create(
+        name=name, document=_validated(document), created_by=actor, status=DefinitionStatus.DRAFT
+    )
+
+
+def definition_update(*, definition_id: int, name: str | None, document: Any | None) -> Definition:
+    with transaction.atomic():
+        definition = Definition.objects.select_for_update().get(pk=definition_id)
+        if definition.status != DefinitionStatus.DRAFT:
+            raise Conflict(f"Only drafts are editable; this one is {definition.status}.")
+        if name is not None:
+            definition.name = name
+        if document is not None:
+            definition.document = _validated(document)
+        definition.save()
+    return definition
+
+
+def definition_publish(*, definition_id: int) -> Definition:
+    """Publish a draft; the published one becomes retired in the same transaction."""
+    try:
+        with transaction.atomic():
+            definition = Definition.objects.select_for_update().get(pk=definition_id)
+            if definition.status != DefinitionStatus.DRAFT:
+                raise Conflict(f"Only a draft can be published; this one is {definition.status}.")
+            _validated(definition.document)
+            now = timezone.now()
+            Definition.objects.select_for_update().filter(status=DefinitionStatus.PUBLISHED).update(
+                status=DefinitionStatus.RETIRED, retired_at=now
+            )
+            definition.status = DefinitionStatus.PUBLISHED
+            definition.published_at = now
+            definition.save(update_fields=["status", "published_at", "updated_at"])
+    except IntegrityError as exc:
+        raise ConcurrentUpdate("Another definition was published at the same time.") from exc
+    return definition

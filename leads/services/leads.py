@@ -1,0 +1,56 @@
+"""Editing a lead's fields, by the role rules of SPEC §7."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from accounts.selectors import managed_team_ids
+from leadflow.choices import Role
+from leadflow.errors import Conflict, Forbidden
+from leadflow.permissions import roles_of
+from leads.choices import LeadState
+from leads.models import Lead
+from leads.selectors import lead_access
+
+SALES_FIELDS = frozenset({"budget", "decision_maker", "timeline", "need"})
+SALES_STATES = (LeadState.SAL, LeadState.SQL)
+
+
+def lead_may_edit(lead: Lead, user: Any, fields: set[str]) -> bool:
+    roles = roles_of(user)
+    if user.is_superuser or Role.COO in roles:
+        return True
+    if (
+        Role.MARKETING in roles
+        and lead.state in (LeadState.LEAD, LeadState.RECYCLED)
+        and not fields & SALES_FIELDS
+    ):
+        return True
+    if lead.state in SALES_STATES:
+        if Role.SALES in roles and lead.owner_id == user.pk:
+            return True
+        if Role.SALES_MANAGER in roles and lead.team_id in managed_team_ids(user):
+            return True
+    return False
+
+
+def lead_update(*, lead_id: int, actor: Any, fields: dict[str, Any]) -> Lead:
+    """Write validated fields; 403 if the actor's role may not edit this lead now."""
+    with transaction.atomic():
+        lead = lead_access(user=actor, lead_id=lead_id, for_update=True)
+        if not lead_may_edit(lead, actor, set(fields)):
+            raise Forbidden(
+                f"Your role may not edit these fields of a lead in state '{lead.state}'."
+            )
+        for name, value in fields.items():
+            if name == "attributes":
+                value = {**(lead.attributes or {}), **value}
+            setattr(lead, name, value)
+        try:
+            with transaction.atomic():
+                lead.save(update_fields=[*fields, "updated_at"] if fields else ["updated_at"])
+        except IntegrityError as exc:
+            raise Conflict("Another lead already has this e-mail address.") from exc
+    return lead
