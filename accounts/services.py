@@ -39,7 +39,7 @@ def user_add(
     elif not user.has_usable_password():
         user.set_unusable_password()
     user.save()
-    user.groups.add(Group.objects.get(name=role))
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
     if team:
         team_obj, _ = Team.objects.get_or_create(name=team)
         membership_role = (

@@ -146,6 +146,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "LeadStateEnum": "leads.choices.LeadState",
         "DefinitionStatusEnum": "leads.choices.DefinitionStatus",
+        "TransitionNameEnum": "leads.choices.TransitionName",
+        "FunctionEnum": "leadflow.choices.Function",
+        "SourceEnum": "leads.choices.Source",
+        "ActorKindEnum": "leads.choices.ActorKind",
+        "DraftStatusEnum": [("draft", "Draft")],
     },
 }
 

@@ -60,7 +60,7 @@ EventWriter = HasIntakeKey | role_permission(
 
 def _client_id(request: Request) -> str:
     key = api_key_of(request)
-    return f"key:{key.pk}" if key is not None else f"user:{request.user.pk}"
+    return f"key:{key.prefix}" if key is not None else f"user:{request.user.pk}"
 
 
 def _idempotency_key(request: Request) -> str | None:

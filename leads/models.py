@@ -212,7 +212,8 @@ class IdempotencyRecord(models.Model):
     key = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField(null=True)
-    response_body = models.JSONField(null=True)
+    # Text, not jsonb: a replay must be byte-identical, and jsonb reorders keys.
+    response_body = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

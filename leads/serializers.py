@@ -281,7 +281,7 @@ class DefinitionSerializer(serializers.ModelSerializer):
 class DefinitionWriteSerializer(StrictSerializer):
     name = serializers.CharField(max_length=200)
     status = serializers.ChoiceField(
-        choices=[DefinitionStatus.DRAFT],
+        choices=[(DefinitionStatus.DRAFT.value, DefinitionStatus.DRAFT.label)],
         required=False,
         help_text="Only 'draft'; publish with POST /api/v1/definitions/{id}/publish/.",
     )

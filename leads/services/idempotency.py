@@ -38,7 +38,8 @@ def _claim(client: str, key: str, fingerprint: str) -> bool:
                 [f"{int(settings.IDEMPOTENCY_WAIT_SECONDS * 1000)}ms"],
             )
         cursor.execute(
-            f"INSERT INTO {table} (client, key, request_hash, created_at) VALUES (%s, %s, %s, %s) "  # noqa: S608
+            f"INSERT INTO {table} (client, key, request_hash, response_body, created_at) "  # noqa: S608
+            "VALUES (%s, %s, %s, '', %s) "
             "ON CONFLICT (client, key) DO NOTHING RETURNING id",
             [client, key, fingerprint, timezone.now()],
         )
@@ -69,10 +70,10 @@ def idempotent_call(
                 raise IdempotencyMismatch("Use a new Idempotency-Key for a different request.")
             if record.response_status is None:
                 raise IdempotencyInFlight("Retry after the first request has finished.")
-            return record.response_status, record.response_body or {}, True
+            return record.response_status, json.loads(record.response_body or "{}"), True
         status, body = run()
         IdempotencyRecord.objects.filter(client=client, key=key).update(
-            response_status=status, response_body=body
+            response_status=status, response_body=json.dumps(body, ensure_ascii=False)
         )
     return status, body, False
 

@@ -17,6 +17,7 @@ from leadflow.errors import (
     ConcurrentUpdate,
     FieldError,
     Forbidden,
+    NoPublishedDefinition,
     NotFound,
     TransitionNotAvailable,
     ValidationFailed,
@@ -84,6 +85,8 @@ def _run(lead: Lead, name: str, actor: Any, args: TransitionArgs) -> LeadTransit
     now = timezone.now()
     definition = definition_published()
     evaluation: list[dict[str, Any]] = []
+    if name in CRITERIA_STAGE and definition is None and not args.override:
+        raise NoPublishedDefinition("Criteria cannot be checked: publish a definition first.")
     if name in CRITERIA_STAGE and definition is not None:
         evaluation = lead_evaluate(
             lead=lead, stage=CRITERIA_STAGE[TransitionName(name)], definition=definition, now=now

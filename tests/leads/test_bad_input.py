@@ -1,0 +1,182 @@
+"""Every bad-input class of SPEC §9: a clear problem+json 4xx, never a 500, never a write."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from leads.models import Definition, Event, IdempotencyRecord, Lead, LeadTransition
+from tests.factories import make_lead
+
+
+def nothing_written(before: dict[str, int]) -> None:
+    assert counts() == before
+
+
+def counts() -> dict[str, int]:
+    return {
+        m.__name__: m.objects.count()
+        for m in (Lead, Event, LeadTransition, Definition, IdempotencyRecord)
+    }
+
+
+def assert_problem(r: Any, status: int) -> dict[str, Any]:
+    assert r.status_code == status, r.content
+    assert r["Content-Type"] == "application/problem+json"
+    body = json.loads(r.content)
+    assert {"type", "title", "status", "detail"} <= set(body)
+    assert body["status"] == status
+    return body
+
+
+BODIES = {
+    "malformed JSON": b'{"email": "a@example.jp",',
+    "not JSON at all": b"\xff\xfe\x00garbage",
+    "top-level list": b'[{"email": "a@example.jp"}]',
+    "top-level string": b'"a@example.jp"',
+    "wrong type": b'{"email": "a@example.jp", "company_size": "many"}',
+    "wrong type nested": b'{"email": "a@example.jp", "attributes": [1, 2]}',
+    "unknown field": b'{"email": "a@example.jp", "favourite_colour": "blue"}',
+    "state written": b'{"email": "a@example.jp", "state": "won"}',
+    "NUL in a string": b'{"email": "a@example.jp", "company": "Ac\\u0000me"}',
+    "NUL in a JSON key": b'{"email": "a@example.jp", "attributes": {"k\\u0000": 1}}',
+    "NUL in a JSON value": b'{"email": "a@example.jp", "attributes": {"k": "v\\u0000"}}',
+    "too long": json.dumps({"email": "a@example.jp", "company": "x" * 201}).encode(),
+    "bad event inside intake": b'{"email": "a@example.jp", "events": [{"type": 5}]}',
+    "missing email": b'{"company": "Acme"}',
+    "boolean as email": b'{"email": true}',
+}
+
+
+@pytest.mark.parametrize("name", list(BODIES))
+def test_intake_bad_body(name: str, key_client: Any, db: Any) -> None:
+    before = counts()
+    r = key_client.post(
+        "/api/v1/intake/",
+        BODIES[name],
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY=f"k-{name}",
+    )
+    body = assert_problem(r, 400)
+    assert body["detail"]
+    if name not in ("malformed JSON", "not JSON at all"):
+        assert body["errors"], body
+        assert all({"field", "message", "code"} == set(e) for e in body["errors"])
+    nothing_written(before)
+
+
+def test_unknown_field_error_points_at_the_field(key_client: Any, db: Any) -> None:
+    r = key_client.post("/api/v1/intake/", BODIES["state written"], content_type="application/json")
+    body = assert_problem(r, 400)
+    assert body["errors"][0]["field"] == "state"
+    assert "transition" in body["errors"][0]["message"]
+
+
+def test_oversized_body_is_413(key_client: Any, db: Any) -> None:
+    before = counts()
+    big = json.dumps({"email": "a@example.jp", "need": "x" * (settings.MAX_REQUEST_BODY_BYTES + 1)})
+    r = key_client.post("/api/v1/intake/", big, content_type="application/json")
+    assert_problem(r, 413)
+    nothing_written(before)
+
+
+def test_wrong_content_type_is_415(key_client: Any, db: Any) -> None:
+    before = counts()
+    r = key_client.post("/api/v1/intake/", "email=a@example.jp", content_type="text/plain")
+    assert_problem(r, 415)
+    nothing_written(before)
+
+
+def test_events_bad_bodies(key_client: Any, db: Any) -> None:
+    make_lead(email="e@example.jp")
+    before = counts()
+    for raw in (
+        b"{",
+        b"42",
+        b'{"email": "e@example.jp", "type": "page_view", "properties": {"a": "\\u0000"}}',
+    ):
+        r = key_client.post("/api/v1/events/", raw, content_type="application/json")
+        if r.status_code == 202:
+            assert r.json()["accepted"] == 0 and r.json()["rejected"]
+        else:
+            assert_problem(r, 400)
+    nothing_written(before)
+
+
+def test_patch_bad_bodies(client_for: Any, users: Any) -> None:
+    lead = make_lead()
+    before = counts()
+    client = client_for("marketing")
+    for raw in (
+        b"{",
+        b'{"state": "won"}',
+        b'{"score": 100}',
+        b'{"company_size": -1}',
+        b'{"owner": 1}',
+    ):
+        r = client.patch(f"/api/v1/leads/{lead.pk}/", raw, content_type="application/json")
+        assert_problem(r, 400)
+    nothing_written(before)
+    assert Lead.objects.get(pk=lead.pk).state == "lead"
+
+
+def test_transition_bad_bodies(client_for: Any, users: Any, published_definition: Any) -> None:
+    lead = make_lead()
+    before = counts()
+    client = client_for("marketing")
+    for raw in (
+        b"{",
+        b'{"reason": 5}',
+        b'{"amount": "lots"}',
+        b'{"override": "maybe"}',
+        b'{"colour": 1}',
+    ):
+        r = client.post(
+            f"/api/v1/leads/{lead.pk}/transitions/archive/", raw, content_type="application/json"
+        )
+        assert_problem(r, 400)
+    nothing_written(before)
+
+
+def test_definition_bad_bodies(client_for: Any, users: Any) -> None:
+    before = counts()
+    client = client_for("coo")
+    for raw in (
+        b"{",
+        b'{"name": "x"}',
+        b'{"name": "x", "stages": []}',
+        b'{"name": "x", "stages": {}, "extra": 1}',
+    ):
+        r = client.post("/api/v1/definitions/", raw, content_type="application/json")
+        assert_problem(r, 400)
+    nothing_written(before)
+
+
+def test_unknown_url_and_bad_ids_are_problem_404(client_for: Any, users: Any) -> None:
+    client = client_for("marketing")
+    for url in ("/api/v1/nope/", "/api/v1/leads/999999/", "/api/v1/leads/1/transitions/teleport/"):
+        r = client.get(url) if "transitions" not in url else client.post(url, {}, format="json")
+        assert_problem(r, 404)
+
+
+def test_method_not_allowed_is_problem_405(client_for: Any, users: Any) -> None:
+    r = client_for("marketing").delete("/api/v1/leads/")
+    assert_problem(r, 405)
+
+
+def test_unauthenticated_is_problem_401(db: Any) -> None:
+    from rest_framework.test import APIClient
+
+    r = APIClient().get("/api/v1/leads/")
+    assert_problem(r, 401)
+    r = APIClient().post(
+        "/api/v1/intake/",
+        {"email": "a@example.jp"},
+        format="json",
+        HTTP_AUTHORIZATION="Api-Key nope.nope",
+    )
+    assert_problem(r, 401)
+    assert not Lead.objects.exists()

@@ -1,0 +1,141 @@
+"""Schema, docs, probes, admin and the management commands."""
+
+from __future__ import annotations
+
+from io import StringIO
+from typing import Any
+
+import pytest
+import yaml
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from rest_framework.test import APIClient
+
+from accounts.models import ApiKey, TeamMembership
+from leadflow.choices import Role
+
+
+def test_schema_is_valid_and_documents_problems(db: Any) -> None:
+    out = StringIO()
+    call_command("spectacular", "--validate", "--fail-on-warn", stdout=out)
+    schema = yaml.safe_load(out.getvalue())
+    assert schema["openapi"].startswith("3.")
+    paths = schema["paths"]
+    for path in (
+        "/api/v1/intake/",
+        "/api/v1/events/",
+        "/api/v1/leads/",
+        "/api/v1/leads/{lead_id}/transitions/{name}/",
+    ):
+        assert path in paths
+    transition = paths["/api/v1/leads/{lead_id}/transitions/{name}/"]["post"]["responses"]
+    for code in ("200", "400", "403", "404", "409"):
+        assert code in transition
+    assert "application/problem+json" in transition["409"]["content"]
+    assert "criteria" in schema["components"]["schemas"]["Problem"]["properties"]
+    assert "ApiKeyAuth" in schema["components"]["securitySchemes"]
+
+
+def test_schema_and_docs_are_served(db: Any) -> None:
+    client = APIClient()
+    assert client.get("/api/v1/schema/").status_code == 200
+    docs = client.get("/api/v1/docs/")
+    assert docs.status_code == 200 and b"swagger" in docs.content.lower()
+
+
+def test_healthz_and_readyz(db: Any, settings: Any) -> None:
+    client = APIClient()
+    assert client.get("/healthz").json() == {"status": "ok"}
+    r = client.get("/readyz")
+    assert r.status_code == 200 and r.json()["checks"]["database"] is True
+
+
+def test_readyz_is_503_when_the_broker_is_down(db: Any, settings: Any) -> None:
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    r = APIClient().get("/readyz")
+    assert r.status_code == 503
+    assert r["Content-Type"] == "application/problem+json"
+    assert r.json()["checks"] == {"database": True, "broker": False}
+
+
+def test_role_groups_exist_after_migrate(db: Any) -> None:
+    assert set(Group.objects.values_list("name", flat=True)) >= set(Role.values)
+
+
+def test_add_user_command(db: Any) -> None:
+    call_command(
+        "add_user",
+        "sato",
+        "--role",
+        "sales_manager",
+        "--team",
+        "Enterprise",
+        "--password",
+        "pw-x-1",
+        stdout=StringIO(),
+    )
+    user = get_user_model().objects.get(username="sato")
+    assert user.check_password("pw-x-1")
+    assert list(user.groups.values_list("name", flat=True)) == ["sales_manager"]
+    m = TeamMembership.objects.get(user=user)
+    assert (m.team.name, m.role) == ("Enterprise", "manager")
+    with pytest.raises(CommandError):
+        call_command("add_user", "kato", "--role", "marketing", "--team", "X", stdout=StringIO())
+
+
+def test_create_api_key_prints_once_and_stores_a_hash(db: Any) -> None:
+    out = StringIO()
+    call_command("create_api_key", "website", "--scope", "intake", stdout=out)
+    key = out.getvalue().strip()
+    stored = ApiKey.objects.get()
+    assert (
+        stored.scope == "intake" and key not in stored.hashed_key and key.startswith(stored.prefix)
+    )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    assert (
+        client.post("/api/v1/intake/", {"email": "k@example.jp"}, format="json").status_code == 201
+    )
+
+
+@pytest.mark.parametrize(
+    "model", ["lead", "leadtransition", "event", "definition", "idempotencyrecord"]
+)
+def test_admin_pages_render(model: str, admin_client: Any) -> None:
+    from tests.factories import make_lead
+
+    make_lead()
+    assert admin_client.get(f"/admin/leads/{model}/").status_code == 200
+
+
+def test_admin_lead_state_is_read_only(admin_client: Any) -> None:
+    from tests.factories import make_lead
+
+    lead = make_lead()
+    page = admin_client.get(f"/admin/leads/lead/{lead.pk}/change/")
+    assert page.status_code == 200
+    assert b'name="state"' not in page.content
+
+
+def test_production_settings_pass_check_deploy(tmp_path: Any) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {
+        **os.environ,
+        "LEADFLOW_ENV": "production",
+        "SECRET_KEY": "k" * 20 + "x9!Qz#vT4@pL8&mN2$wR6^yB0*cF5%hJ",
+        "ALLOWED_HOSTS": "leadflow.example",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+    }
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=root, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no issues" in done.stdout

@@ -1,0 +1,131 @@
+"""Role × endpoint: exactly the access SPEC §7 grants, for every endpoint of the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import Team
+from leads.models import Definition
+from tests.conftest import definition_document
+from tests.factories import make_mql
+
+CALLERS = [
+    "marketing",
+    "rep_a",
+    "manager_a",
+    "rep_b",
+    "manager_b",
+    "coo",
+    "intake_key",
+    "anonymous",
+]
+L = "{lead}"  # a team-A MQL assigned to rep_a
+D = "{draft}"
+
+# (method, path, body) -> expected status per caller, in CALLERS order.
+TABLE: list[tuple[str, str, Any, list[int]]] = [
+    (
+        "post",
+        "/api/v1/intake/",
+        {"email": "new@example.jp"},
+        [201, 201, 201, 201, 201, 201, 201, 401],
+    ),
+    (
+        "post",
+        "/api/v1/events/",
+        {"lead": L, "type": "page_view"},
+        [202, 202, 202, 202, 202, 202, 202, 401],
+    ),
+    ("get", "/api/v1/leads/", None, [200, 200, 200, 200, 200, 200, 403, 401]),
+    ("get", f"/api/v1/leads/{L}/", None, [200, 200, 200, 404, 404, 200, 403, 401]),
+    ("get", f"/api/v1/leads/{L}/timeline/", None, [200, 200, 200, 404, 404, 200, 403, 401]),
+    ("get", f"/api/v1/leads/{L}/evaluation/", None, [200, 200, 200, 404, 404, 200, 403, 401]),
+    ("patch", f"/api/v1/leads/{L}/", {"title": "CFO"}, [403, 403, 403, 404, 404, 200, 403, 401]),
+    (
+        "post",
+        f"/api/v1/leads/{L}/transitions/reject/",
+        {"reason": "icp"},
+        [403, 200, 200, 404, 404, 403, 403, 401],
+    ),
+    (
+        "post",
+        f"/api/v1/leads/{L}/transitions/archive/",
+        {"reason": "spam"},
+        [200, 403, 403, 404, 404, 403, 403, 401],
+    ),
+    ("get", "/api/v1/definitions/", None, [200, 200, 200, 200, 200, 200, 403, 401]),
+    ("get", f"/api/v1/definitions/{D}/", None, [200, 200, 200, 200, 200, 200, 403, 401]),
+    (
+        "post",
+        "/api/v1/definitions/",
+        {"name": "n", **definition_document()},
+        [403, 403, 403, 403, 403, 201, 403, 401],
+    ),
+    (
+        "patch",
+        f"/api/v1/definitions/{D}/",
+        {"name": "n2"},
+        [403, 403, 403, 403, 403, 200, 403, 401],
+    ),
+    ("post", f"/api/v1/definitions/{D}/publish/", None, [403, 403, 403, 403, 403, 200, 403, 401]),
+]
+
+
+def _fill(value: Any, ids: dict[str, int]) -> Any:
+    if isinstance(value, str):
+        return value.replace(L, str(ids["lead"])).replace(D, str(ids["draft"]))
+    if isinstance(value, dict):
+        return {k: ids["lead"] if v == L else _fill(v, ids) for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "expected"), TABLE, ids=[f"{m} {p}" for m, p, _, _ in TABLE]
+)
+@pytest.mark.parametrize("caller", CALLERS)
+def test_role_endpoint(
+    caller: str, method: str, path: str, body: Any, expected: list[int],
+    users: dict[str, Any], published_definition: Any, intake_key: str,
+) -> None:  # fmt: skip
+    lead = make_mql(team=Team.objects.get(name="Team A"), owner=users["rep_a"])
+    draft = Definition.objects.create(name="draft", document=definition_document())
+    ids = {"lead": lead.pk, "draft": draft.pk}
+    client = APIClient()
+    if caller == "intake_key":
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {intake_key}")
+    elif caller != "anonymous":
+        client.force_authenticate(users[caller])
+    r = getattr(client, method)(_fill(path, ids), _fill(body, ids), format="json")
+    want = expected[CALLERS.index(caller)]
+    assert r.status_code == want, (caller, method, path, r.content[:300])
+    if want >= 400:
+        assert r["Content-Type"] == "application/problem+json"
+
+
+def test_token_auth(users: dict[str, Any]) -> None:
+    anon = APIClient()
+    r = anon.post("/api/v1/auth/token/", {"username": "aoki", "password": "wrong"}, format="json")
+    assert r.status_code == 400
+    r = anon.post(
+        "/api/v1/auth/token/", {"username": "aoki", "password": "pw-rep-a-1"}, format="json"
+    )
+    assert r.status_code == 200
+    token = r.json()["token"]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert client.get("/api/v1/leads/").status_code == 200
+    client.credentials(HTTP_AUTHORIZATION="Token not-a-token")
+    assert client.get("/api/v1/leads/").status_code == 401
+
+
+def test_user_without_role_sees_nothing(db: Any) -> None:
+    from django.contrib.auth import get_user_model
+
+    nobody = get_user_model().objects.create_user("nobody", password="pw-nobody-1")
+    client = APIClient()
+    client.force_authenticate(nobody)
+    assert client.get("/api/v1/leads/").status_code == 403
+    assert client.get("/api/v1/definitions/").status_code == 403
