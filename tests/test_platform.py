@@ -133,7 +133,7 @@ def test_production_settings_pass_check_deploy(tmp_path: Any) -> None:
         "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
     }
     root = Path(__file__).resolve().parent.parent
-    done = subprocess.run(  # noqa: S603
+    done = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=root, env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
