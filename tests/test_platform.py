@@ -43,6 +43,7 @@ def test_schema_and_docs_are_served(db: Any) -> None:
     assert client.get("/api/v1/schema/").status_code == 200
     docs = client.get("/api/v1/docs/")
     assert docs.status_code == 200 and b"swagger" in docs.content.lower()
+    assert b"cdn." not in docs.content, "Swagger UI assets must be served locally"
 
 
 def test_healthz_and_readyz(db: Any, settings: Any) -> None:
