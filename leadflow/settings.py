@@ -7,6 +7,7 @@ that `manage.py check --deploy` expects.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "leadflow",
     "accounts",
     "leads",
+    "scoring",
 ]
 
 MIDDLEWARE = [
@@ -173,12 +175,26 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=900)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=840)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+# A broker outage must not hold a request: publish fails fast and the sweep picks the work up.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULE = {
     "idempotency-purge": {"task": "leads.tasks.idempotency_purge", "schedule": 3600.0},
+    "scoring-sweep": {"task": "scoring.tasks.score_sweep", "schedule": 60.0},
+    "scoring-nightly-recompute": {
+        "task": "scoring.tasks.score_recompute_nightly",
+        "schedule": crontab(hour=3, minute=0),
+    },
 }
+# Leads per chunk of a recompute: bounds memory and the length of each transaction.
+SCORING_CHUNK_SIZE = env.int("SCORING_CHUNK_SIZE", default=50_000)
 
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}

@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/v1/", include("leads.urls")),
+    path("api/v1/", include("scoring.urls")),
 ]
 
 handler400 = "leadflow.problems.handler400"

@@ -327,3 +327,51 @@ def evaluate_stage(
 ) -> list[dict[str, Any]]:
     criteria = (document.get("stages", {}).get(stage) or {}).get("criteria", [])
     return [evaluate_criterion(lead, c, now=now, activity=activity) for c in criteria]
+
+
+def criteria_q(criteria: list[dict[str, Any]], *, now: datetime) -> Any:
+    """The criteria as one ORM filter: the set-based pre-selection of leads that may pass.
+    The Python evaluation stays the authority (and is what history records)."""
+    from django.db.models import Exists, OuterRef, Q
+
+    from leads.models import Event
+
+    q: Any = Q()
+    for crit in criteria:
+        kind, p = crit["kind"], crit["params"]
+        if kind == K.SCORE_AT_LEAST:
+            column = {"fit": "fit_score", "engagement": "engagement_score", "total": "score"}[
+                p["score"]
+            ]
+            q &= Q(**{f"{column}__gte": p["value"]})
+        elif kind == K.ACTIVITY_WITHIN:
+            since = now - timedelta(days=p["days"])
+            recent = Event.objects.filter(
+                lead=OuterRef("pk"), type__in=p["types"], occurred_at__gte=since
+            )
+            if p.get("count", 1) <= 1:
+                q &= Q(Exists(recent))
+        elif p.get("field", "").startswith("attributes.") or any(
+            f.startswith("attributes.") for f in p.get("fields", [])
+        ):
+            continue  # free attributes are left to the Python evaluation
+        elif kind == K.FIELD_IN:
+            q &= Q(**{f"{p['field']}__in": list(p["values"])}) | Q(
+                **{
+                    f"{p['field']}__iregex": "^("
+                    + "|".join(re.escape(v) for v in p["values"])
+                    + ")$"
+                }
+            )
+        elif kind == K.FIELDS_PRESENT:
+            for name in p["fields"]:
+                q &= (
+                    ~Q(**{name: ""})
+                    if CRITERIA_FIELDS[name] == "text"
+                    else Q(**{f"{name}__isnull": False})
+                )
+        elif kind == K.FIELD_TRUE:
+            q &= Q(**{p["field"]: True})
+        elif kind == K.FIELD_AT_LEAST:
+            q &= Q(**{f"{p['field']}__gte": p["value"]})
+    return q

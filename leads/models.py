@@ -97,7 +97,10 @@ class Lead(LeadLifecycle, TimeStampedModel):
         output_field=models.DecimalField(max_digits=13, decimal_places=2),
         db_persist=True,
     )
+    # New events set needs_rescore and bump rescore_seq in their transaction; a recompute clears
+    # the flag only if rescore_seq is still what its snapshot saw (no event lost to a race).
     needs_rescore = models.BooleanField(default=False)
+    rescore_seq = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]

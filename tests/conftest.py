@@ -123,4 +123,70 @@ def key_client(intake_key: str) -> APIClient:
     return client
 
 
-__all__ = ["definition_document", "requires_postgres"]
+__all__ = ["definition_document", "requires_postgres", "requires_worker", "wait_for"]
+
+
+@pytest.fixture
+def default_rules(db: Any) -> None:
+    """The default scoring rules, for transactional tests (their flush removes migration data)."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("scoring.migrations.0002_default_rules").seed(apps, None)
+
+
+requires_worker = pytest.mark.skipif(
+    "postgresql" not in settings.DATABASES["default"]["ENGINE"] or not settings.REDIS_URL,
+    reason="needs PostgreSQL and Redis (set DATABASE_URL and REDIS_URL)",
+)
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """A real Celery worker process on the Redis broker, using the test database."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from django.db import connection
+
+    from leadflow.celery import app
+
+    name = connection.settings_dict["NAME"]
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{connection.settings_dict['USER']}@{connection.settings_dict['HOST']}:"
+        f"{connection.settings_dict['PORT']}/{name}",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "CONN_MAX_AGE": "0",
+    }
+    root = Path(__file__).resolve().parent.parent
+    celery = [sys.executable, "-m", "celery", "-A", "leadflow"]
+    subprocess.run([*celery, "purge", "-f"], cwd=root, env=env, check=True, capture_output=True)  # noqa: S603
+    proc = subprocess.Popen(  # noqa: S603
+        [*celery, "worker", "-P", "solo", "-l", "WARNING", "--without-gossip", "--without-mingle",
+         "-n", f"test-{os.getpid()}@%h"],
+        cwd=root, env=env,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not app.control.ping(timeout=0.5):
+        assert proc.poll() is None, "the Celery worker exited"
+        assert time.monotonic() < deadline, "the Celery worker did not start"
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def wait_for(predicate: Any, timeout: float = 30.0, what: str = "condition") -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)

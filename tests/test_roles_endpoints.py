@@ -71,12 +71,32 @@ TABLE: list[tuple[str, str, Any, list[int]]] = [
         [403, 403, 403, 403, 403, 200, 403, 401],
     ),
     ("post", f"/api/v1/definitions/{D}/publish/", None, [403, 403, 403, 403, 403, 200, 403, 401]),
+    ("get", f"/api/v1/leads/{L}/score/", None, [200, 200, 200, 404, 404, 200, 403, 401]),
+    ("get", "/api/v1/scoring-rules/", None, [200, 200, 200, 200, 200, 200, 403, 401]),
+    (
+        "post",
+        "/api/v1/scoring-rules/",
+        {"kind": "fit", "name": "n", "points": 2, "field": "title", "operator": "present"},
+        [201, 403, 403, 403, 403, 201, 403, 401],
+    ),
+    (
+        "patch",
+        "/api/v1/scoring-rules/{rule}/",
+        {"points": 4},
+        [200, 403, 403, 403, 403, 200, 403, 401],
+    ),
+    ("delete", "/api/v1/scoring-rules/{rule}/", None, [204, 403, 403, 403, 403, 204, 403, 401]),
+    ("post", "/api/v1/scoring/recompute/", None, [202, 403, 403, 403, 403, 202, 403, 401]),
 ]
 
 
 def _fill(value: Any, ids: dict[str, int]) -> Any:
     if isinstance(value, str):
-        return value.replace(L, str(ids["lead"])).replace(D, str(ids["draft"]))
+        return (
+            value.replace(L, str(ids["lead"]))
+            .replace(D, str(ids["draft"]))
+            .replace("{rule}", str(ids["rule"]))
+        )
     if isinstance(value, dict):
         return {k: ids["lead"] if v == L else _fill(v, ids) for k, v in value.items()}
     return value
@@ -92,7 +112,13 @@ def test_role_endpoint(
 ) -> None:  # fmt: skip
     lead = make_mql(team=Team.objects.get(name="Team A"), owner=users["rep_a"])
     draft = Definition.objects.create(name="draft", document=definition_document())
-    ids = {"lead": lead.pk, "draft": draft.pk}
+    from scoring.models import ScoringRule
+
+    ids = {
+        "lead": lead.pk,
+        "draft": draft.pk,
+        "rule": ScoringRule.objects.get(event_type="quote_request").pk,
+    }
     client = APIClient()
     if caller == "intake_key":
         client.credentials(HTTP_AUTHORIZATION=f"Api-Key {intake_key}")

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from leads.models import Event, Lead
@@ -81,7 +82,9 @@ def event_ingest(*, events: list[EventInput]) -> IngestResult:
         result.accepted = inserted
         result.duplicates += len(unique) - inserted
         if inserted:
-            Lead.objects.filter(pk__in=lead_ids).update(needs_rescore=True)
+            Lead.objects.filter(pk__in=lead_ids).update(
+                needs_rescore=True, rescore_seq=F("rescore_seq") + 1
+            )
             for hook in after_events:
                 transaction.on_commit(lambda hook=hook: hook(lead_ids))  # type: ignore[misc]
     return result

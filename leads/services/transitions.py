@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -159,3 +160,84 @@ def lead_transition(
         row = _run(lead, name, actor, args)
         _schedule_effects(lead, row)
     return lead
+
+
+def lead_qualify_mql_bulk(*, lead_ids: list[int]) -> list[int]:
+    """The system's automatic MQL for many leads at once (after a recompute).
+
+    One transaction, rows locked with SKIP LOCKED (a lead a user is moving right now is left for
+    the next recompute), the published MQL criteria evaluated per lead with one batched activity
+    query, then one bulk UPDATE and one bulk INSERT of history. Returns the ids moved."""
+    from leads.definitions import evaluate_stage
+    from leads.models import Event
+
+    definition = definition_published()
+    if definition is None or not lead_ids:
+        return []
+    now = timezone.now()
+    criteria = definition.stage(LeadState.MQL).get("criteria", [])
+    windows = [c["params"] for c in criteria if c["kind"] == "activity_within"]
+    with transaction.atomic():
+        qs = Lead.objects.filter(pk__in=lead_ids, state__in=[LeadState.LEAD, LeadState.RECYCLED])
+        if transaction.get_connection().features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
+        leads = list(qs.select_related("definition").order_by("pk"))
+        events: dict[int, list[tuple[str, Any]]] = {}
+        if windows and leads:
+            since = now - timedelta(days=max(w["days"] for w in windows))
+            types = sorted({t for w in windows for t in w["types"]})
+            for lead_id, etype, at in Event.objects.filter(
+                lead_id__in=[lead.pk for lead in leads], type__in=types, occurred_at__gte=since
+            ).values_list("lead_id", "type", "occurred_at"):
+                events.setdefault(lead_id, []).append((etype, at))
+        moved, rows = [], []
+        for lead in leads:
+            if not lead.qualify_mql._django_fsm.conditions_met(lead, lead.state):
+                continue
+
+            def activity(types: list[str], since: Any, lead_id: int = lead.pk) -> int:
+                return sum(1 for t, at in events.get(lead_id, []) if t in types and at >= since)
+
+            evaluation = evaluate_stage(
+                lead, definition.document, LeadState.MQL, now=now, activity=activity
+            )
+            if not all(c["passed"] for c in evaluation):
+                continue
+            before = (lead.state, lead.responsible, lead.team_id, lead.owner_id)
+            lead.qualify_mql(TransitionInput(now=now, definition=definition, evaluation=evaluation))
+            moved.append(lead)
+            rows.append(
+                LeadTransition(
+                    lead=lead,
+                    transition=TransitionName.QUALIFY_MQL,
+                    from_state=before[0],
+                    to_state=lead.state,
+                    actor=None,
+                    actor_kind=ActorKind.SYSTEM,
+                    responsible_before=before[1],
+                    responsible_after=lead.responsible,
+                    team_before_id=before[2],
+                    team_after_id=lead.team_id,
+                    owner_before_id=before[3],
+                    owner_after_id=lead.owner_id,
+                    definition=definition,
+                    evaluation=evaluation,
+                    occurred_at=now,
+                )
+            )
+        # The rows are locked, so a plain bulk UPDATE is safe here.
+        Lead.objects.bulk_update(
+            moved,
+            [
+                "state",
+                "responsible",
+                "state_changed_at",
+                "definition",
+                "recyclable_at",
+                "recycle_count",
+            ],
+        )
+        LeadTransition.objects.bulk_create(rows)
+        for lead, row in zip(moved, rows, strict=True):
+            _schedule_effects(lead, row)
+    return [lead.pk for lead in moved]

@@ -1,0 +1,63 @@
+"""Background jobs: create, report progress, finish. Progress writes commit on their own so a
+poller sees them while the work runs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from leadflow.errors import NotFound
+from leadflow.models import Job
+
+logger = logging.getLogger(__name__)
+
+
+def job_create(*, kind: str, params: dict[str, Any] | None = None, actor: Any = None) -> Job:
+    return Job.objects.create(kind=kind, params=params or {}, created_by=actor)
+
+
+def job_progress(*, job_id: int, progress: float) -> None:
+    Job.objects.filter(pk=job_id).update(
+        progress=max(0.0, min(1.0, progress)), updated_at=timezone.now()
+    )
+
+
+def job_run(*, job_id: int, work: Callable[[Callable[[float], None]], Any]) -> Job:
+    """Run `work(report)` for the job, recording running → succeeded/failed. Idempotent: a job
+    that already finished is not run again (a redelivered task does nothing)."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job_id)
+        if job.status in (Job.Status.SUCCEEDED, Job.Status.FAILED):
+            return job
+        job.status, job.started_at = Job.Status.RUNNING, timezone.now()
+        job.save(update_fields=["status", "started_at", "updated_at"])
+    try:
+        result = work(lambda p: job_progress(job_id=job_id, progress=p))
+    except Exception as exc:
+        logger.exception("job %s failed", job_id)
+        Job.objects.filter(pk=job_id).update(
+            status=Job.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
+        raise
+    Job.objects.filter(pk=job_id).update(
+        status=Job.Status.SUCCEEDED, progress=1.0, result=result, finished_at=timezone.now()
+    )
+    return Job.objects.get(pk=job_id)
+
+
+def job_get(*, job_id: int, user: Any) -> Job:
+    """A job the user started; the COO and superusers see every job."""
+    from leadflow.choices import Role
+    from leadflow.permissions import has_role
+
+    qs = Job.objects.all()
+    if not (user.is_superuser or has_role(user, Role.COO)):
+        qs = qs.filter(created_by=user)
+    try:
+        return qs.get(pk=job_id)
+    except (Job.DoesNotExist, ValueError) as exc:
+        raise NotFound(f"No job {job_id}.") from exc

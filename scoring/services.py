@@ -1,0 +1,159 @@
+"""Scoring writes: rules, recomputes (full, incremental, sweep) and the automatic MQL after them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max, Min, Q
+from django.utils import timezone
+
+from leadflow.jobs import job_create
+from leadflow.models import Job
+from leads.choices import LeadState
+from leads.definitions import criteria_q
+from leads.models import Lead
+from leads.selectors import definition_published
+from leads.services.transitions import lead_qualify_mql_bulk
+from scoring import engine
+from scoring.models import ScoringRule
+
+logger = logging.getLogger(__name__)
+MQL_BATCH = 500
+SWEEP_BATCH = 5000
+
+
+# --- rules ------------------------------------------------------------------------------------
+
+
+def rule_create(*, actor: Any, **fields: Any) -> ScoringRule:
+    with transaction.atomic():
+        rule = ScoringRule.objects.create(**fields)
+        score_recompute_enqueue(actor=actor, reason=f"rule {rule.pk} created")
+    return rule
+
+
+def rule_update(*, rule_id: int, actor: Any, **fields: Any) -> ScoringRule:
+    with transaction.atomic():
+        rule = ScoringRule.objects.select_for_update().get(pk=rule_id)
+        for name, value in fields.items():
+            setattr(rule, name, value)
+        rule.full_clean()
+        rule.save()
+        score_recompute_enqueue(actor=actor, reason=f"rule {rule.pk} changed")
+    return rule
+
+
+def rule_delete(*, rule_id: int, actor: Any) -> None:
+    with transaction.atomic():
+        ScoringRule.objects.filter(pk=rule_id).delete()
+        score_recompute_enqueue(actor=actor, reason=f"rule {rule_id} deleted")
+
+
+# --- recomputes -------------------------------------------------------------------------------
+
+
+def _auto_mql(scope: Q) -> int:
+    """Move leads of `scope` that now pass the published MQL criteria to `mql` (system)."""
+    definition = definition_published()
+    if definition is None:
+        return 0
+    now = timezone.now()
+    criteria = definition.stage(LeadState.MQL).get("criteria", [])
+    candidates = list(
+        Lead.objects.filter(scope, state__in=[LeadState.LEAD, LeadState.RECYCLED])
+        .filter(Q(recyclable_at__isnull=True) | Q(recyclable_at__lte=now))
+        .filter(criteria_q(criteria, now=now))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    moved = 0
+    for start in range(0, len(candidates), MQL_BATCH):
+        moved += len(lead_qualify_mql_bulk(lead_ids=candidates[start : start + MQL_BATCH]))
+    return moved
+
+
+def score_leads(*, lead_ids: list[int], as_of: datetime | None = None) -> dict[str, int]:
+    """Incremental recompute of the given leads, then automatic MQL among them."""
+    as_of = as_of or timezone.now()
+    changed = moved = 0
+    ids = sorted(set(lead_ids))
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        with transaction.atomic():
+            changed += engine.rescore(as_of=as_of, ids=chunk)
+        moved += _auto_mql(Q(pk__in=chunk))
+    return {"leads": len(ids), "changed": changed, "mql": moved}
+
+
+def score_recompute(
+    *, as_of: datetime | None = None, report: Callable[[float], None] | None = None
+) -> dict[str, Any]:
+    """Full recompute (decay as of `as_of`), chunk by chunk of ids, each its own transaction."""
+    as_of = as_of or timezone.now()
+    bounds = Lead.objects.aggregate(lo=Min("pk"), hi=Max("pk"))
+    if bounds["lo"] is None:
+        return {"leads": 0, "changed": 0, "mql": 0, "as_of": as_of.isoformat()}
+    lo, hi, size = bounds["lo"], bounds["hi"] + 1, settings.SCORING_CHUNK_SIZE
+    changed = moved = 0
+    for start in range(lo, hi, size):
+        end = min(start + size, hi)
+        with transaction.atomic():
+            changed += engine.rescore(as_of=as_of, id_range=(start, end))
+        moved += _auto_mql(Q(pk__gte=start, pk__lt=end))
+        if report:
+            report((end - lo) / (hi - lo))
+    return {
+        "leads": Lead.objects.count(),
+        "changed": changed,
+        "mql": moved,
+        "as_of": as_of.isoformat(),
+    }
+
+
+def score_sweep() -> dict[str, int]:
+    """Rescore every lead still marked (events whose enqueue was lost to a broker outage)."""
+    total = {"leads": 0, "changed": 0, "mql": 0}
+    while True:
+        ids = list(
+            Lead.objects.filter(needs_rescore=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:SWEEP_BATCH]
+        )
+        if not ids:
+            return total
+        result = score_leads(lead_ids=ids)
+        for k in total:
+            total[k] += result[k]
+        if result["changed"] == 0:  # nothing moved: do not spin on rows another worker holds
+            return total
+
+
+# --- enqueueing (after commit, never failing the caller) ---------------------------------------
+
+
+def _send(task: Any, *args: Any) -> None:
+    try:
+        task.delay(*args)
+    except Exception:  # broker down: the flag stays set and the sweep (beat) picks it up
+        logger.warning(
+            "could not enqueue %s; the sweep will pick the work up", task.name, exc_info=True
+        )
+
+
+def score_leads_enqueue(lead_ids: list[int]) -> None:
+    from scoring.tasks import score_leads_task
+
+    _send(score_leads_task, sorted(set(lead_ids)))
+
+
+def score_recompute_enqueue(*, actor: Any = None, reason: str = "") -> Job:
+    from scoring.tasks import score_recompute_job
+
+    job = job_create(kind="score_recompute", params={"reason": reason}, actor=actor)
+    transaction.on_commit(lambda: _send(score_recompute_job, job.pk))
+    return job
