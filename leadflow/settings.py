@@ -195,6 +195,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Leads per chunk of a recompute: bounds memory and the length of each transaction.
 SCORING_CHUNK_SIZE = env.int("SCORING_CHUNK_SIZE", default=50_000)
+# PostgreSQL work_mem for the one aggregate pass of a full recompute (a hash aggregate per lead).
+SCORING_WORK_MEM = env.str("SCORING_WORK_MEM", default="256MB")
 
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}

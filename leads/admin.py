@@ -3,7 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from leads.models import Definition, Event, IdempotencyRecord, Lead, LeadTransition
+from leads.models import Definition, Event, IdempotencyRecord, Lead, LeadScore, LeadTransition
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -43,14 +43,14 @@ class LeadTransitionInline(admin.TabularInline):
 
 @admin.register(Lead)
 class LeadAdmin(admin.ModelAdmin):
-    list_display = ["email", "company", "state", "score", "source", "owner", "team", "created_at"]
+    list_display = ["email", "company", "state", "source", "owner", "team", "created_at"]
     list_filter = ["state", "source", "responsible", "team"]
     search_fields = ["email", "company", "last_name", "first_name"]
     # The lifecycle is changed only by transitions, never here.
     readonly_fields = [
         "state", "responsible", "owner", "team", "definition", "state_changed_at",
         "recycle_count", "recycle_reason", "recyclable_at", "won_amount", "lost_reason",
-        "archive_reason", "fit_score", "engagement_score", "score", "needs_rescore", "created_by",
+        "archive_reason", "fit_score", "engagement_score", "score", "created_by",
     ]  # fmt: skip
     inlines = [LeadTransitionInline]
     list_select_related = ["owner", "team"]
@@ -89,3 +89,10 @@ class DefinitionAdmin(admin.ModelAdmin):
 @admin.register(IdempotencyRecord)
 class IdempotencyRecordAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "client", "key", "response_status"]
+
+
+@admin.register(LeadScore)
+class LeadScoreAdmin(ReadOnlyAdmin):
+    list_display = ["lead", "fit", "engagement", "total", "needs_rescore"]
+    list_filter = ["needs_rescore"]
+    list_select_related = ["lead"]

@@ -11,7 +11,6 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
-from rest_framework.filters import OrderingFilter
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
@@ -23,10 +22,10 @@ from accounts.permissions import HasIntakeKey, api_key_of
 from leadflow.choices import Role
 from leadflow.errors import FieldError, ValidationFailed
 from leadflow.permissions import AnyRole, role_permission
-from leadflow.problems import _flatten
 from leads import selectors
 from leads.choices import LeadState
-from leads.filters import LeadFilter
+from leads.event_input import parse_events
+from leads.filters import LeadFilter, LeadOrderingFilter
 from leads.models import Lead
 from leads.serializers import (
     DefinitionPatchSerializer,
@@ -128,25 +127,16 @@ class EventBatchApi(APIView):
             raise ValidationFailed(
                 [FieldError("body", "At most 1000 events per request.", "max_length")]
             )
-        valid: list[tuple[int, dict[str, Any]]] = []
-        rejected: list[dict[str, Any]] = []
-        for i, item in enumerate(items):
-            s = EventItemSerializer(data=item)
-            if s.is_valid():
-                valid.append((i, dict(s.validated_data)))
-            else:
-                rejected.append({"index": i, "errors": [e.as_dict() for e in _flatten(s.errors)]})
-        by_email = selectors.lead_ids_by_email({v["email"] for _, v in valid if "email" in v})
-        known_ids = selectors.lead_ids_existing({v["lead"] for _, v in valid if "lead" in v})
+        valid, rejected = parse_events(items, lead_ref=True)
+        by_email = selectors.lead_ids_by_email({e.email for _, e in valid if e.email})
+        known_ids = selectors.lead_ids_existing({e.lead for _, e in valid if e.lead})
         events: list[EventInput] = []
-        for i, v in valid:
+        for i, e in valid:
             lead_id = (
-                by_email.get(v["email"])
-                if "email" in v
-                else (v["lead"] if v["lead"] in known_ids else None)
+                by_email.get(e.email) if e.email else (e.lead if e.lead in known_ids else None)
             )
             if lead_id is None:
-                field = "email" if "email" in v else "lead"
+                field = "email" if e.email else "lead"
                 rejected.append(
                     {
                         "index": i,
@@ -156,16 +146,10 @@ class EventBatchApi(APIView):
                     }
                 )
                 continue
-            events.append(
-                EventInput(
-                    index=i,
-                    lead_id=lead_id,
-                    type=v["type"],
-                    occurred_at=v.get("occurred_at") or timezone.now(),
-                    properties=v.get("properties") or {},
-                    external_id=v.get("id"),
-                )
-            )
+            events.append(EventInput(
+                index=i, lead_id=lead_id, type=e.type, occurred_at=e.occurred_at,
+                properties_json=e.properties_json, external_id=e.external_id,
+            ))  # fmt: skip
         result = event_ingest(events=events)
         result.rejected = sorted(rejected, key=lambda r: r["index"])
         return Response(result.as_dict(), status=status.HTTP_202_ACCEPTED)
@@ -182,7 +166,7 @@ class LeadListApi(ListAPIView):
     permission_classes = [AnyRole]
     serializer_class = LeadSerializer
     pagination_class = LeadPagination
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filter_backends = [DjangoFilterBackend, LeadOrderingFilter]
     filterset_class = LeadFilter
     ordering_fields = ["created_at", "updated_at", "score", "state_changed_at", "email"]
 

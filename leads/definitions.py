@@ -340,9 +340,9 @@ def criteria_q(criteria: list[dict[str, Any]], *, now: datetime) -> Any:
     for crit in criteria:
         kind, p = crit["kind"], crit["params"]
         if kind == K.SCORE_AT_LEAST:
-            column = {"fit": "fit_score", "engagement": "engagement_score", "total": "score"}[
-                p["score"]
-            ]
+            column = {"fit": "scores__fit", "engagement": "scores__engagement"}.get(
+                p["score"], "scores__total"
+            )
             q &= Q(**{f"{column}__gte": p["value"]})
         elif kind == K.ACTIVITY_WITHIN:
             since = now - timedelta(days=p["days"])

@@ -4,6 +4,7 @@ from typing import Any
 
 import django_filters
 from django.db.models import Q, QuerySet
+from rest_framework.filters import OrderingFilter
 
 from leads.choices import LeadState, Source
 from leads.models import Lead
@@ -15,7 +16,7 @@ class LeadFilter(django_filters.FilterSet):
     campaign = django_filters.CharFilter()
     owner = django_filters.CharFilter(method="filter_owner", help_text="A user id, or 'me'.")
     team = django_filters.NumberFilter(field_name="team_id")
-    min_score = django_filters.NumberFilter(field_name="score", lookup_expr="gte")
+    min_score = django_filters.NumberFilter(field_name="scores__total", lookup_expr="gte")
     q = django_filters.CharFilter(method="filter_q", help_text="Name, e-mail or company.")
 
     class Meta:
@@ -45,3 +46,19 @@ class LeadFilter(django_filters.FilterSet):
             | Q(last_name_kana__icontains=term)
             | Q(first_name_kana__icontains=term)
         )
+
+
+class LeadOrderingFilter(OrderingFilter):
+    """`ordering=score` sorts on the score row (annotated as `score_total` by `lead_list`)."""
+
+    aliases = {"score": "score_total"}
+
+    def get_ordering(self, request: Any, queryset: Any, view: Any) -> Any:
+        ordering = super().get_ordering(request, queryset, view)
+        if not ordering:
+            return ordering
+        return [
+            ("-" if term.startswith("-") else "")
+            + self.aliases.get(term.lstrip("-"), term.lstrip("-"))
+            for term in ordering
+        ]

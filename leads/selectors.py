@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from accounts.selectors import managed_team_ids, rep_team_ids
 from leadflow.choices import Role
@@ -30,7 +30,7 @@ def lead_visible_q(user: Any) -> Q | None:
 
 
 def lead_list(*, user: Any) -> QuerySet[Lead]:
-    qs = Lead.objects.all()
+    qs = Lead.objects.annotate(score_total=F("scores__total"))
     q = lead_visible_q(user)
     return qs if q is None else qs.filter(q)
 

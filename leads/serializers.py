@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from leadflow.serializers import JSONObjectField, StrictMixin, StrictSerializer
 from leads.choices import DefinitionStatus, TransitionName
+from leads.event_input import EventItem, parse_events
 from leads.models import Definition, Event, Lead, LeadTransition
 from leads.normalize import nfkc, normalize_email, normalize_phone
 
@@ -81,7 +82,8 @@ class LeadFieldsSerializer(StrictMixin, serializers.ModelSerializer):
 
 
 class EventBodySerializer(StrictSerializer):
-    """An event as part of an intake (its lead is the intake's)."""
+    """An event as part of an intake (its lead is the intake's). Documentation only: items are
+    validated by `leads.event_input.parse_event`."""
 
     id = serializers.CharField(max_length=128, required=False)
     type = serializers.RegexField(r"^[a-z][a-z0-9_.:\-]{0,63}$", max_length=64)
@@ -95,7 +97,7 @@ class EventBodySerializer(StrictSerializer):
 
 
 class EventItemSerializer(EventBodySerializer):
-    """An event posted to /events/: names its lead by `email` or `lead` id."""
+    """An event posted to /events/: names its lead by `email` or `lead` id (documentation only)."""
 
     email = serializers.CharField(max_length=254, required=False)
     lead = serializers.IntegerField(min_value=1, required=False)
@@ -116,8 +118,31 @@ class EventItemSerializer(EventBodySerializer):
         return attrs
 
 
+@extend_schema_field(EventBodySerializer(many=True))
+class EventsField(serializers.Field):
+    """Intake's `events`: up to 1000 items, each validated by `parse_event`."""
+
+    def to_internal_value(self, data: Any) -> list[EventItem]:
+        if not isinstance(data, list):
+            raise serializers.ValidationError("Must be a list of events.", code="not_a_list")
+        if len(data) > 1000:
+            raise serializers.ValidationError("At most 1000 events.", code="max_length")
+        valid, rejected = parse_events(data, lead_ref=False)
+        if rejected:
+            raise serializers.ValidationError(
+                {
+                    str(r["index"]): {e["field"]: [e["message"]] for e in r["errors"]}
+                    for r in rejected
+                }
+            )
+        return [item for _, item in valid]
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
 class IntakeSerializer(LeadFieldsSerializer):
-    events = EventBodySerializer(many=True, required=False, max_length=1000)  # type: ignore[call-arg]
+    events = EventsField(required=False)
 
     class Meta(LeadFieldsSerializer.Meta):
         fields = [*LEAD_FIELDS, *SALES_FIELDS, "events"]
@@ -126,6 +151,8 @@ class IntakeSerializer(LeadFieldsSerializer):
 
 class LeadSerializer(serializers.ModelSerializer):
     available_transitions = serializers.SerializerMethodField()
+    fit_score = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    engagement_score = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
     score = serializers.DecimalField(max_digits=13, decimal_places=2, read_only=True)
 
     class Meta:

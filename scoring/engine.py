@@ -8,15 +8,16 @@ cannot disagree. The arithmetic is the one in `scoring.reference`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
+from django.conf import settings
+from django.db import connection, transaction
 
 from leads.definitions import CRITERIA_FIELDS
-from leads.models import Event, Lead
+from leads.models import Event, Lead, LeadScore
 from scoring.choices import FitOp, PropertyOp, RuleKind
 from scoring.models import ScoringRule
 
@@ -28,7 +29,8 @@ class Dialect:
     age_days: str  # SQL for age in days of e.occurred_at at the %s parameter `as_of`
     round2: str
     strpos: str  # position of needle in haystack: {0} haystack, {1} needle
-    prop_text: str  # a string JSON property of e: {0} is the key parameter placeholder
+    prop_text: str  # the text of JSON property {0} (a key parameter placeholder) of e
+    prop_type: str  # true if JSON property {0} of e is a string
 
     @staticmethod
     def current() -> Dialect:
@@ -39,8 +41,8 @@ class Dialect:
                 age_days="(EXTRACT(EPOCH FROM (%s::timestamptz - e.occurred_at)) / 86400.0)",
                 round2="ROUND(CAST({0} AS NUMERIC), 2)",
                 strpos="strpos({0}, {1})",
-                prop_text="(CASE WHEN jsonb_typeof(e.properties -> {0}) = 'string' "
-                "THEN e.properties ->> {0} END)",
+                prop_text="(e.properties ->> {0})",
+                prop_type="jsonb_typeof(e.properties -> {0}) = 'string'",
             )
         return Dialect(
             least="MIN",
@@ -48,8 +50,8 @@ class Dialect:
             age_days="(julianday(%s) - julianday(e.occurred_at))",
             round2="ROUND({0}, 2)",
             strpos="instr({0}, {1})",
-            prop_text="(CASE WHEN json_type(e.properties, {0}) = 'text' "
-            "THEN json_extract(e.properties, {0}) END)",
+            prop_text="json_extract(e.properties, {0})",
+            prop_type="json_type(e.properties, {0}) = 'text'",
         )
 
 
@@ -70,36 +72,45 @@ def _engagement_sql(
 ) -> tuple[str, list[Any]]:
     """SELECT lead_id, eng FROM events of the filtered leads, one conditional SUM per rule."""
     event_table = Event._meta.db_table
-    terms, params = [], []
+    capped: list[tuple[str, list[Any]]] = []  # one SUM each: a cap applies per rule
+    uncapped: list[tuple[str, list[Any]]] = []  # added inside one SUM: a single aggregate state
     for rule in rules:
         cond, cparams = "e.type = %s", list[Any]([rule.event_type])
         if rule.property_key:
-            prop = d.prop_text.format("%s")
+            # Cheap tests first (CASE conditions short-circuit); the JSON type check is last.
             key = _prop_key_param(rule.property_key)
-            nparams = prop.count("%s")
+            text = d.prop_text.format("%s")
             if rule.property_op == PropertyOp.CONTAINS:
-                cond += f" AND {d.strpos.format(prop, '%s')} > 0"
+                cond += f" AND {d.strpos.format(text, '%s')} > 0"
+                cparams += [key, rule.property_value]
             elif rule.property_op == PropertyOp.PREFIX:
-                cond += f" AND substr({prop}, 1, %s) = %s"
+                cond += f" AND substr({text}, 1, %s) = %s"
+                cparams += [key, len(rule.property_value), rule.property_value]
             else:
-                cond += f" AND {prop} = %s"
-            cparams += [key] * nparams
-            if rule.property_op == PropertyOp.PREFIX:
-                cparams += [len(rule.property_value)]
-            cparams += [rule.property_value]
+                cond += f" AND {text} = %s"
+                cparams += [key, rule.property_value]
+            cond += f" AND {d.prop_type.format('%s')}"
+            cparams += [key]
         value = "%s"
         vparams: list[Any] = [float(rule.points)]
         if rule.half_life_days:
             value = f"%s * POWER(0.5, {d.greatest}({d.age_days}, 0) / %s)"
             vparams = [float(rule.points), as_of, float(rule.half_life_days)]
-        term = f"COALESCE(SUM(CASE WHEN {cond} THEN {value} END), 0)"
-        tparams = cparams + vparams
+        # CASE WHEN cond THEN value: the cond parameters come first in the SQL text.
+        case = (f"CASE WHEN {cond} THEN {value} ELSE 0 END", cparams + vparams)
+        (capped if rule.cap is not None else uncapped).append(case)
         if rule.cap is not None:
-            term = f"{d.least}({term}, %s)"
-            tparams.append(float(rule.cap))
+            capped[-1] = (
+                f"{d.least}(COALESCE(SUM({case[0]}), 0), %s)",
+                [*case[1], float(rule.cap)],
+            )
+    terms, params = [], []
+    if uncapped:
+        terms.append("COALESCE(SUM(" + " + ".join(t for t, _ in uncapped) + "), 0)")
+        params += [p for _, ps in uncapped for p in ps]
+    for term, ps in capped:
         terms.append(term)
-        # CASE WHEN cond THEN value: cond params come before value params in the SQL text.
-        params += tparams
+        params += ps
     types = sorted({r.event_type for r in rules})
     sql = (
         f"SELECT e.lead_id AS lead_id, {' + '.join(terms)} AS eng FROM {event_table} e "  # noqa: S608
@@ -154,23 +165,17 @@ def _fit_sql(rules: list[ScoringRule], d: Dialect) -> tuple[str, list[Any]]:
     return (" + ".join(terms) if terms else "0"), params
 
 
-def rescore(
-    *, as_of: datetime, id_range: tuple[int, int] | None = None, ids: Sequence[int] | None = None
-) -> int:
-    """Recompute fit and engagement for the leads in `id_range` [lo, hi) or `ids`; one statement.
-    Returns the number of leads whose row changed."""
-    if ids is not None:
-        if not ids:
-            return 0
-        lead_filter = "{col} IN (" + ", ".join(["%s"] * len(ids)) + ")"
-        filter_params: list[Any] = list(ids)
-    else:
-        assert id_range is not None
-        lead_filter, filter_params = "{col} >= %s AND {col} < %s", list(id_range)
+def compute_select(
+    *, as_of: datetime, lead_filter: str, filter_params: list[Any]
+) -> tuple[str, list[Any]]:
+    """SELECT lead_id, seq, fit, eng for the leads matching `lead_filter` (on `{col}`).
+
+    `seq` is the lead's rescore_seq read in the same snapshot as its events, so a later write can
+    tell whether an event arrived since."""
     d = Dialect.current()
     eng_rules, fit_rules = active_rules(RuleKind.ENGAGEMENT), active_rules(RuleKind.FIT)
     fit_expr, fit_params = _fit_sql(fit_rules, d)
-    lead_table = Lead._meta.db_table
+    lead_table, score_table = Lead._meta.db_table, LeadScore._meta.db_table
     if eng_rules:
         eng_sql, eng_params = _engagement_sql(eng_rules, d, as_of, lead_filter, filter_params)
         join, eng_col = (
@@ -178,16 +183,78 @@ def rescore(
             d.round2.format("COALESCE(a.eng, 0)"),
         )
     else:
-        join, eng_col, eng_params = "", "0", []
+        join, eng_col, eng_params = "", d.round2.format("0"), []
     sql = (
-        f"UPDATE {lead_table} SET fit_score = s.fit, engagement_score = s.eng, "  # noqa: S608
-        f"needs_rescore = ({lead_table}.rescore_seq <> s.seq) "
-        f"FROM (SELECT l.id AS id, l.rescore_seq AS seq, "
+        f"SELECT l.id AS lead_id, COALESCE(ls.rescore_seq, 0) AS seq, "  # noqa: S608
         f"{d.round2.format(fit_expr)} AS fit, {eng_col} AS eng "
-        f"FROM {lead_table} l {join} WHERE {lead_filter.format(col='l.id')}) s "
-        f"WHERE {lead_table}.id = s.id AND ({lead_table}.fit_score <> s.fit "
-        f"OR {lead_table}.engagement_score <> s.eng OR {lead_table}.needs_rescore)"
+        f"FROM {lead_table} l LEFT JOIN {score_table} ls ON ls.lead_id = l.id {join} "
+        f"WHERE {lead_filter.format(col='l.id')}"
     )
+    return sql, fit_params + eng_params + filter_params
+
+
+def _write(cursor: Any, source: str, params: list[Any]) -> int:
+    """Write computed scores (`source` yields lead_id, seq, fit, eng) into the score rows.
+
+    A plain UPDATE … FROM (cheaper than an upsert), after inserting any missing rows. The flag is
+    cleared only if rescore_seq is unchanged since the snapshot: `t` is the row as it is now."""
+    table = LeadScore._meta.db_table
+    cursor.execute(
+        f"INSERT INTO {table} (lead_id, fit, engagement, needs_rescore, rescore_seq) "  # noqa: S608
+        f"SELECT s.lead_id, 0, 0, FALSE, 0 FROM ({source}) s "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {table} x WHERE x.lead_id = s.lead_id) "
+        "ON CONFLICT (lead_id) DO NOTHING",
+        params,
+    )
+    cursor.execute(
+        f"UPDATE {table} AS t SET fit = s.fit, engagement = s.eng, "  # noqa: S608
+        f"needs_rescore = (t.rescore_seq <> s.seq) FROM ({source}) s "
+        "WHERE t.lead_id = s.lead_id "
+        "AND (t.fit <> s.fit OR t.engagement <> s.eng OR t.needs_rescore)",
+        params,
+    )
+    return int(cursor.rowcount)
+
+
+def rescore(*, as_of: datetime, ids: Sequence[int]) -> int:
+    """Incremental: recompute the given leads. Returns the number of score rows changed."""
+    if not ids:
+        return 0
+    lead_filter = "{col} IN (" + ", ".join(["%s"] * len(ids)) + ")"
+    source, params = compute_select(as_of=as_of, lead_filter=lead_filter, filter_params=list(ids))
     with connection.cursor() as cursor:
-        cursor.execute(sql, fit_params + eng_params + filter_params)
-        return cursor.rowcount
+        return _write(cursor, source, params)
+
+
+STAGE = "scoring_stage"
+
+
+def full_recompute(*, as_of: datetime, chunk_size: int) -> Iterator[tuple[int, int, int]]:
+    """Full: one aggregate pass over all events into a temporary stage table, then one write per
+    chunk of lead ids, each in its own transaction. Yields (lo, hi, changed) after each chunk."""
+    source, params = compute_select(as_of=as_of, lead_filter="1 = 1", filter_params=[])
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Enough memory for a hash aggregate over every lead (instead of a sort spilled to
+            # disk); bounded, for this one statement's transaction only.
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.SCORING_WORK_MEM])
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {STAGE} AS {source}", params)
+        cursor.execute(f"CREATE INDEX {STAGE}_lead ON {STAGE} (lead_id)")
+        cursor.execute(f"ANALYZE {STAGE}")
+        cursor.execute(f"SELECT MIN(lead_id), MAX(lead_id) FROM {STAGE}")  # noqa: S608
+        lo, hi = cursor.fetchone()
+    try:
+        if lo is None:
+            return
+        for start in range(lo, hi + 1, chunk_size):
+            end = min(start + chunk_size, hi + 1)
+            chunk = (
+                f"SELECT lead_id, seq, fit, eng FROM {STAGE} WHERE lead_id >= %s AND lead_id < %s"  # noqa: S608
+            )
+            with transaction.atomic(), connection.cursor() as cursor:
+                changed = _write(cursor, chunk, [start, end])
+            yield start, end, changed
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")

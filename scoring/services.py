@@ -16,7 +16,7 @@ from leadflow.jobs import job_create
 from leadflow.models import Job
 from leads.choices import LeadState
 from leads.definitions import criteria_q
-from leads.models import Lead
+from leads.models import Lead, LeadScore
 from leads.selectors import definition_published
 from leads.services.transitions import lead_qualify_mql_bulk
 from scoring import engine
@@ -93,26 +93,17 @@ def score_leads(*, lead_ids: list[int], as_of: datetime | None = None) -> dict[s
 def score_recompute(
     *, as_of: datetime | None = None, report: Callable[[float], None] | None = None
 ) -> dict[str, Any]:
-    """Full recompute (decay as of `as_of`), chunk by chunk of ids, each its own transaction."""
+    """Full recompute (decay as of `as_of`); automatic MQL and progress after each chunk."""
     as_of = as_of or timezone.now()
+    leads = changed = moved = 0
     bounds = Lead.objects.aggregate(lo=Min("pk"), hi=Max("pk"))
-    if bounds["lo"] is None:
-        return {"leads": 0, "changed": 0, "mql": 0, "as_of": as_of.isoformat()}
-    lo, hi, size = bounds["lo"], bounds["hi"] + 1, settings.SCORING_CHUNK_SIZE
-    changed = moved = 0
-    for start in range(lo, hi, size):
-        end = min(start + size, hi)
-        with transaction.atomic():
-            changed += engine.rescore(as_of=as_of, id_range=(start, end))
-        moved += _auto_mql(Q(pk__gte=start, pk__lt=end))
-        if report:
-            report((end - lo) / (hi - lo))
-    return {
-        "leads": Lead.objects.count(),
-        "changed": changed,
-        "mql": moved,
-        "as_of": as_of.isoformat(),
-    }
+    for lo, hi, n in engine.full_recompute(as_of=as_of, chunk_size=settings.SCORING_CHUNK_SIZE):
+        changed += n
+        moved += _auto_mql(Q(pk__gte=lo, pk__lt=hi))
+        if report and bounds["hi"] is not None:
+            report(min(1.0, (hi - bounds["lo"]) / (bounds["hi"] + 1 - bounds["lo"])))
+    leads = Lead.objects.count()
+    return {"leads": leads, "changed": changed, "mql": moved, "as_of": as_of.isoformat()}
 
 
 def score_sweep() -> dict[str, int]:
@@ -120,9 +111,9 @@ def score_sweep() -> dict[str, int]:
     total = {"leads": 0, "changed": 0, "mql": 0}
     while True:
         ids = list(
-            Lead.objects.filter(needs_rescore=True)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:SWEEP_BATCH]
+            LeadScore.objects.filter(needs_rescore=True)
+            .order_by("lead_id")
+            .values_list("lead_id", flat=True)[:SWEEP_BATCH]
         )
         if not ids:
             return total

@@ -9,7 +9,7 @@ import factory
 from django.utils import timezone
 
 from accounts.models import Team
-from leads.models import Lead
+from leads.models import Lead, LeadScore
 from leads.services.events import EventInput, event_ingest
 from leads.services.intake import lead_intake
 from leads.services.transitions import TransitionArgs, lead_transition
@@ -36,7 +36,12 @@ def give_events(lead: Lead, *types: str, days_ago: int = 1) -> None:
     event_ingest(
         events=[
             EventInput(
-                index=i, lead_id=lead.pk, type=t, occurred_at=when, properties={}, external_id=None
+                index=i,
+                lead_id=lead.pk,
+                type=t,
+                occurred_at=when,
+                properties_json="{}",
+                external_id=None,
             )
             for i, t in enumerate(types)
         ]
@@ -45,7 +50,7 @@ def give_events(lead: Lead, *types: str, days_ago: int = 1) -> None:
 
 def set_engagement(lead: Lead, value: float) -> None:
     """Scores are owned by the scoring engine; tests of the lifecycle set them directly."""
-    Lead.objects.filter(pk=lead.pk).update(engagement_score=value)
+    LeadScore.objects.filter(lead=lead).update(engagement=value)
 
 
 def make_mql(*, team: Team | None = None, owner: Any = None, **fields: Any) -> Lead:

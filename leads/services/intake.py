@@ -16,7 +16,8 @@ from accounts.selectors import rep_team_ids
 from leadflow.choices import Role
 from leadflow.permissions import has_role
 from leads.choices import Source
-from leads.models import Lead
+from leads.event_input import EventItem
+from leads.models import Lead, LeadScore
 from leads.services.events import EventInput, IngestResult, event_ingest
 
 # First-touch attribution: on an existing lead these are only filled when still empty.
@@ -44,6 +45,7 @@ def _new_lead(fields: dict[str, Any], actor: Any) -> Lead:
         team_ids = sorted(rep_team_ids(actor))
         lead.team_id = team_ids[0] if team_ids else None
     lead.save(force_insert=True)
+    LeadScore.objects.create(lead=lead)
     return lead
 
 
@@ -66,10 +68,10 @@ def _update_lead(lead: Lead, fields: dict[str, Any]) -> None:
 
 
 def lead_intake(
-    *, fields: dict[str, Any], events: list[dict[str, Any]] | None = None, actor: Any = None
+    *, fields: dict[str, Any], events: list[EventItem] | None = None, actor: Any = None
 ) -> IntakeResult:
-    """`fields` are validated and normalised lead fields (email required); `events` are event
-    dicts without a lead (type, occurred_at, properties, id)."""
+    """`fields` are validated and normalised lead fields (email required); `events` are parsed
+    event items of this lead."""
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -85,10 +87,10 @@ def lead_intake(
                     EventInput(
                         index=i,
                         lead_id=lead.pk,
-                        type=e["type"],
-                        occurred_at=e.get("occurred_at") or timezone.now(),
-                        properties=e.get("properties") or {},
-                        external_id=e.get("id"),
+                        type=e.type,
+                        occurred_at=e.occurred_at,
+                        properties_json=e.properties_json,
+                        external_id=e.external_id,
                     )
                     for i, e in enumerate(events)
                 ]

@@ -64,7 +64,7 @@ def test_a_thousand_events_in_one_request(key_client: Any, db: Any) -> None:
     r = key_client.post(URL, items, format="json")
     assert r.json() == {"accepted": 1000, "duplicates": 0, "rejected": []}
     assert Event.objects.count() == 1000
-    assert Lead.objects.filter(needs_rescore=True).count() == 5
+    assert Lead.objects.filter(scores__needs_rescore=True).count() == 5
     again = key_client.post(URL, items, format="json")
     assert again.json() == {"accepted": 0, "duplicates": 1000, "rejected": []}
     assert Event.objects.count() == 1000

@@ -75,7 +75,7 @@ def test_intake_with_events(key_client: Any, db: Any) -> None:
     assert r.status_code == 201
     assert r.json()["events"] == {"accepted": 2, "duplicates": 0, "rejected": []}
     lead = Lead.objects.get()
-    assert lead.needs_rescore
+    assert lead.scores.needs_rescore
     assert sorted(Event.objects.values_list("external_id", flat=True)) == ["e-1", "e-2"]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from accounts.models import Team
-from leads.models import Lead, LeadTransition
+from leads.models import Lead, LeadScore, LeadTransition
 from tests.factories import give_events, make_lead, make_mql
 
 
@@ -39,8 +39,8 @@ def test_list_filters_search_and_cursor_pages(client_for: Any, users: Any) -> No
 
 def test_min_score_and_ordering(client_for: Any, users: Any) -> None:
     low, high = make_lead(), make_lead()
-    Lead.objects.filter(pk=low.pk).update(engagement_score=5)
-    Lead.objects.filter(pk=high.pk).update(engagement_score=50, fit_score=10)
+    LeadScore.objects.filter(lead=low).update(engagement=5)
+    LeadScore.objects.filter(lead=high).update(engagement=50, fit=10)
     c = client_for("coo")
     assert [r["id"] for r in c.get("/api/v1/leads/?min_score=10").json()["results"]] == [high.pk]
     ordered = c.get("/api/v1/leads/?ordering=score").json()["results"]

@@ -11,7 +11,11 @@ from leadflow.celery import app
 from leads.models import Lead, LeadTransition
 from tests.conftest import requires_worker, wait_for
 
-pytestmark = [requires_worker, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("default_rules")]
+pytestmark = [
+    requires_worker,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("default_rules"),
+]
 
 SEED_EXAMPLE = [
     {"type": "page_view", "properties": {"url": "https://example.co.jp/features/sso"}},
@@ -42,7 +46,7 @@ def test_seed_example_reaches_mql_by_system(
     wait_for(lambda: Lead.objects.get(pk=lead_id).state == "mql", what="the automatic MQL")
     lead = Lead.objects.get(pk=lead_id)
     assert lead.engagement_score == 32
-    assert lead.needs_rescore is False
+    assert lead.scores.needs_rescore is False
     row = LeadTransition.objects.get(lead=lead)
     assert (row.transition, row.actor, row.actor_kind) == ("qualify_mql", None, "system")
     assert row.definition == published_definition
@@ -84,8 +88,8 @@ def test_broker_outage_during_ingestion_loses_nothing(
         assert r.status_code == 200
     finally:
         _point_broker_at(good_url)
-    assert Lead.objects.filter(pk__in=ids, needs_rescore=True).count() == 5
-    assert Lead.objects.filter(pk__in=ids, engagement_score=0).count() == 5, (
+    assert Lead.objects.filter(pk__in=ids, scores__needs_rescore=True).count() == 5
+    assert Lead.objects.filter(pk__in=ids, scores__engagement=0).count() == 5, (
         "nothing was scored during the outage"
     )
     # The broker is back: the periodic sweep (beat sends it every minute) picks up every marked lead.
@@ -93,9 +97,10 @@ def test_broker_outage_during_ingestion_loses_nothing(
 
     score_sweep.delay()
     wait_for(
-        lambda: not Lead.objects.filter(pk__in=ids, needs_rescore=True).exists(), what="the sweep"
+        lambda: not Lead.objects.filter(pk__in=ids, scores__needs_rescore=True).exists(),
+        what="the sweep",
     )
-    scores = dict(Lead.objects.filter(pk__in=ids).values_list("pk", "engagement_score"))
+    scores = dict(Lead.objects.filter(pk__in=ids).values_list("pk", "scores__engagement"))
     assert scores == {ids[0]: 29, **{i: 24 for i in ids[1:]}}, "each event scored exactly once"
     # Replaying the same events (a client retry) is deduplicated and changes nothing.
     batch = [
@@ -115,4 +120,4 @@ def test_broker_outage_during_ingestion_loses_nothing(
     # One solo worker takes the queue in order: when this job is done, so are the tasks above.
     job = score_recompute_enqueue(reason="barrier")
     wait_for(lambda: Job.objects.get(pk=job.pk).status == "succeeded", what="the barrier job")
-    assert dict(Lead.objects.filter(pk__in=ids).values_list("pk", "engagement_score")) == scores
+    assert dict(Lead.objects.filter(pk__in=ids).values_list("pk", "scores__engagement")) == scores

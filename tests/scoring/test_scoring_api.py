@@ -215,7 +215,7 @@ def test_job_progress_advances_and_result_is_recorded(db: Any, settings: Any) ->
     done = job_run(job_id=job.pk, work=work)
     assert seen == sorted(seen) and len(seen) == 4 and seen[0] < 1 and seen[-1] == 1.0
     assert done.status == "succeeded" and done.result["changed"] == 10
-    assert set(Lead.objects.values_list("engagement_score", flat=True)) == {8}
+    assert set(Lead.objects.values_list("scores__engagement", flat=True)) == {8}
     assert job_run(job_id=job.pk, work=work).status == "succeeded", (
         "a redelivered job does not run again"
     )

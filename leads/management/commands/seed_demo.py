@@ -22,7 +22,7 @@ from accounts.services import user_add
 from leads.choices import LeadState, LostReason
 from leads.definitions import evaluate_stage
 from leads.lifecycle import EDGES
-from leads.models import Event, Lead, LeadTransition
+from leads.models import Event, Lead, LeadScore, LeadTransition
 from leads.services.definitions import definition_create, definition_publish
 
 S = LeadState
@@ -150,12 +150,14 @@ class Generator:
         leads = Lead.objects.bulk_create([p["lead"] for p in plans], batch_size=500)
         events, history = [], []
         for plan, lead in zip(plans, leads, strict=True):
+            plan["score"].lead_id = lead.pk
             for e in plan["events"]:
                 e.lead_id = lead.pk
                 events.append(e)
             for h in plan["history"]:
                 h.lead_id = lead.pk
                 history.append(h)
+        LeadScore.objects.bulk_create([p["score"] for p in plans], batch_size=1000)
         Event.objects.bulk_create(events, batch_size=1000)
         LeadTransition.objects.bulk_create(history, batch_size=1000)
         return {"leads": len(leads), "events": len(events), "history": len(history)}
@@ -204,9 +206,10 @@ class Generator:
             history.append(row)
         lead = Lead(
             **fields, timeline=draft.timeline, created_at=created,
-            engagement_score=Decimal(sum(self._points(e) for e in events)), **self._final_fields(state),
+            **self._final_fields(state),
         )  # fmt: skip
-        return {"lead": lead, "events": events, "history": history}
+        scores = LeadScore(engagement=Decimal(sum(self._points(e) for e in events)))
+        return {"lead": lead, "score": scores, "events": events, "history": history}
 
     def _events(
         self, start: datetime, qualifies: bool, rng: random.Random

@@ -1,0 +1,1 @@
+"""`make bench`: measured figures on generated data (never timed tests)."""
