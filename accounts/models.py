@@ -29,6 +29,8 @@ class TeamMembership(TimeStampedModel):
     role = models.CharField(max_length=16, choices=MembershipRole.choices)
     # An unavailable rep (holiday, full pipeline) is skipped by handoff assignment.
     is_available = models.BooleanField(default=True)
+    # Round-robin: the rep waiting longest since their last handoff is next.
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "accounts",
     "leads",
     "scoring",
+    "handoff",
 ]
 
 MIDDLEWARE = [
@@ -188,11 +189,19 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery
 CELERY_BEAT_SCHEDULE = {
     "idempotency-purge": {"task": "leads.tasks.idempotency_purge", "schedule": 3600.0},
     "scoring-sweep": {"task": "scoring.tasks.score_sweep", "schedule": 60.0},
+    "handoff-sla-sweep": {"task": "handoff.tasks.handoff_sla_sweep", "schedule": 60.0},
+    "recycle-sweep": {"task": "handoff.tasks.recycle_sweep", "schedule": 3600.0},
+    "webhook-sweep": {"task": "handoff.tasks.webhook_sweep", "schedule": 60.0},
     "scoring-nightly-recompute": {
         "task": "scoring.tasks.score_recompute_nightly",
         "schedule": crontab(hour=3, minute=0),
     },
 }
+# Handoff SLA: the assignee is warned when this fraction of the SLA has passed.
+HANDOFF_WARNING_FRACTION = env.float("HANDOFF_WARNING_FRACTION", default=0.75)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_BACKOFF_SECONDS = env.float("WEBHOOK_BACKOFF_SECONDS", default=30.0)
 # Leads per chunk of a recompute: bounds memory and the length of each transaction.
 SCORING_CHUNK_SIZE = env.int("SCORING_CHUNK_SIZE", default=50_000)
 # PostgreSQL work_mem for the one aggregate pass of a full recompute (a hash aggregate per lead).

@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/v1/", include("leads.urls")),
     path("api/v1/", include("scoring.urls")),
+    path("api/v1/", include("handoff.urls")),
 ]
 
 handler400 = "leadflow.problems.handler400"

@@ -44,6 +44,9 @@ class TransitionInput:
     definition: Any = None  # the published Definition
     evaluation: list[dict[str, Any]] = field(default_factory=list)
     actor_team: Team | None = None  # the acting rep's team (claim)
+    # Who receives the handoff when entering mql, decided by the handoff app's assignment.
+    assign_team_id: int | None = None
+    assign_owner_id: int | None = None
 
     def stage(self, state: str) -> dict[str, Any]:
         return self.definition.stage(state) if self.definition is not None else {}
@@ -219,6 +222,8 @@ class LeadLifecycle(ConcurrentTransitionMixin, models.Model):
         self._enter(S.MQL, inp)
         self.definition = inp.definition
         self.recyclable_at = None
+        self.team_id = inp.assign_team_id
+        self.owner_id = inp.assign_owner_id
 
     @transition(field=state, source=S.MQL, target=S.SAL, permission=may_answer_handoff)
     def accept(self, inp: TransitionInput) -> None:

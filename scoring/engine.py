@@ -193,8 +193,11 @@ def compute_select(
     return sql, fit_params + eng_params + filter_params
 
 
-def _write(cursor: Any, source: str, params: list[Any]) -> int:
-    """Write computed scores (`source` yields lead_id, seq, fit, eng) into the score rows.
+def _write(
+    cursor: Any, source: str, params: list[Any], target: str, target_params: list[Any]
+) -> int:
+    """Write computed scores (`source` yields lead_id, seq, fit, eng) into the score rows whose
+    `lead_id` matches `target` (the same leads, said again so the planner reaches them by key).
 
     A plain UPDATE … FROM (cheaper than an upsert), after inserting any missing rows. The flag is
     cleared only if rescore_seq is unchanged since the snapshot: `t` is the row as it is now."""
@@ -209,9 +212,9 @@ def _write(cursor: Any, source: str, params: list[Any]) -> int:
     cursor.execute(
         f"UPDATE {table} AS t SET fit = s.fit, engagement = s.eng, "  # noqa: S608
         f"needs_rescore = (t.rescore_seq <> s.seq) FROM ({source}) s "
-        "WHERE t.lead_id = s.lead_id "
+        f"WHERE t.lead_id = s.lead_id AND {target.format(col='t.lead_id')} "
         "AND (t.fit <> s.fit OR t.engagement <> s.eng OR t.needs_rescore)",
-        params,
+        params + target_params,
     )
     return int(cursor.rowcount)
 
@@ -223,7 +226,7 @@ def rescore(*, as_of: datetime, ids: Sequence[int]) -> int:
     lead_filter = "{col} IN (" + ", ".join(["%s"] * len(ids)) + ")"
     source, params = compute_select(as_of=as_of, lead_filter=lead_filter, filter_params=list(ids))
     with connection.cursor() as cursor:
-        return _write(cursor, source, params)
+        return _write(cursor, source, params, lead_filter, list(ids))
 
 
 STAGE = "scoring_stage"
@@ -238,6 +241,8 @@ def full_recompute(*, as_of: datetime, chunk_size: int) -> Iterator[tuple[int, i
             # Enough memory for a hash aggregate over every lead (instead of a sort spilled to
             # disk); bounded, for this one statement's transaction only.
             cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.SCORING_WORK_MEM])
+            # JIT compilation costs more than it saves on this one-pass aggregate.
+            cursor.execute("SELECT set_config('jit', 'off', true)")
         cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
         cursor.execute(f"CREATE TEMPORARY TABLE {STAGE} AS {source}", params)
         cursor.execute(f"CREATE INDEX {STAGE}_lead ON {STAGE} (lead_id)")
@@ -253,7 +258,9 @@ def full_recompute(*, as_of: datetime, chunk_size: int) -> Iterator[tuple[int, i
                 f"SELECT lead_id, seq, fit, eng FROM {STAGE} WHERE lead_id >= %s AND lead_id < %s"  # noqa: S608
             )
             with transaction.atomic(), connection.cursor() as cursor:
-                changed = _write(cursor, chunk, [start, end])
+                changed = _write(
+                    cursor, chunk, [start, end], "{col} >= %s AND {col} < %s", [start, end]
+                )
             yield start, end, changed
     finally:
         with connection.cursor() as cursor:

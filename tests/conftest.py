@@ -190,3 +190,14 @@ def wait_for(predicate: Any, timeout: float = 30.0, what: str = "condition") -> 
     while not predicate():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.1)
+
+
+@pytest.fixture
+def eager_tasks() -> Any:
+    """Run Celery tasks in-process for one test (on_commit callbacks still need capturing)."""
+    from leadflow.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before

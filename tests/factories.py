@@ -60,7 +60,10 @@ def make_mql(*, team: Team | None = None, owner: Any = None, **fields: Any) -> L
     set_engagement(lead, 25)
     give_events(lead, "quote_request")
     lead_transition(lead_id=lead.pk, name="qualify_mql", actor=None)
+    from handoff.models import Handoff
+
     Lead.objects.filter(pk=lead.pk).update(team=team, owner=owner)
+    Handoff.objects.filter(lead=lead, status="open").update(team=team, assignee=owner)
     return Lead.objects.get(pk=lead.pk)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -34,9 +34,22 @@ CRITERIA_STAGE = {
     TransitionName.QUALIFY_SQL: LeadState.SQL,
 }
 
-# Effects to run after commit, registered by apps above leads (handoff, webhooks); each gets the
-# lead and the history row. Kept as a list so leads never imports them.
-after_transition: list[Callable[[Lead, LeadTransition], None]] = []
+
+@dataclass
+class TransitionHooks:
+    """What apps above leads plug into every transition, so that leads never imports them.
+
+    `assign` picks (team_id, owner_id) for a lead about to enter mql; `in_transaction` callables
+    run after the history row, inside the same transaction (a handoff opens or closes with the
+    transition, or not at all); `after_commit` callables run once it committed (notifications,
+    webhooks, enqueues)."""
+
+    assign: Callable[[Lead], tuple[int | None, int | None]] | None = None
+    in_transaction: list[Callable[[Lead, LeadTransition], None]] = field(default_factory=list)
+    after_commit: list[Callable[[Lead, LeadTransition], None]] = field(default_factory=list)
+
+
+hooks = TransitionHooks()
 
 
 @dataclass(frozen=True)
@@ -96,6 +109,7 @@ def _run(lead: Lead, name: str, actor: Any, args: TransitionArgs) -> LeadTransit
     if name == TransitionName.CLAIM and actor is not None:
         team_ids = rep_team_ids(actor)
         actor_team = Team.objects.filter(pk__in=team_ids).first() if team_ids else None
+    assign = _assignment(lead, name, evaluation, args.override)
     inp = TransitionInput(
         now=now,
         actor=actor,
@@ -106,6 +120,8 @@ def _run(lead: Lead, name: str, actor: Any, args: TransitionArgs) -> LeadTransit
         definition=definition,
         evaluation=evaluation,
         actor_team=actor_team,
+        assign_team_id=assign[0],
+        assign_owner_id=assign[1],
     )
     before = (lead.state, lead.responsible, lead.team_id, lead.owner_id)
     method(inp)
@@ -138,8 +154,19 @@ def _run(lead: Lead, name: str, actor: Any, args: TransitionArgs) -> LeadTransit
     )
 
 
+def _assignment(
+    lead: Lead, name: str, evaluation: list[dict[str, Any]], override: bool
+) -> tuple[int | None, int | None]:
+    passes = override or (evaluation and all(c["passed"] for c in evaluation))
+    if name != TransitionName.QUALIFY_MQL or not passes or hooks.assign is None:
+        return None, None
+    return hooks.assign(lead)
+
+
 def _schedule_effects(lead: Lead, row: LeadTransition) -> None:
-    for effect in after_transition:
+    for hook in hooks.in_transaction:
+        hook(lead, row)
+    for effect in hooks.after_commit:
         transaction.on_commit(lambda effect=effect: effect(lead, row))  # type: ignore[misc]
 
 
@@ -204,7 +231,13 @@ def lead_qualify_mql_bulk(*, lead_ids: list[int]) -> list[int]:
             if not all(c["passed"] for c in evaluation):
                 continue
             before = (lead.state, lead.responsible, lead.team_id, lead.owner_id)
-            lead.qualify_mql(TransitionInput(now=now, definition=definition, evaluation=evaluation))
+            team_id, owner_id = _assignment(lead, TransitionName.QUALIFY_MQL, evaluation, False)
+            lead.qualify_mql(
+                TransitionInput(
+                    now=now, definition=definition, evaluation=evaluation,
+                    assign_team_id=team_id, assign_owner_id=owner_id,
+                )
+            )  # fmt: skip
             moved.append(lead)
             rows.append(
                 LeadTransition(
@@ -235,6 +268,8 @@ def lead_qualify_mql_bulk(*, lead_ids: list[int]) -> list[int]:
                 "definition",
                 "recyclable_at",
                 "recycle_count",
+                "team",
+                "owner",
             ],
         )
         LeadTransition.objects.bulk_create(rows)

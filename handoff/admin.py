@@ -1,0 +1,58 @@
+from django.contrib import admin
+
+from handoff.models import (
+    AssignmentRule,
+    Handoff,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+
+
+@admin.register(Handoff)
+class HandoffAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "lead",
+        "status",
+        "team",
+        "assignee",
+        "due_at",
+        "breached_at",
+        "answered_at",
+    ]
+    list_filter = ["status", "team"]
+    raw_id_fields = ["lead", "qualification"]
+    list_select_related = ["lead", "team", "assignee"]
+
+
+@admin.register(AssignmentRule)
+class AssignmentRuleAdmin(admin.ModelAdmin):
+    list_display = ["position", "name", "field", "operator", "team", "rep", "is_active"]
+    list_editable = ["is_active"]
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    extra = 0
+    readonly_fields = ["attempted_at", "status_code", "error", "duration_ms"]
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["name", "url", "is_active", "created_at"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "subscription",
+        "event_type",
+        "status",
+        "attempts",
+        "last_status_code",
+        "created_at",
+    ]
+    list_filter = ["status", "event_type"]
+    inlines = [WebhookAttemptInline]

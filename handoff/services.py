@@ -1,0 +1,193 @@
+"""Handoff writes: open and close with the lifecycle, the SLA sweep, recycling, rules, webhooks."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from handoff import assignment
+from handoff.choices import HandoffStatus
+from handoff.models import AssignmentRule, Handoff, WebhookSubscription
+from handoff.webhooks import webhook_emit
+from leads.choices import LeadState, TransitionName
+from leads.models import Lead, LeadTransition
+from leads.services.transitions import lead_transition
+
+logger = logging.getLogger(__name__)
+ANSWER = {
+    TransitionName.ACCEPT: HandoffStatus.ACCEPTED,
+    TransitionName.REJECT: HandoffStatus.REJECTED,
+}
+
+
+def _sla(definition: Any) -> timedelta:
+    hours = (definition.stage(LeadState.MQL).get("sla_hours") if definition else None) or 24
+    return timedelta(hours=float(hours))
+
+
+def _notify_after_commit(kind: str, handoff_id: int) -> None:
+    def send() -> None:
+        from handoff.tasks import notify_task
+
+        try:
+            notify_task.delay(kind, handoff_id)
+        except Exception:
+            logger.warning("could not enqueue the %s notice of handoff %s", kind, handoff_id)
+
+    transaction.on_commit(send)
+
+
+def _payload(h: Handoff) -> dict[str, Any]:
+    return {
+        "handoff": h.pk,
+        "lead": h.lead_id,
+        "status": h.status,
+        "team": h.team_id,
+        "assignee": h.assignee_id,
+        "due_at": h.due_at,
+        "breached_at": h.breached_at,
+        "reason": h.reason,
+    }
+
+
+def handoff_on_transition(lead: Lead, row: LeadTransition) -> None:
+    """In the transition's transaction: entering mql opens a handoff, leaving it closes it."""
+    if row.from_state == LeadState.MQL:
+        h = Handoff.objects.select_for_update().filter(lead=lead, status=HandoffStatus.OPEN).first()
+        if h is not None:
+            h.status = ANSWER.get(TransitionName(row.transition), HandoffStatus.CLOSED)
+            h.answered_at, h.answered_by_id = row.occurred_at, row.actor_id
+            h.reason, h.note = row.reason, row.note
+            h.save(
+                update_fields=[
+                    "status",
+                    "answered_at",
+                    "answered_by",
+                    "reason",
+                    "note",
+                    "updated_at",
+                ]
+            )
+            if h.status != HandoffStatus.CLOSED:
+                webhook_emit(event_type=f"handoff.{h.status}", payload=_payload(h))
+    if row.to_state == LeadState.MQL:
+        sla = _sla(row.definition)
+        h = Handoff.objects.create(
+            lead=lead,
+            definition=row.definition,
+            qualification=row,
+            team_id=lead.team_id,
+            assignee_id=lead.owner_id,
+            opened_at=row.occurred_at,
+            due_at=row.occurred_at + sla,
+            warn_at=row.occurred_at + sla * settings.HANDOFF_WARNING_FRACTION,
+        )
+        webhook_emit(event_type="handoff.opened", payload=_payload(h))
+        if h.assignee_id:
+            _notify_after_commit("new", h.pk)
+    webhook_emit(
+        event_type=f"transition.{row.transition}",
+        payload={
+            "lead": lead.pk,
+            "transition": row.transition,
+            "from": row.from_state,
+            "to": row.to_state,
+            "actor": row.actor_id,
+            "reason": row.reason,
+            "definition": row.definition_id,
+            "occurred_at": row.occurred_at,
+            "amount": row.amount,
+        },
+    )
+
+
+def handoff_sla_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """Warn assignees whose SLA is nearly spent; mark breaches (once), notify the team's
+    managers and, if the definition says so, re-assign to the next rep of the team."""
+    now = now or timezone.now()
+    out = {"warned": 0, "breached": 0, "reassigned": 0}
+    with transaction.atomic():
+        due = Handoff.objects.select_for_update(skip_locked=True).filter(
+            status=HandoffStatus.OPEN,
+            warned_at__isnull=True,
+            breached_at__isnull=True,
+            warn_at__lte=now,
+        )
+        warn_ids = list(due.filter(due_at__gt=now).values_list("pk", flat=True))
+        out["warned"] = Handoff.objects.filter(pk__in=warn_ids).update(warned_at=now)
+        for pk in warn_ids:
+            _notify_after_commit("warning", pk)
+    with transaction.atomic():
+        breached = list(
+            Handoff.objects.select_for_update(skip_locked=True)
+            .select_related("definition")
+            .filter(status=HandoffStatus.OPEN, breached_at__isnull=True, due_at__lte=now)
+        )
+        for h in breached:
+            h.breached_at = now
+            fields = ["breached_at", "updated_at"]
+            if h.definition and h.definition.stage(LeadState.MQL).get("reassign_on_breach"):
+                new = assignment.reassign(team_id=h.team_id, current_user_id=h.assignee_id)
+                if new is not None:
+                    h.assignee_id, h.reassign_count = new, h.reassign_count + 1
+                    h.due_at, h.warn_at, h.warned_at = (
+                        now + _sla(h.definition),
+                        now + _sla(h.definition) * settings.HANDOFF_WARNING_FRACTION,
+                        None,
+                    )
+                    fields += ["assignee", "reassign_count", "due_at", "warn_at", "warned_at"]
+                    out["reassigned"] += 1
+                    webhook_emit(event_type="handoff.reassigned", payload=_payload(h))
+                    _notify_after_commit("new", h.pk)
+            h.save(update_fields=fields)
+            webhook_emit(event_type="handoff.breached", payload=_payload(h))
+            _notify_after_commit("breach", h.pk)
+        out["breached"] = len(breached)
+    return out
+
+
+def recycle_sweep(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Lost leads past their cool-off go back to marketing (`recycle`, actor system)."""
+    now = now or timezone.now()
+    ids = list(
+        Lead.objects.filter(state=LeadState.LOST, recyclable_at__lte=now)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    moved = 0
+    for pk in ids:
+        try:
+            lead_transition(lead_id=pk, name=TransitionName.RECYCLE, actor=None)
+            moved += 1
+        except Exception:  # a lead a user moved meanwhile is simply no longer lost
+            logger.info("lead %s was not recycled", pk, exc_info=True)
+    return moved
+
+
+def rule_save(*, rule_id: int | None = None, **fields: Any) -> AssignmentRule:
+    rule = AssignmentRule(**fields) if rule_id is None else AssignmentRule.objects.get(pk=rule_id)
+    for name, value in fields.items():
+        setattr(rule, name, value)
+    rule.full_clean()
+    rule.save()
+    return rule
+
+
+def subscription_save(
+    *, subscription_id: int | None = None, actor: Any = None, **fields: Any
+) -> WebhookSubscription:
+    sub = (
+        WebhookSubscription(created_by=actor)
+        if subscription_id is None
+        else WebhookSubscription.objects.get(pk=subscription_id)
+    )
+    for name, value in fields.items():
+        setattr(sub, name, value)
+    sub.full_clean()
+    sub.save()
+    return sub

@@ -1,0 +1,43 @@
+"""Thin Celery tasks of the handoff app (idempotent, acks_late, time-limited)."""
+
+from typing import Any
+
+from celery import shared_task
+
+from handoff import notifications, services, webhooks
+
+OPTIONS: dict[str, Any] = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "time_limit": 300,
+    "soft_time_limit": 280,
+}
+
+
+@shared_task(**OPTIONS)
+def handoff_sla_sweep() -> dict[str, int]:
+    return services.handoff_sla_sweep()
+
+
+@shared_task(**OPTIONS)
+def recycle_sweep() -> int:
+    return services.recycle_sweep()
+
+
+@shared_task(**OPTIONS)
+def notify_task(kind: str, handoff_id: int) -> int:
+    return notifications.notify(kind=kind, handoff_id=handoff_id)
+
+
+@shared_task(**OPTIONS)
+def webhook_deliver(delivery_id: int) -> str | None:
+    return webhooks.webhook_attempt(delivery_id=delivery_id)
+
+
+@shared_task(**OPTIONS)
+def webhook_sweep() -> int:
+    """Send every pending delivery whose time has come (lost enqueues, expired leases)."""
+    ids = webhooks.webhook_due_ids()
+    for pk in ids:
+        webhooks.webhook_attempt(delivery_id=pk)
+    return len(ids)
