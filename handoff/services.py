@@ -124,7 +124,7 @@ def handoff_sla_sweep(*, now: datetime | None = None) -> dict[str, int]:
             _notify_after_commit("warning", pk)
     with transaction.atomic():
         breached = list(
-            Handoff.objects.select_for_update(skip_locked=True)
+            Handoff.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("definition")
             .filter(status=HandoffStatus.OPEN, breached_at__isnull=True, due_at__lte=now)
         )

@@ -87,6 +87,21 @@ TABLE: list[tuple[str, str, Any, list[int]]] = [
     ),
     ("delete", "/api/v1/scoring-rules/{rule}/", None, [204, 403, 403, 403, 403, 204, 403, 401]),
     ("post", "/api/v1/scoring/recompute/", None, [202, 403, 403, 403, 403, 202, 403, 401]),
+    ("get", "/api/v1/handoffs/", None, [200, 200, 200, 200, 200, 200, 403, 401]),
+    ("get", "/api/v1/assignment-rules/", None, [200, 200, 200, 200, 200, 200, 403, 401]),
+    (
+        "post",
+        "/api/v1/assignment-rules/",
+        {"name": "r", "field": "industry", "operator": "equals", "values": ["x"], "rep": "{rep}"},
+        [201, 403, 403, 403, 403, 201, 403, 401],
+    ),
+    ("get", "/api/v1/webhooks/", None, [200, 403, 403, 403, 403, 200, 403, 401]),
+    (
+        "post",
+        "/api/v1/webhooks/",
+        {"name": "w", "url": "https://h.example.jp/", "secret": "s" * 20, "event_types": ["*"]},
+        [201, 403, 403, 403, 403, 201, 403, 401],
+    ),
 ]
 
 
@@ -96,9 +111,13 @@ def _fill(value: Any, ids: dict[str, int]) -> Any:
             value.replace(L, str(ids["lead"]))
             .replace(D, str(ids["draft"]))
             .replace("{rule}", str(ids["rule"]))
+            .replace("{rep}", str(ids["rep"]))
         )
     if isinstance(value, dict):
-        return {k: ids["lead"] if v == L else _fill(v, ids) for k, v in value.items()}
+        return {
+            k: ids["lead"] if v == L else ids["rep"] if v == "{rep}" else _fill(v, ids)
+            for k, v in value.items()
+        }
     return value
 
 
@@ -118,6 +137,7 @@ def test_role_endpoint(
         "lead": lead.pk,
         "draft": draft.pk,
         "rule": ScoringRule.objects.get(event_type="quote_request").pk,
+        "rep": users["rep_a"].pk,
     }
     client = APIClient()
     if caller == "intake_key":

@@ -37,3 +37,16 @@ def test_seed_demo_is_consistent(db: Any) -> None:
     call_command("seed_demo", "--if-empty", stdout=again)
     assert "already" in again.getvalue()
     assert Lead.objects.count() == 600
+
+
+def test_seed_demo_has_handoffs_matching_the_history(db: Any) -> None:
+    from handoff.models import Handoff
+
+    call_command("seed_demo", "--leads", "400", stdout=StringIO())
+    entries = LeadTransition.objects.filter(to_state=LeadState.MQL).count()
+    assert Handoff.objects.count() == entries > 0
+    assert set(Handoff.objects.filter(status="open").values_list("lead_id", flat=True)) == set(
+        Lead.objects.filter(state=LeadState.MQL).values_list("pk", flat=True)
+    )
+    assert Handoff.objects.filter(status="accepted").count() == LeadTransition.objects.filter(transition="accept").count()
+    assert Handoff.objects.filter(breached_at__isnull=False).exists()

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.models import Team
 from accounts.services import user_add
+from handoff.models import Handoff
 from leads.choices import LeadState, LostReason
 from leads.definitions import evaluate_stage
 from leads.lifecycle import EDGES
@@ -160,7 +161,36 @@ class Generator:
         LeadScore.objects.bulk_create([p["score"] for p in plans], batch_size=1000)
         Event.objects.bulk_create(events, batch_size=1000)
         LeadTransition.objects.bulk_create(history, batch_size=1000)
-        return {"leads": len(leads), "events": len(events), "history": len(history)}
+        handoffs = Handoff.objects.bulk_create(self._handoffs(history), batch_size=1000)
+        return {
+            "leads": len(leads),
+            "events": len(events),
+            "history": len(history),
+            "handoffs": len(handoffs),
+        }
+
+    def _handoffs(self, history: list[LeadTransition]) -> list[Handoff]:
+        """One handoff per entry into mql, answered by the transition that left mql (if any)."""
+        sla = timedelta(hours=self.definition.stage("mql").get("sla_hours", 24))
+        answer = {"accept": "accepted", "reject": "rejected"}
+        out: list[Handoff] = []
+        open_by_lead: dict[int, Handoff] = {}
+        for row in sorted(history, key=lambda r: (r.lead_id, r.occurred_at)):
+            h = open_by_lead.pop(row.lead_id, None)
+            if h is not None and row.from_state == S.MQL:
+                h.status = answer.get(row.transition, "closed")
+                h.answered_at, h.answered_by, h.reason = row.occurred_at, row.actor, row.reason
+                if row.occurred_at > h.due_at:
+                    h.breached_at = h.due_at
+            if row.to_state == S.MQL:
+                h = Handoff(lead_id=row.lead_id, definition=self.definition, qualification=row,
+                            team=row.team_after, assignee=row.owner_after, opened_at=row.occurred_at,
+                            due_at=row.occurred_at + sla, warn_at=row.occurred_at + sla * 0.75)  # fmt: skip
+                if h.due_at < self.now:
+                    h.breached_at = h.due_at
+                open_by_lead[row.lead_id] = h
+                out.append(h)
+        return out
 
     def _plan(self, i: int) -> dict[str, Any]:
         rng = self.rng
@@ -254,6 +284,8 @@ class Generator:
     ) -> LeadTransition | None:
         rng = self.rng
         at = st.at + timedelta(days=rng.uniform(0.2, 6))
+        if st.state == S.MQL:  # most handoffs are answered within the 24 h SLA, some are not
+            at = st.at + timedelta(hours=rng.uniform(0.5, 36))
         if name == "qualify_mql" and st.state == S.LEAD:  # after the first two days' activity
             at = st.at + timedelta(days=2 + rng.uniform(0.1, 6))
         if name == "qualify_mql" and st.state == S.RECYCLED:  # cool-off, then new interest
