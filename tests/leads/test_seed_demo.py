@@ -48,5 +48,8 @@ def test_seed_demo_has_handoffs_matching_the_history(db: Any) -> None:
     assert set(Handoff.objects.filter(status="open").values_list("lead_id", flat=True)) == set(
         Lead.objects.filter(state=LeadState.MQL).values_list("pk", flat=True)
     )
-    assert Handoff.objects.filter(status="accepted").count() == LeadTransition.objects.filter(transition="accept").count()
+    assert (
+        Handoff.objects.filter(status="accepted").count()
+        == LeadTransition.objects.filter(transition="accept").count()
+    )
     assert Handoff.objects.filter(breached_at__isnull=False).exists()
