@@ -35,7 +35,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy leadflow accounts leads scoring handoff
+	$(BIN)/mypy leadflow accounts leads scoring handoff analytics
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "leads",
     "scoring",
     "handoff",
+    "analytics",
 ]
 
 MIDDLEWARE = [

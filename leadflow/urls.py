@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/v1/", include("leads.urls")),
     path("api/v1/", include("scoring.urls")),
     path("api/v1/", include("handoff.urls")),
+    path("api/v1/", include("analytics.urls")),
 ]
 
 handler400 = "leadflow.problems.handler400"

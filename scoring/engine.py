@@ -26,7 +26,8 @@ from scoring.models import ScoringRule
 class Dialect:
     least: str
     greatest: str
-    age_days: str  # SQL for age in days of e.occurred_at at the %s parameter `as_of`
+    age_days: str  # SQL for the age in days of e.occurred_at at the as-of expression {0}
+    as_of_param: str  # the as-of expression for a datetime parameter
     round2: str
     strpos: str  # position of needle in haystack: {0} haystack, {1} needle
     prop_text: str  # the text of JSON property {0} (a key parameter placeholder) of e
@@ -38,7 +39,8 @@ class Dialect:
             return Dialect(
                 least="LEAST",
                 greatest="GREATEST",
-                age_days="(EXTRACT(EPOCH FROM (%s::timestamptz - e.occurred_at)) / 86400.0)",
+                age_days="(EXTRACT(EPOCH FROM ({0} - e.occurred_at)) / 86400.0)",
+                as_of_param="%s::timestamptz",
                 round2="ROUND(CAST({0} AS NUMERIC), 2)",
                 strpos="strpos({0}, {1})",
                 prop_text="(e.properties ->> {0})",
@@ -47,7 +49,8 @@ class Dialect:
         return Dialect(
             least="MIN",
             greatest="MAX",
-            age_days="(julianday(%s) - julianday(e.occurred_at))",
+            age_days="(julianday({0}) - julianday(e.occurred_at))",
+            as_of_param="%s",
             round2="ROUND({0}, 2)",
             strpos="instr({0}, {1})",
             prop_text="json_extract(e.properties, {0})",
@@ -63,15 +66,14 @@ def active_rules(kind: str) -> list[ScoringRule]:
     return list(ScoringRule.objects.filter(kind=kind, is_active=True).order_by("id"))
 
 
-def _engagement_sql(
-    rules: list[ScoringRule],
-    d: Dialect,
-    as_of: datetime,
-    lead_filter: str,
-    filter_params: list[Any],
+def engagement_terms(
+    rules: list[ScoringRule], d: Dialect, *, as_of: datetime | None, as_of_sql: str | None = None
 ) -> tuple[str, list[Any]]:
-    """SELECT lead_id, eng FROM events of the filtered leads, one conditional SUM per rule."""
-    event_table = Event._meta.db_table
+    """The engagement of the events `e` (aggregated) as of a parameter `as_of`, or as of the SQL
+    expression `as_of_sql` (the backtest's candidate times): one SUM per capped rule, one for the
+    rest."""
+    at_sql = as_of_sql or d.as_of_param
+    at_params: list[Any] = [] if as_of_sql else [as_of]
     capped: list[tuple[str, list[Any]]] = []  # one SUM each: a cap applies per rule
     uncapped: list[tuple[str, list[Any]]] = []  # added inside one SUM: a single aggregate state
     for rule in rules:
@@ -94,8 +96,8 @@ def _engagement_sql(
         value = "%s"
         vparams: list[Any] = [float(rule.points)]
         if rule.half_life_days:
-            value = f"%s * POWER(0.5, {d.greatest}({d.age_days}, 0) / %s)"
-            vparams = [float(rule.points), as_of, float(rule.half_life_days)]
+            value = f"%s * POWER(0.5, {d.greatest}({d.age_days.format(at_sql)}, 0) / %s)"
+            vparams = [float(rule.points), *at_params, float(rule.half_life_days)]
         # CASE WHEN cond THEN value: the cond parameters come first in the SQL text.
         case = (f"CASE WHEN {cond} THEN {value} ELSE 0 END", cparams + vparams)
         (capped if rule.cap is not None else uncapped).append(case)
@@ -111,9 +113,22 @@ def _engagement_sql(
     for term, ps in capped:
         terms.append(term)
         params += ps
+    return " + ".join(terms), params
+
+
+def _engagement_sql(
+    rules: list[ScoringRule],
+    d: Dialect,
+    as_of: datetime,
+    lead_filter: str,
+    filter_params: list[Any],
+) -> tuple[str, list[Any]]:
+    """SELECT lead_id, eng FROM events of the filtered leads, one conditional SUM per rule."""
+    event_table = Event._meta.db_table
+    expr, params = engagement_terms(rules, d, as_of=as_of)
     types = sorted({r.event_type for r in rules})
     sql = (
-        f"SELECT e.lead_id AS lead_id, {' + '.join(terms)} AS eng FROM {event_table} e "  # noqa: S608
+        f"SELECT e.lead_id AS lead_id, {expr} AS eng FROM {event_table} e "  # noqa: S608
         f"WHERE {lead_filter.format(col='e.lead_id')} "
         f"AND e.type IN ({', '.join(['%s'] * len(types))}) "
         "GROUP BY e.lead_id"

@@ -1,0 +1,184 @@
+"""Backtest (SPEC §3): replay the recorded events of a period against a draft definition.
+
+For each lead, the first moment in the period at which it would have met the draft's MQL
+criteria. The candidate moments are the lead's creation and each of its events in the period;
+the engagement score as of each (decayed to that moment, with today's scoring rules) and the
+activity counts come from one set-based self-join of the events. The remaining criteria are
+checked in a stream over those rows, a batch of leads at a time, so memory stays flat. Lead
+fields are not versioned: field criteria use today's values (a documented approximation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from analytics.periods import Period
+from leads.choices import CriterionKind, LeadState
+from leads.definitions import evaluate_stage
+from leads.models import Definition, Lead, LeadTransition
+from scoring.choices import RuleKind
+from scoring.engine import Dialect, active_rules, engagement_terms
+
+LIST_LIMIT = 500
+BATCH = 500
+
+
+def _candidates_sql(
+    criteria: list[dict[str, Any]], period: Period
+) -> tuple[str, list[Any], list[str]]:
+    d = Dialect.current()
+    rules = active_rules(RuleKind.ENGAGEMENT)
+    eng, eng_params = (
+        engagement_terms(rules, d, as_of=None, as_of_sql="c.occurred_at") if rules else ("0", [])
+    )
+    activity, activity_params, keys = [], [], []
+    for crit in criteria:
+        if crit["kind"] == CriterionKind.ACTIVITY_WITHIN:
+            types = crit["params"]["types"]
+            activity.append(
+                f"SUM(CASE WHEN e.type IN ({', '.join(['%s'] * len(types))}) "
+                f"AND {d.age_days.format('c.occurred_at')} <= %s THEN 1 ELSE 0 END)"
+            )
+            activity_params += [*types, crit["params"]["days"]]
+            keys.append(crit["code"])
+    cols = "".join(f", {a} AS a{i}" for i, a in enumerate(activity))
+    zeros = "".join(f", 0 AS a{i}" for i in range(len(activity)))
+    sql = (
+        f"SELECT c.lead_id, c.occurred_at AS t, {eng} AS eng{cols} "  # noqa: S608
+        "FROM leads_event c JOIN leads_event e "
+        "ON e.lead_id = c.lead_id AND e.occurred_at <= c.occurred_at "
+        "WHERE c.occurred_at >= %s AND c.occurred_at < %s GROUP BY c.lead_id, c.id, c.occurred_at "
+        f"UNION ALL SELECT l.id, l.created_at, 0{zeros} FROM leads_lead l "
+        "WHERE l.created_at >= %s AND l.created_at < %s ORDER BY 1, 2"
+    )
+    params = [*eng_params, *activity_params, period.start, period.end, period.start, period.end]
+    return sql, params, keys
+
+
+def _stream(sql: str, params: list[Any]) -> Iterator[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(5000):
+            yield from rows
+
+
+def _first_passing(
+    definition: Definition, period: Period, report: Callable[[float], None] | None
+) -> dict[int, datetime]:
+    criteria = definition.stage(LeadState.MQL).get("criteria", [])
+    sql, params, keys = _candidates_sql(criteria, period)
+    total = Lead.objects.count() or 1
+    found: dict[int, datetime] = {}
+    pending: list[tuple[Any, ...]] = []
+
+    def flush() -> None:
+        leads = Lead.objects.in_bulk({r[0] for r in pending})
+        for lead_id, t, eng, *counts in pending:
+            if lead_id in found or lead_id not in leads:
+                continue
+            lead = leads[lead_id]
+            at = t if isinstance(t, datetime) else datetime.fromisoformat(str(t))
+            if timezone.is_naive(at):  # SQLite hands raw timestamps back as naive UTC text
+                at = at.replace(tzinfo=UTC)
+            view = SimpleNamespace(
+                **{f.attname: getattr(lead, f.attname) for f in Lead._meta.concrete_fields},
+                fit_score=lead.fit_score,
+                engagement_score=eng or 0,
+            )
+            by_code = dict(zip(keys, counts, strict=True))
+            rows = evaluate_stage(
+                view,
+                definition.document,
+                LeadState.MQL,
+                now=at,
+                activity=_counter(criteria, by_code),
+            )
+            if rows and all(r["passed"] for r in rows):
+                found[lead_id] = at
+        pending.clear()
+
+    seen = 0
+    last = None
+    for row in _stream(sql, params):
+        if row[0] != last:
+            seen += 1
+            last = row[0]
+            if len({r[0] for r in pending}) >= BATCH:
+                flush()
+                if report:
+                    report(min(0.99, seen / total))
+        pending.append(row)
+    flush()
+    return found
+
+
+def _counter(
+    criteria: list[dict[str, Any]], counts: dict[str, int]
+) -> Callable[[list[str], datetime], int]:
+    by_types = {
+        tuple(c["params"]["types"]): counts.get(c["code"], 0)
+        for c in criteria
+        if c["kind"] == CriterionKind.ACTIVITY_WITHIN
+    }
+
+    def count(types: list[str], since: datetime) -> int:
+        return int(by_types.get(tuple(types), 0) or 0)
+
+    return count
+
+
+def _outcomes(ids: set[int]) -> dict[str, Any]:
+    sql_ids = set(
+        LeadTransition.objects.filter(lead_id__in=ids, to_state=LeadState.SQL).values_list(
+            "lead_id", flat=True
+        )
+    )
+    won = dict(Lead.objects.filter(pk__in=ids, state=LeadState.WON).values_list("pk", "won_amount"))
+    return {
+        "mqls": len(ids),
+        "sqls": len(sql_ids),
+        "won": len(won),
+        "won_amount": float(sum(v or 0 for v in won.values())),
+    }
+
+
+def backtest(
+    *, definition: Definition, period: Period, report: Callable[[float], None] | None = None
+) -> dict[str, Any]:
+    would = _first_passing(definition, period, report)
+    actual = set(
+        LeadTransition.objects.filter(
+            to_state=LeadState.MQL, occurred_at__gte=period.start, occurred_at__lt=period.end
+        )
+        .values_list("lead_id", flat=True)
+        .distinct()
+    )
+    published = (
+        LeadTransition.objects.filter(
+            to_state=LeadState.MQL, occurred_at__gte=period.start, occurred_at__lt=period.end
+        )
+        .values_list("definition_id", flat=True)
+        .distinct()
+    )
+    entering, leaving = sorted(set(would) - actual), sorted(actual - set(would))
+    return {
+        "period": {"from": period.start.isoformat(), "to": period.end.isoformat()},
+        "draft": {"definition": definition.pk, **_outcomes(set(would))},
+        "published": {"definitions": sorted(p for p in published if p), **_outcomes(actual)},
+        "entering_count": len(entering),
+        "leaving_count": len(leaving),
+        "entering": entering[:LIST_LIMIT],
+        "leaving": leaving[:LIST_LIMIT],
+        "first_qualified_at": {
+            str(k): v.isoformat() for k, v in sorted(would.items())[:LIST_LIMIT]
+        },
+    }
+
+
+__all__ = ["backtest", "timedelta"]

@@ -1,0 +1,157 @@
+"""Handoff SLA, attribution and criteria reports (read-only; from history, handoffs, events)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.fields.json import KT
+
+from analytics.funnel import _pct
+from analytics.periods import Period
+from handoff.choices import HandoffStatus
+from handoff.models import Handoff
+from leads.choices import LeadState, TransitionName
+from leads.models import Definition, Event, Lead, LeadTransition
+
+
+def handoff_report(*, period: Period, handoffs: QuerySet[Handoff]) -> dict[str, Any]:
+    """Per team and per rep: open, answered within SLA, breached, response time, accept and
+    reject rates, rejections by criterion code."""
+    qs = handoffs.filter(opened_at__gte=period.start, opened_at__lt=period.end)
+    counts = {
+        "total": Count("id"),
+        "open": Count("id", filter=Q(status=HandoffStatus.OPEN)),
+        "answered_within_sla": Count(
+            "id", filter=Q(answered_at__isnull=False, breached_at__isnull=True)
+        ),
+        "breached": Count("id", filter=Q(breached_at__isnull=False)),
+        "accepted": Count("id", filter=Q(status=HandoffStatus.ACCEPTED)),
+        "rejected": Count("id", filter=Q(status=HandoffStatus.REJECTED)),
+    }
+    out: dict[str, Any] = {}
+    for level, keys in (("teams", ["team_id"]), ("reps", ["team_id", "assignee_id"])):
+        rows = list(qs.values(*keys).annotate(**counts).order_by(*keys))
+        hours: dict[tuple[Any, ...], list[float]] = defaultdict(list)
+        for *key, opened, answered in qs.filter(answered_at__isnull=False).values_list(
+            *keys, "opened_at", "answered_at"
+        ):
+            hours[tuple(key)].append((answered - opened).total_seconds() / 3600)
+        reasons: dict[tuple[Any, ...], Counter[str]] = defaultdict(Counter)
+        for *key, reason, n in (
+            qs.filter(status=HandoffStatus.REJECTED)
+            .values_list(*keys, "reason")
+            .annotate(n=Count("id"))
+        ):
+            reasons[tuple(key)][reason] = n
+        for row in rows:
+            key = tuple(row[k] for k in keys)
+            answered = row["accepted"] + row["rejected"]
+            row["median_response_hours"] = _pct(hours[key], 0.5)
+            row["accept_rate"] = round(row["accepted"] / answered, 4) if answered else None
+            row["reject_rate"] = round(row["rejected"] / answered, 4) if answered else None
+            row["rejections_by_criterion"] = dict(sorted(reasons[key].items()))
+            row["team"], row["rep"] = row.pop("team_id"), row.pop("assignee_id", None)
+        out[level] = rows
+    return out
+
+
+def attribution_report(*, period: Period, leads: QuerySet[Lead]) -> dict[str, Any]:
+    """Per source and campaign of the leads created in the period: leads, MQLs, SQLs, won count
+    and amount; first touch (the lead's source and campaign at intake) and last touch (the
+    campaign of the last event before the lead first became an MQL, when an event names one)."""
+    first_mql = LeadTransition.objects.filter(lead=OuterRef("pk"), to_state=LeadState.MQL).order_by(
+        "occurred_at"
+    )
+    cohort = leads.filter(created_at__gte=period.start, created_at__lt=period.end).annotate(
+        first_mql_at=Subquery(first_mql.values("occurred_at")[:1])
+    )
+    with_mql = cohort.filter(first_mql_at__isnull=False)
+    mql_at = dict(with_mql.values_list("pk", "first_mql_at"))
+    touches: dict[int, str] = {}
+    campaign_events = (
+        Event.objects.filter(lead__in=with_mql.values("pk"), properties__has_key="utm_campaign")
+        .annotate(c=KT("properties__utm_campaign"))
+        .order_by("lead_id", "occurred_at", "id")
+        .values_list("lead_id", "occurred_at", "c")
+    )
+    for lead_id, when, campaign in campaign_events.iterator(chunk_size=5000):
+        if campaign and when <= mql_at[lead_id]:
+            touches[lead_id] = campaign  # the last one before the first MQL wins
+    reached = {
+        stage: set(
+            LeadTransition.objects.filter(to_state=stage, lead__in=cohort.values("pk"))
+            .values_list("lead_id", flat=True)
+            .distinct()
+        )
+        for stage in (LeadState.SQL, LeadState.WON)
+    }
+    first: dict[tuple[str, str], dict[str, Any]] = defaultdict(
+        lambda: {"leads": 0, "mqls": 0, "sqls": 0, "won": 0, "won_amount": Decimal(0)}
+    )
+    last: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"mqls": 0, "won": 0, "won_amount": Decimal(0)}
+    )
+    for pk, source, campaign, first_at, amount in cohort.values_list(
+        "pk", "source", "campaign", "first_mql_at", "won_amount"
+    ).iterator(chunk_size=5000):
+        touch = touches.get(pk)
+        row = first[(source, campaign)]
+        won = pk in reached[LeadState.WON]
+        row["leads"] += 1
+        row["mqls"] += first_at is not None
+        row["sqls"] += pk in reached[LeadState.SQL]
+        row["won"] += won
+        row["won_amount"] += amount or 0 if won else 0
+        if first_at is not None and touch:
+            lt = last[touch]
+            lt["mqls"] += 1
+            lt["won"] += won
+            lt["won_amount"] += amount or 0 if won else 0
+    return {
+        "first_touch": [{"source": s, "campaign": c, **v} for (s, c), v in sorted(first.items())],
+        "last_touch": [{"campaign": c, **v} for c, v in sorted(last.items())],
+    }
+
+
+def criteria_report(*, definition: Definition, leads: QuerySet[Lead]) -> dict[str, Any]:
+    """For each MQL criterion of the definition: how many MQLs passed it, how often sales
+    rejected citing it, and the won rate of qualified leads that passed it vs. not."""
+    codes = [c["code"] for c in definition.stage(LeadState.MQL).get("criteria", [])]
+    rows = LeadTransition.objects.filter(
+        transition=TransitionName.QUALIFY_MQL, definition=definition, lead__in=leads
+    ).values_list("lead_id", "evaluation")
+    won = set(leads.filter(state=LeadState.WON).values_list("pk", flat=True))
+    passed: dict[str, set[int]] = {c: set() for c in codes}
+    failed: dict[str, set[int]] = {c: set() for c in codes}
+    for lead_id, evaluation in rows.iterator(chunk_size=5000):
+        for item in evaluation or []:
+            if item.get("code") in passed:
+                (passed if item.get("passed") else failed)[item["code"]].add(lead_id)
+    rejected = dict(
+        LeadTransition.objects.filter(
+            transition=TransitionName.REJECT, definition=definition, lead__in=leads
+        )
+        .values_list("reason")
+        .annotate(n=Count("id"))
+    )
+
+    def rate(ids: set[int]) -> float | None:
+        return round(len(ids & won) / len(ids), 4) if ids else None
+
+    return {
+        "definition": definition.pk,
+        "criteria": [
+            {
+                "code": c,
+                "mqls_passed": len(passed[c]),
+                "mqls_failed": len(failed[c]),
+                "rejections": rejected.get(c, 0),
+                "won_rate_passed": rate(passed[c]),
+                "won_rate_failed": rate(failed[c]),
+            }
+            for c in codes
+        ],
+    }

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from analytics import apis
+
+urlpatterns = [
+    path("reports/funnel/", apis.ReportFunnelApi.as_view(), name="report-funnel"),
+    path("reports/handoffs/", apis.ReportHandoffsApi.as_view(), name="report-handoffs"),
+    path("reports/attribution/", apis.ReportAttributionApi.as_view(), name="report-attribution"),
+    path("reports/criteria/", apis.ReportCriteriaApi.as_view(), name="report-criteria"),
+    path(
+        "definitions/<int:definition_id>/backtest/",
+        apis.DefinitionBacktestApi.as_view(),
+        name="definition-backtest",
+    ),
+]

@@ -1,0 +1,222 @@
+"""Reports on a generated history, each figure checked against plain Python over the same rows."""
+
+from __future__ import annotations
+
+import random
+import statistics
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import time_machine
+
+from handoff.models import Handoff
+from leads.models import Definition, Event, Lead, LeadTransition
+from leads.services.transitions import TransitionArgs, lead_transition
+from tests.factories import give_events, make_lead, set_engagement
+
+T0 = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
+NEXT = {"lead": {"mql", "sal"}, "mql": {"sal"}, "sal": {"sql"}, "sql": {"won"}}
+
+
+def at(days: float) -> Any:
+    return time_machine.travel(T0 + timedelta(days=days), tick=False)
+
+
+def step(lead: Lead, name: str, actor: Any, day: float, **kw: Any) -> Lead:
+    with at(day):
+        return lead_transition(lead_id=lead.pk, name=name, actor=actor, args=TransitionArgs(**kw))
+
+
+@pytest.fixture
+def history(users: Any, published_definition: Any) -> dict[str, Any]:
+    """40 leads walking random but real paths over three months."""
+    rng = random.Random(5)
+    later = (T0 + timedelta(days=120)).date()
+    for i in range(40):
+        day = rng.uniform(0, 60)
+        source, campaign = rng.choice([("ad", "search"), ("seminar", "dx-tokyo"), ("web_form", "")])
+        with at(day):
+            lead = make_lead(
+                source=source,
+                campaign=campaign,
+                decision_maker=True,
+                budget="1000000",
+                timeline=later,
+            )
+            set_engagement(lead, 30)
+            give_events(lead, "quote_request", days_ago=0)
+            Event.objects.filter(lead=lead).update(properties={"utm_campaign": f"touch-{i % 3}"})
+        if rng.random() < 0.3:
+            continue
+        lead = step(lead, "qualify_mql", None, day + rng.uniform(0.1, 2))
+        rep = Handoff.objects.get(lead=lead, status="open").assignee
+        d = day + 3
+        if rng.random() < 0.3:
+            lead = step(lead, "reject", rep, d, reason=rng.choice(["icp", "need"]))
+            if rng.random() < 0.5:
+                continue
+            Lead.objects.filter(pk=lead.pk).update(recyclable_at=T0)
+            with at(d + 1):
+                give_events(lead, "quote_request", days_ago=0)
+            lead = step(lead, "qualify_mql", None, d + 1.5)
+            rep = Handoff.objects.get(lead=lead, status="open").assignee
+            d += 2
+        if rng.random() < 0.2:
+            continue  # still an MQL
+        lead = step(lead, "accept", rep, d + rng.uniform(0.1, 2))
+        if rng.random() < 0.3:
+            continue
+        lead = step(lead, "qualify_sql", rep, d + 4)
+        if rng.random() < 0.5:
+            step(lead, "win", rep, d + 8, amount=Decimal(rng.choice([100, 300, 500]) * 10_000))
+        else:
+            step(lead, "lose", rep, d + 7, reason="price")
+    return {"from": "2026-09-01", "to": "2026-12-31"}
+
+
+def expected_funnel() -> dict[tuple[str, int], dict[str, Any]]:
+    """Straightforward: every stage entry, its next row, in Python."""
+    rows = defaultdict(list)
+    for t in LeadTransition.objects.order_by("occurred_at", "id"):
+        rows[t.lead_id].append(t)
+    out: dict[tuple[str, int], dict[str, Any]] = defaultdict(
+        lambda: {"entered": 0, "converted": 0, "days": []}
+    )
+    for lead in Lead.objects.all():
+        hist = rows[lead.pk]
+        entries = [("lead", 0, lead.created_at)] + [
+            (t.to_state, int(t.from_state == "recycled"), t.occurred_at) for t in hist
+        ]
+        nexts = hist + [None]
+        for (stage, re, when), nxt in zip(entries, nexts, strict=True):
+            if stage not in NEXT and stage != "won":
+                continue
+            b = out[(stage, re)]
+            b["entered"] += 1
+            if nxt is not None:
+                b["converted"] += nxt.to_state in NEXT.get(stage, set())
+                b["days"].append((nxt.occurred_at - when).total_seconds() / 86400)
+    return out
+
+
+def test_funnel_matches_a_plain_computation(history: dict[str, Any], client_for: Any) -> None:
+    body = client_for("coo").get("/api/v1/reports/funnel/", history).json()
+    expected = expected_funnel()
+    assert [s["stage"] for s in body["stages"]] == ["lead", "mql", "sal", "sql", "won"]
+    for s in body["stages"]:
+        for name, re in (("first", 0), ("reentry", 1)):
+            exp, got = expected.get((s["stage"], re)), s[name]
+            if exp is None:
+                assert got["entered"] == 0
+                continue
+            assert (got["entered"], got["converted"]) == (exp["entered"], exp["converted"]), (
+                s["stage"],
+                name,
+            )
+            if exp["entered"]:
+                assert got["conversion_rate"] == round(exp["converted"] / exp["entered"], 4)
+            if exp["days"]:
+                assert got["median_days"] == pytest.approx(statistics.median(exp["days"]), abs=0.01)
+                p80 = (
+                    statistics.quantiles(exp["days"], n=100, method="inclusive")[79]
+                    if len(exp["days"]) > 1
+                    else exp["days"][0]
+                )
+                assert got["p80_days"] == pytest.approx(p80, abs=0.01)
+    mql = next(s for s in body["stages"] if s["stage"] == "mql")
+    assert mql["reentry"]["entered"] > 0, "the history has re-entries, counted apart"
+    assert (
+        mql["first"]["entered"]
+        == LeadTransition.objects.filter(to_state="mql", from_state="lead").count()
+    )
+
+
+def test_funnel_by_source_sums_to_the_total(history: dict[str, Any], client_for: Any) -> None:
+    total = client_for("coo").get("/api/v1/reports/funnel/", history).json()["stages"]
+    groups = (
+        client_for("coo")
+        .get("/api/v1/reports/funnel/", {**history, "group_by": "source"})
+        .json()["groups"]
+    )
+    assert {g["key"] for g in groups} == {"ad", "seminar", "web_form"}
+    for i, stage in enumerate(total):
+        assert sum(g["stages"][i]["first"]["entered"] for g in groups) == stage["first"]["entered"]
+        assert (
+            sum(g["stages"][i]["first"]["converted"] for g in groups) == stage["first"]["converted"]
+        )
+
+
+def test_handoff_report_matches_the_handoff_rows(history: dict[str, Any], client_for: Any) -> None:
+    body = client_for("coo").get("/api/v1/reports/handoffs/", history).json()
+    by_rep: dict[tuple[int, int], list[Handoff]] = defaultdict(list)
+    for h in Handoff.objects.all():
+        by_rep[(h.team_id, h.assignee_id)].append(h)
+    assert len(body["reps"]) == len(by_rep)
+    for row in body["reps"]:
+        hs = by_rep[(row["team"], row["rep"])]
+        assert row["total"] == len(hs)
+        assert row["open"] == sum(h.status == "open" for h in hs)
+        assert row["accepted"] == sum(h.status == "accepted" for h in hs)
+        assert row["rejected"] == sum(h.status == "rejected" for h in hs)
+        assert row["breached"] == sum(h.breached_at is not None for h in hs)
+        answered = [
+            (h.answered_at - h.opened_at).total_seconds() / 3600 for h in hs if h.answered_at
+        ]
+        if answered:
+            assert row["median_response_hours"] == pytest.approx(
+                statistics.median(answered), abs=0.01
+            )
+        reasons = defaultdict(int)
+        for h in hs:
+            if h.status == "rejected":
+                reasons[h.reason] += 1
+        assert row["rejections_by_criterion"] == dict(reasons)
+    assert sum(t["total"] for t in body["teams"]) == Handoff.objects.count()
+
+
+def test_handoff_report_is_scoped_for_a_rep(
+    history: dict[str, Any], client_for: Any, users: Any
+) -> None:
+    body = client_for("rep_b").get("/api/v1/reports/handoffs/", history).json()
+    from accounts.models import Team
+
+    assert {r["team"] for r in body["reps"]} <= {Team.objects.get(name="Team B").pk}
+
+
+def test_attribution_sums(history: dict[str, Any], client_for: Any) -> None:
+    body = client_for("coo").get("/api/v1/reports/attribution/", history).json()
+    for row in body["first_touch"]:
+        leads = Lead.objects.filter(source=row["source"], campaign=row["campaign"])
+        won = leads.filter(state="won")
+        assert row["leads"] == leads.count()
+        assert row["mqls"] == leads.filter(history__to_state="mql").distinct().count()
+        assert row["sqls"] == leads.filter(history__to_state="sql").distinct().count()
+        assert row["won"] == won.count()
+        assert Decimal(str(row["won_amount"])) == sum((lead.won_amount for lead in won), Decimal(0))
+    assert sum(r["leads"] for r in body["first_touch"]) == Lead.objects.count()
+    assert {r["campaign"] for r in body["last_touch"]} <= {"touch-0", "touch-1", "touch-2"}
+    assert (
+        sum(r["mqls"] for r in body["last_touch"])
+        == Lead.objects.filter(history__to_state="mql").distinct().count()
+    )
+
+
+def test_criteria_report(
+    history: dict[str, Any], client_for: Any, published_definition: Definition
+) -> None:
+    body = client_for("coo").get("/api/v1/reports/criteria/").json()
+    assert [c["code"] for c in body["criteria"]] == ["engaged", "icp", "contactable", "need"]
+    qualified = set(
+        LeadTransition.objects.filter(transition="qualify_mql").values_list("lead_id", flat=True)
+    )
+    won = set(Lead.objects.filter(state="won").values_list("pk", flat=True))
+    for c in body["criteria"]:
+        assert c["mqls_passed"] == len(qualified) and c["mqls_failed"] == 0
+        assert (
+            c["rejections"]
+            == LeadTransition.objects.filter(transition="reject", reason=c["code"]).count()
+        )
+        assert c["won_rate_passed"] == round(len(qualified & won) / len(qualified), 4)
