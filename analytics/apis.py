@@ -4,6 +4,7 @@ import logging
 from typing import Any
 
 from django.db import transaction
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -38,7 +39,7 @@ class ReportFunnelApi(APIView):
 
     @extend_schema(
         parameters=[*PERIOD, OpenApiParameter("group_by", str, enum=list(funnel.GROUPS))],
-        responses={200: serializers.DictField()},
+        responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request: Request) -> Response:
         group_by = request.query_params.get("group_by") or None
@@ -56,7 +57,7 @@ class ReportFunnelApi(APIView):
 class ReportHandoffsApi(APIView):
     permission_classes = [AnyRole]
 
-    @extend_schema(parameters=PERIOD, responses={200: serializers.DictField()})
+    @extend_schema(parameters=PERIOD, responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request) -> Response:
         period = period_from(request.query_params)
         body = reports.handoff_report(period=period, handoffs=handoff_list(user=request.user))
@@ -66,7 +67,7 @@ class ReportHandoffsApi(APIView):
 class ReportAttributionApi(APIView):
     permission_classes = [AnyRole]
 
-    @extend_schema(parameters=PERIOD, responses={200: serializers.DictField()})
+    @extend_schema(parameters=PERIOD, responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request) -> Response:
         period = period_from(request.query_params)
         body = reports.attribution_report(period=period, leads=report_leads(request.user))
@@ -77,7 +78,7 @@ class ReportCriteriaApi(APIView):
     permission_classes = [AnyRole]
 
     @extend_schema(
-        parameters=[OpenApiParameter("definition", int)], responses={200: serializers.DictField()}
+        parameters=[OpenApiParameter("definition", int)], responses={200: OpenApiTypes.OBJECT}
     )
     def get(self, request: Request) -> Response:
         raw = request.query_params.get("definition")

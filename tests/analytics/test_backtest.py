@@ -14,7 +14,7 @@ from analytics.periods import Period
 from leadflow.models import Job
 from leads.models import Definition, Event, Lead
 from leads.services.definitions import definition_create
-from leads.services.transitions import TransitionArgs, lead_transition
+from leads.services.transitions import lead_transition
 from scoring.services import score_leads
 from tests.factories import make_lead
 

@@ -90,7 +90,7 @@ def expected_funnel() -> dict[tuple[str, int], dict[str, Any]]:
         entries = [("lead", 0, lead.created_at)] + [
             (t.to_state, int(t.from_state == "recycled"), t.occurred_at) for t in hist
         ]
-        nexts = hist + [None]
+        nexts = [*hist, None]
         for (stage, re, when), nxt in zip(entries, nexts, strict=True):
             if stage not in NEXT and stage != "won":
                 continue
