@@ -11,7 +11,7 @@ fields are not versioned: field criteria use today's values (a documented approx
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -37,28 +37,43 @@ def _candidates_sql(
     eng, eng_params = (
         engagement_terms(rules, d, as_of=None, as_of_sql="c.occurred_at") if rules else ("0", [])
     )
-    activity, activity_params, keys = [], [], []
+    activity: list[tuple[str, list[Any], dict[str, Any]]] = []  # (SQL, params, criterion)
     for crit in criteria:
         if crit["kind"] == CriterionKind.ACTIVITY_WITHIN:
             types = crit["params"]["types"]
-            activity.append(
+            expr = (
                 f"SUM(CASE WHEN e.type IN ({', '.join(['%s'] * len(types))}) "
                 f"AND {d.age_days.format('c.occurred_at')} <= %s THEN 1 ELSE 0 END)"
             )
-            activity_params += [*types, crit["params"]["days"]]
-            keys.append(crit["code"])
-    cols = "".join(f", {a} AS a{i}" for i, a in enumerate(activity))
+            activity.append((expr, [*types, crit["params"]["days"]], crit))
+    # Criteria on engagement and activity are pushed into SQL (HAVING), so only the moments that
+    # already pass them reach the Python check of the remaining (field) criteria.
+    having: list[str] = []
+    having_params: list[Any] = []
+    for crit in criteria:
+        if crit["kind"] == CriterionKind.SCORE_AT_LEAST and crit["params"]["score"] == "engagement":
+            having.append(f"({eng}) >= %s")
+            having_params += [*eng_params, crit["params"]["value"]]
+    for expr, ps, crit in activity:
+        having.append(f"{expr} >= %s")
+        having_params += [*ps, crit["params"].get("count", 1)]
+    cols = "".join(f", {expr} AS a{i}" for i, (expr, _, _) in enumerate(activity))
     zeros = "".join(f", 0 AS a{i}" for i in range(len(activity)))
+    creation_ok = "1 = 0" if having else "1 = 1"  # a new lead has no engagement or activity
     sql = (
         f"SELECT c.lead_id, c.occurred_at AS t, {eng} AS eng{cols} "  # noqa: S608
         "FROM leads_event c JOIN leads_event e "
         "ON e.lead_id = c.lead_id AND e.occurred_at <= c.occurred_at "
         "WHERE c.occurred_at >= %s AND c.occurred_at < %s GROUP BY c.lead_id, c.id, c.occurred_at "
+        f"{'HAVING ' + ' AND '.join(having) if having else ''} "
         f"UNION ALL SELECT l.id, l.created_at, 0{zeros} FROM leads_lead l "
-        "WHERE l.created_at >= %s AND l.created_at < %s ORDER BY 1, 2"
+        f"WHERE l.created_at >= %s AND l.created_at < %s AND {creation_ok} ORDER BY 1, 2"
     )
-    params = [*eng_params, *activity_params, period.start, period.end, period.start, period.end]
-    return sql, params, keys
+    params = [
+        *eng_params, *[p for _, ps, _ in activity for p in ps], period.start, period.end,
+        *having_params, period.start, period.end,
+    ]  # fmt: skip
+    return sql, params, [crit["code"] for _, _, crit in activity]
 
 
 def _stream(sql: str, params: list[Any]) -> Iterator[tuple[Any, ...]]:
@@ -180,5 +195,3 @@ def backtest(
         },
     }
 
-
-__all__ = ["backtest", "timedelta"]

@@ -65,14 +65,13 @@ def attribution_report(*, period: Period, leads: QuerySet[Lead]) -> dict[str, An
     first_mql = LeadTransition.objects.filter(lead=OuterRef("pk"), to_state=LeadState.MQL).order_by(
         "occurred_at"
     )
-    cohort = leads.filter(created_at__gte=period.start, created_at__lt=period.end).annotate(
-        first_mql_at=Subquery(first_mql.values("occurred_at")[:1])
-    )
-    with_mql = cohort.filter(first_mql_at__isnull=False)
-    mql_at = dict(with_mql.values_list("pk", "first_mql_at"))
+    base = leads.filter(created_at__gte=period.start, created_at__lt=period.end)
+    cohort = base.annotate(first_mql_at=Subquery(first_mql.values("occurred_at")[:1]))
+    mql_at = dict(cohort.filter(first_mql_at__isnull=False).values_list("pk", "first_mql_at"))
+    with_mql = base.filter(history__to_state=LeadState.MQL).values("pk")
     touches: dict[int, str] = {}
     campaign_events = (
-        Event.objects.filter(lead__in=with_mql.values("pk"), properties__has_key="utm_campaign")
+        Event.objects.filter(lead__in=with_mql, properties__has_key="utm_campaign")
         .annotate(c=KT("properties__utm_campaign"))
         .order_by("lead_id", "occurred_at", "id")
         .values_list("lead_id", "occurred_at", "c")
@@ -82,7 +81,7 @@ def attribution_report(*, period: Period, leads: QuerySet[Lead]) -> dict[str, An
             touches[lead_id] = campaign  # the last one before the first MQL wins
     reached = {
         stage: set(
-            LeadTransition.objects.filter(to_state=stage, lead__in=cohort.values("pk"))
+            LeadTransition.objects.filter(to_state=stage, lead__in=base.values("pk"))
             .values_list("lead_id", flat=True)
             .distinct()
         )

@@ -36,6 +36,7 @@ def assign(lead: Any) -> tuple[int | None, int | None]:
     for rule in AssignmentRule.objects.filter(is_active=True).order_by("position", "id"):
         if not fit_matches(rule, lead)[0]:
             continue
+        chosen: TeamMembership | None = None
         if rule.rep_id is not None:
             rep_rows = TeamMembership.objects.filter(user_id=rule.rep_id, role=MembershipRole.REP)
             chosen = _next_rep(rep_rows)

@@ -4,26 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
-from accounts.selectors import managed_team_ids, rep_team_ids
 from handoff.models import AssignmentRule, Handoff, WebhookDelivery, WebhookSubscription
-from leadflow.choices import Role
 from leadflow.errors import NotFound
-from leadflow.permissions import roles_of
+from leads.selectors import role_scope_q
 
 
 def handoff_list(*, user: Any) -> QuerySet[Handoff]:
     qs = Handoff.objects.select_related("lead", "lead__scores", "qualification", "team", "assignee")
-    roles = roles_of(user)
-    if user.is_superuser or roles & {Role.MARKETING, Role.COO}:
-        return qs
-    q = Q(pk__in=[])
-    if Role.SALES in roles:
-        q |= Q(assignee_id=user.pk) | Q(team_id__in=rep_team_ids(user))
-    if Role.SALES_MANAGER in roles:
-        q |= Q(team_id__in=managed_team_ids(user))
-    return qs.filter(q)
+    q = role_scope_q(user, owner="assignee_id", team="team_id")
+    return qs if q is None else qs.filter(q)
 
 
 def rule_list() -> QuerySet[AssignmentRule]:

@@ -16,17 +16,23 @@ from leads.definitions import evaluate_stage
 from leads.models import Definition, Event, Lead, LeadTransition
 
 
-def lead_visible_q(user: Any) -> Q | None:
-    """The filter of leads the user may read (SPEC §7); None means all of them."""
+def role_scope_q(user: Any, *, owner: str, team: str) -> Q | None:
+    """SPEC §7 read scope over rows with an owner and a team field: marketing and the COO read
+    everything (None), a rep what they own and their team's, a manager their teams'."""
     roles = roles_of(user)
     if user.is_superuser or roles & {Role.MARKETING, Role.COO}:
         return None
     q = Q(pk__in=[])
     if Role.SALES in roles:
-        q |= Q(owner_id=user.pk) | Q(team_id__in=rep_team_ids(user))
+        q |= Q(**{owner: user.pk}) | Q(**{f"{team}__in": rep_team_ids(user)})
     if Role.SALES_MANAGER in roles:
-        q |= Q(team_id__in=managed_team_ids(user)) | Q(owner_id=user.pk)
+        q |= Q(**{f"{team}__in": managed_team_ids(user)}) | Q(**{owner: user.pk})
     return q
+
+
+def lead_visible_q(user: Any) -> Q | None:
+    """The filter of leads the user may read; None means all of them."""
+    return role_scope_q(user, owner="owner_id", team="team_id")
 
 
 def lead_list(*, user: Any) -> QuerySet[Lead]:

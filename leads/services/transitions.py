@@ -131,27 +131,27 @@ def _run(lead: Lead, name: str, actor: Any, args: TransitionArgs) -> LeadTransit
         lead.save()
     except ConcurrentTransition as exc:
         raise ConcurrentUpdate("The lead changed state at the same time; reload it.") from exc
-    return LeadTransition.objects.create(
-        lead=lead,
-        transition=name,
-        from_state=before[0],
-        to_state=lead.state,
-        actor=actor,
+    row = _history_row(lead, name, before, actor, args, definition, evaluation, now)
+    row.save(force_insert=True)
+    return row
+
+
+def _history_row(
+    lead: Lead, name: str, before: tuple[str, str, int | None, int | None], actor: Any,
+    args: TransitionArgs, definition: Any, evaluation: list[dict[str, Any]], now: Any,
+) -> LeadTransition:  # fmt: skip
+    """The history row of a transition that just ran: `before` is (state, responsible, team,
+    owner) before it; the lead holds what came after."""
+    return LeadTransition(
+        lead=lead, transition=name, from_state=before[0], to_state=lead.state, actor=actor,
         actor_kind=ActorKind.SYSTEM if actor is None else ActorKind.USER,
-        responsible_before=before[1],
-        responsible_after=lead.responsible,
-        team_before_id=before[2],
-        team_after_id=lead.team_id,
-        owner_before_id=before[3],
-        owner_after_id=lead.owner_id,
-        reason=args.reason,
-        note=args.note,
+        responsible_before=before[1], responsible_after=lead.responsible,
+        team_before_id=before[2], team_after_id=lead.team_id,
+        owner_before_id=before[3], owner_after_id=lead.owner_id,
+        reason=args.reason, note=args.note,
         amount=args.amount if name == TransitionName.WIN else None,
-        override=args.override,
-        definition=definition,
-        evaluation=evaluation,
-        occurred_at=now,
-    )
+        override=args.override, definition=definition, evaluation=evaluation, occurred_at=now,
+    )  # fmt: skip
 
 
 def _assignment(
@@ -240,22 +240,15 @@ def lead_qualify_mql_bulk(*, lead_ids: list[int]) -> list[int]:
             )  # fmt: skip
             moved.append(lead)
             rows.append(
-                LeadTransition(
-                    lead=lead,
-                    transition=TransitionName.QUALIFY_MQL,
-                    from_state=before[0],
-                    to_state=lead.state,
-                    actor=None,
-                    actor_kind=ActorKind.SYSTEM,
-                    responsible_before=before[1],
-                    responsible_after=lead.responsible,
-                    team_before_id=before[2],
-                    team_after_id=lead.team_id,
-                    owner_before_id=before[3],
-                    owner_after_id=lead.owner_id,
-                    definition=definition,
-                    evaluation=evaluation,
-                    occurred_at=now,
+                _history_row(
+                    lead,
+                    TransitionName.QUALIFY_MQL,
+                    before,
+                    None,
+                    TransitionArgs(),
+                    definition,
+                    evaluation,
+                    now,
                 )
             )
         # The rows are locked, so a plain bulk UPDATE is safe here.
