@@ -194,4 +194,3 @@ def backtest(
             str(k): v.isoformat() for k, v in sorted(would.items())[:LIST_LIMIT]
         },
     }
-
