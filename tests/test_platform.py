@@ -46,6 +46,14 @@ def test_schema_and_docs_are_served(db: Any) -> None:
     assert b"cdn." not in docs.content, "Swagger UI assets must be served locally"
 
 
+def test_landing_page_links_to_docs_and_admin(db: Any) -> None:
+    from django.test import Client
+
+    page = Client().get("/")
+    assert page.status_code == 200
+    assert b'href="/api/v1/docs/"' in page.content and b'href="/admin/"' in page.content
+
+
 def test_healthz_and_readyz(db: Any, settings: Any) -> None:
     client = APIClient()
     assert client.get("/healthz").json() == {"status": "ok"}
