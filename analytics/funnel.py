@@ -1,6 +1,7 @@
 """The funnel (SPEC §8): per stage, entries in the period, conversions to the next stage, and the
-days spent in the stage, from the history table. Re-entries (recycled → mql) are counted apart
-from first entries, so a lead that qualifies twice is never two new MQLs."""
+days spent in the stage, from the stage entries kept in step with the history. Re-entries
+(recycled → mql) are counted apart from first entries, so a lead that qualifies twice is never
+two new MQLs."""
 
 from __future__ import annotations
 
@@ -18,37 +19,21 @@ STAGES = [S.LEAD, S.MQL, S.SAL, S.SQL, S.WON]
 # A stage entry converts when the lead's next transition goes here (an SGL's claim skips mql).
 NEXT = {S.LEAD: (S.MQL, S.SAL), S.MQL: (S.SAL,), S.SAL: (S.SQL,), S.SQL: (S.WON,), S.WON: ()}
 GROUPS = {
-    "source": "l.source",
-    "campaign": "l.campaign",
-    "team": "COALESCE(CAST(x.team_id AS TEXT), '')",
-    "definition": "COALESCE(CAST(x.definition_id AS TEXT), '')",
+    "source": "x.source",
+    "campaign": "x.campaign",
+    "team": "COALESCE(CAST(x.team_id_at_entry AS TEXT), '')",
+    "definition": "COALESCE(CAST(x.definition_id_at_entry AS TEXT), '')",
 }
 
 
 def entries_sql(scope_sql: str) -> str:
-    """Every stage entry with when it was left and where to: lead creation (stage `lead`) and
-    every history row (its `to_state`), each joined to the lead's next history row."""
+    """The stage entries of the period (`leads_stageentry`, kept in step with the history);
+    the lead is joined only to scope a role's figures."""
+    join = "JOIN leads_lead l ON l.id = x.lead_id" if scope_sql else ""
     return f"""
-        WITH h AS (
-            SELECT t.lead_id, t.to_state, t.from_state, t.occurred_at, t.definition_id,
-                   t.team_after_id AS team_id,
-                   LEAD(t.occurred_at) OVER w AS left_at, LEAD(t.to_state) OVER w AS next_state,
-                   ROW_NUMBER() OVER w AS n
-            FROM leads_leadtransition t
-            WINDOW w AS (PARTITION BY t.lead_id ORDER BY t.occurred_at, t.id)
-        ), x AS (
-            SELECT l.id AS lead_id, 'lead' AS stage, l.created_at AS entered_at, 0 AS reentry,
-                   h.occurred_at AS left_at, h.to_state AS next_state, NULL AS team_id,
-                   NULL AS definition_id
-            FROM leads_lead l LEFT JOIN h ON h.lead_id = l.id AND h.n = 1
-            UNION ALL
-            SELECT lead_id, to_state, occurred_at,
-                   CASE WHEN from_state = 'recycled' THEN 1 ELSE 0 END,
-                   left_at, next_state, team_id, definition_id
-            FROM h
-        )
-        SELECT x.stage, x.reentry, x.entered_at, x.left_at, x.next_state, {{group}} AS grp
-        FROM x JOIN leads_lead l ON l.id = x.lead_id
+        SELECT x.stage, CASE WHEN x.reentry THEN 1 ELSE 0 END AS reentry, x.entered_at, x.left_at,
+               x.next_state, {{group}} AS grp
+        FROM leads_stageentry x {join}
         WHERE x.entered_at >= %s AND x.entered_at < %s {scope_sql}
     """  # noqa: S608 - only fixed fragments and the whitelisted group are interpolated
 

@@ -275,3 +275,35 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client}:{self.key}"
+
+
+class StageEntry(models.Model):
+    """One entry of a lead into a lifecycle stage: when, from where (`reentry` if from recycled),
+    and — once it left — when and to which state. Kept in step with the history inside the same
+    transactions (lead creation opens the `lead` entry; every transition closes the open entry and
+    opens the next), so the funnel is one indexed GROUP BY instead of window functions over the
+    whole history. `source` and `campaign` are the lead's first touch, copied for grouping."""
+
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="stage_entries", db_index=False
+    )
+    stage = models.CharField(max_length=16, choices=LeadState.choices)
+    reentry = models.BooleanField(default=False)
+    entered_at = models.DateTimeField()
+    left_at = models.DateTimeField(null=True, blank=True)
+    next_state = models.CharField(max_length=16, blank=True)
+    team_id_at_entry = models.BigIntegerField(null=True, blank=True)
+    definition_id_at_entry = models.BigIntegerField(null=True, blank=True)
+    source = models.CharField(max_length=32, blank=True)
+    campaign = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["entered_at", "stage"], name="stageentry_entered"),
+            models.Index(
+                fields=["lead"], condition=Q(left_at__isnull=True), name="stageentry_open"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id} in {self.stage} from {self.entered_at:%Y-%m-%d}"

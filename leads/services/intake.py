@@ -19,6 +19,7 @@ from leads.choices import Source
 from leads.event_input import EventItem
 from leads.models import Lead, LeadScore
 from leads.services.events import EventInput, IngestResult, event_ingest
+from leads.services.stage_entries import stage_entries_open
 
 # First-touch attribution: on an existing lead these are only filled when still empty.
 FIRST_TOUCH_FIELDS = frozenset(
@@ -46,6 +47,7 @@ def _new_lead(fields: dict[str, Any], actor: Any) -> Lead:
         lead.team_id = team_ids[0] if team_ids else None
     lead.save(force_insert=True)
     LeadScore.objects.create(lead=lead)
+    stage_entries_open([lead])
     return lead
 
 

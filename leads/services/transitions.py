@@ -27,6 +27,7 @@ from leads.choices import ActorKind, LeadState, TransitionName
 from leads.lifecycle import TransitionInput, may_override
 from leads.models import Lead, LeadTransition
 from leads.selectors import definition_published, lead_access, lead_evaluate
+from leads.services.stage_entries import stage_entries_move
 
 # The stage whose criteria a qualifying transition must pass.
 CRITERIA_STAGE = {
@@ -133,6 +134,7 @@ def _run(lead: Lead, name: str, actor: Any, args: TransitionArgs) -> LeadTransit
         raise ConcurrentUpdate("The lead changed state at the same time; reload it.") from exc
     row = _history_row(lead, name, before, actor, args, definition, evaluation, now)
     row.save(force_insert=True)
+    stage_entries_move([row], {lead.pk: lead})
     return row
 
 
@@ -266,6 +268,7 @@ def lead_qualify_mql_bulk(*, lead_ids: list[int]) -> list[int]:
             ],
         )
         LeadTransition.objects.bulk_create(rows)
+        stage_entries_move(rows, {lead.pk: lead for lead in moved})
         for lead, row in zip(moved, rows, strict=True):
             _schedule_effects(lead, row)
     return [lead.pk for lead in moved]

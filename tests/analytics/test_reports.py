@@ -220,3 +220,18 @@ def test_criteria_report(
             == LeadTransition.objects.filter(transition="reject", reason=c["code"]).count()
         )
         assert c["won_rate_passed"] == round(len(qualified & won) / len(qualified), 4)
+
+
+def test_stage_entries_are_kept_in_step_with_the_history(history: dict[str, Any]) -> None:
+    from leads.models import StageEntry
+    from leads.services.stage_entries import stage_entries_rebuild
+
+    fields = ("lead_id", "stage", "reentry", "entered_at", "left_at", "next_state", "team_id_at_entry",
+              "definition_id_at_entry", "source", "campaign")  # fmt: skip
+    kept = sorted(StageEntry.objects.values_list(*fields))
+    assert len(kept) == Lead.objects.count() + LeadTransition.objects.count()
+    assert StageEntry.objects.filter(left_at__isnull=True).count() == Lead.objects.count(), (
+        "one open entry per lead"
+    )
+    stage_entries_rebuild()
+    assert sorted(StageEntry.objects.values_list(*fields)) == kept
