@@ -147,8 +147,9 @@ def _shape(
                 row[name] = {
                     "entered": b["entered"],
                     "converted": b["converted"],
+                    # The last stage has nowhere to convert to.
                     "conversion_rate": round(b["converted"] / b["entered"], 4)
-                    if b["entered"]
+                    if b["entered"] and NEXT[stage]
                     else None,
                     "median_days": b["median"],
                     "p80_days": b["p80"],
