@@ -56,3 +56,9 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "event_type"]
     inlines = [WebhookAttemptInline]
+
+
+@admin.register(WebhookAttempt)
+class WebhookAttemptAdmin(admin.ModelAdmin):
+    list_display = ["delivery", "attempted_at", "status_code", "error", "duration_ms"]
+    readonly_fields = ["delivery", "attempted_at", "status_code", "error", "duration_ms"]

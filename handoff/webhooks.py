@@ -114,14 +114,14 @@ def webhook_attempt(*, delivery_id: int) -> str | None:
     )
     delivery.attempts += 1
     delivery.last_status_code = code
+    retry_in: float | None = None
     if code is not None and 200 <= code < 300:
         delivery.status, delivery.delivered_at = DeliveryStatus.SUCCEEDED, now
     elif delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
         delivery.status = DeliveryStatus.FAILED
     else:
-        backoff = settings.WEBHOOK_BACKOFF_SECONDS * 2 ** (delivery.attempts - 1)
-        delivery.next_attempt_at = now + timedelta(seconds=backoff)
-        _enqueue([delivery.pk], countdown=backoff)
+        retry_in = settings.WEBHOOK_BACKOFF_SECONDS * 2 ** (delivery.attempts - 1)
+        delivery.next_attempt_at = now + timedelta(seconds=retry_in)
     delivery.save(
         update_fields=[
             "attempts",
@@ -132,6 +132,8 @@ def webhook_attempt(*, delivery_id: int) -> str | None:
             "updated_at",
         ]
     )
+    if retry_in is not None:  # after the save: the retry must find the row as it is now
+        _enqueue([delivery.pk], countdown=retry_in)
     return delivery.status
 
 

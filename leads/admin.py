@@ -3,7 +3,15 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from leads.models import Definition, Event, IdempotencyRecord, Lead, LeadScore, LeadTransition
+from leads.models import (
+    Definition,
+    Event,
+    IdempotencyRecord,
+    Lead,
+    LeadScore,
+    LeadTransition,
+    StageEntry,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -95,4 +103,11 @@ class IdempotencyRecordAdmin(ReadOnlyAdmin):
 class LeadScoreAdmin(ReadOnlyAdmin):
     list_display = ["lead", "fit", "engagement", "total", "needs_rescore"]
     list_filter = ["needs_rescore"]
+    list_select_related = ["lead"]
+
+
+@admin.register(StageEntry)
+class StageEntryAdmin(ReadOnlyAdmin):
+    list_display = ["lead", "stage", "reentry", "entered_at", "left_at", "next_state"]
+    list_filter = ["stage", "reentry"]
     list_select_related = ["lead"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import connection
 
@@ -28,9 +30,12 @@ def stage_entries_open(leads: Iterable[Lead]) -> None:
 
 def stage_entries_move(rows: list[LeadTransition], leads: dict[int, Lead]) -> None:
     """Close each lead's open entry and open the entry of the state it moved to."""
-    for row in rows:
-        StageEntry.objects.filter(lead_id=row.lead_id, left_at__isnull=True).update(
-            left_at=row.occurred_at, next_state=row.to_state
+    groups: dict[tuple[Any, str], list[int]] = defaultdict(list)
+    for row in rows:  # one UPDATE per (time, target): a bulk MQL is a single statement
+        groups[(row.occurred_at, row.to_state)].append(row.lead_id)
+    for (at, to_state), lead_ids in groups.items():
+        StageEntry.objects.filter(lead_id__in=lead_ids, left_at__isnull=True).update(
+            left_at=at, next_state=to_state
         )
     StageEntry.objects.bulk_create(
         [
