@@ -128,8 +128,9 @@ class EventBatchApi(APIView):
                 [FieldError("body", "At most 1000 events per request.", "max_length")]
             )
         valid, rejected = parse_events(items, lead_ref=True)
-        by_email = selectors.lead_ids_by_email({e.email for _, e in valid if e.email})
-        known_ids = selectors.lead_ids_existing({e.lead for _, e in valid if e.lead})
+        user = request.user if request.user.is_authenticated else None
+        by_email = selectors.lead_ids_by_email({e.email for _, e in valid if e.email}, user=user)
+        known_ids = selectors.lead_ids_existing({e.lead for _, e in valid if e.lead}, user=user)
         events: list[EventInput] = []
         for i, e in valid:
             lead_id = (

@@ -109,13 +109,19 @@ def lead_timeline(*, lead: Lead, before: datetime | None, limit: int) -> list[di
     return items[:limit]
 
 
-def lead_ids_by_email(emails: set[str]) -> dict[str, int]:
+def _writable_leads(user: Any) -> QuerySet[Lead]:
+    """Leads a caller may attach events to: all for an API key (user None), else what the user
+    may read — another team's lead is as unknown as a lead that does not exist."""
+    return Lead.objects.all() if user is None else lead_list(user=user)
+
+
+def lead_ids_by_email(emails: set[str], *, user: Any = None) -> dict[str, int]:
     if not emails:
         return {}
-    return dict(Lead.objects.filter(email__in=emails).values_list("email", "pk"))
+    return dict(_writable_leads(user).filter(email__in=emails).values_list("email", "pk"))
 
 
-def lead_ids_existing(ids: set[int]) -> set[int]:
+def lead_ids_existing(ids: set[int], *, user: Any = None) -> set[int]:
     if not ids:
         return set()
-    return set(Lead.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    return set(_writable_leads(user).filter(pk__in=ids).values_list("pk", flat=True))

@@ -14,10 +14,12 @@ from django.utils import timezone
 
 from accounts.selectors import rep_team_ids
 from leadflow.choices import Role
+from leadflow.errors import Conflict
 from leadflow.permissions import has_role
 from leads.choices import Source
 from leads.event_input import EventItem
 from leads.models import Lead, LeadScore
+from leads.selectors import lead_list
 from leads.services.events import EventInput, IngestResult, event_ingest
 from leads.services.stage_entries import stage_entries_open
 
@@ -81,6 +83,9 @@ def lead_intake(
         except IntegrityError:
             lead = Lead.objects.select_for_update(of=("self",)).get(email=fields["email"])
             created = False
+            if actor is not None and not lead_list(user=actor).filter(pk=lead.pk).exists():
+                # Another team's lead: neither updated nor named (its id is not the caller's).
+                raise Conflict("A lead with this e-mail address already exists.")
             _update_lead(lead, fields)
         ingest = None
         if events:

@@ -151,3 +151,48 @@ def test_sales_rep_intake_of_an_sgl_is_theirs(client_for: Any, users: Any) -> No
     assert lead.team is not None and lead.team.name == "Team A"
     detail = client_for("rep_a").get(f"/api/v1/leads/{lead.pk}/").json()
     assert "claim" in detail["available_transitions"]
+
+
+def test_a_rep_cannot_touch_another_teams_lead_through_intake_or_events(
+    client_for: Any, users: Any, published_definition: Any
+) -> None:
+    from accounts.models import Team
+    from tests.factories import make_mql
+
+    other = make_mql(
+        team=Team.objects.get(name="Team B"),
+        owner=users["rep_b"],
+        email="theirs@example.jp",
+        title="CFO",
+    )
+    rep_a = client_for("rep_a")
+    r = rep_a.post(URL, {"email": "THEIRS@example.jp", "title": "Intern"}, format="json")
+    assert r.status_code == 409 and str(other.pk) not in r.content.decode()
+    assert Lead.objects.get(pk=other.pk).title == "CFO"
+    r = rep_a.post(
+        "/api/v1/events/",
+        [
+            {"lead": other.pk, "type": "page_view"},
+            {"email": "theirs@example.jp", "type": "page_view"},
+        ],
+        format="json",
+    )
+    assert r.json()["accepted"] == 0
+    assert [e["errors"][0]["code"] for e in r.json()["rejected"]] == [
+        "unknown_lead",
+        "unknown_lead",
+    ]
+    assert not Event.objects.filter(lead=other, type="page_view").exists()
+    # the same calls from marketing, who reads every lead, go through
+    assert (
+        client_for("marketing")
+        .post(URL, {"email": "theirs@example.jp", "department": "IT"}, format="json")
+        .status_code
+        == 200
+    )
+    assert (
+        client_for("marketing")
+        .post("/api/v1/events/", {"lead": other.pk, "type": "page_view"}, format="json")
+        .json()["accepted"]
+        == 1
+    )
