@@ -85,7 +85,7 @@ def lead_intake(
             created = False
             if actor is not None and not lead_list(user=actor).filter(pk=lead.pk).exists():
                 # Another team's lead: neither updated nor named (its id is not the caller's).
-                raise Conflict("A lead with this e-mail address already exists.")
+                raise Conflict("A lead with this e-mail address already exists.") from None
             _update_lead(lead, fields)
         ingest = None
         if events:
