@@ -76,7 +76,20 @@ def engagement_terms(
     at_params: list[Any] = [] if as_of_sql else [as_of]
     capped: list[tuple[str, list[Any]]] = []  # one SUM each: a cap applies per rule
     uncapped: list[tuple[str, list[Any]]] = []  # added inside one SUM: a single aggregate state
+    # Rules with neither property match, decay nor cap only need the event type: one
+    # `CASE e.type WHEN … THEN <summed points>` serves all of them (the floor's own shape).
+    simple: dict[str, float] = {}
     for rule in rules:
+        if not rule.property_key and not rule.half_life_days and rule.cap is None:
+            simple[rule.event_type] = simple.get(rule.event_type, 0.0) + float(rule.points)
+    if simple:
+        whens = " ".join("WHEN %s THEN %s" for _ in simple)
+        uncapped.append(
+            (f"CASE e.type {whens} ELSE 0 END", [v for t, p in simple.items() for v in (t, p)])
+        )
+    for rule in rules:
+        if not rule.property_key and not rule.half_life_days and rule.cap is None:
+            continue
         cond, cparams = "e.type = %s", list[Any]([rule.event_type])
         if rule.property_key:
             # Cheap tests first (CASE conditions short-circuit); the JSON type check is last.
