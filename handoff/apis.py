@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from handoff import selectors, services
 from handoff.filters import HandoffFilter
-from handoff.models import AssignmentRule, WebhookSubscription
+from handoff.models import WebhookSubscription
 from handoff.serializers import (
     AssignmentRuleSerializer,
     HandoffSerializer,
@@ -46,9 +46,6 @@ class HandoffListApi(ListAPIView):
 
 class _CrudApi(APIView):
     """List/create and detail for a small ops-edited collection; everyone with a role reads."""
-
-    serializer: Any
-    model: Any
 
     def get_permissions(self) -> list[Any]:
         return [AnyRole()] if self.request.method == "GET" else [Ops()]
@@ -92,8 +89,7 @@ class AssignmentRuleDetailApi(_CrudApi):
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, rule_id: int) -> Response:
-        selectors.rule_get(rule_id=rule_id)
-        AssignmentRule.objects.filter(pk=rule_id).delete()
+        services.rule_delete(rule=selectors.rule_get(rule_id=rule_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -143,7 +139,9 @@ class WebhookDetailApi(APIView):
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, subscription_id: int) -> Response:
-        selectors.subscription_get(subscription_id=subscription_id).delete()
+        services.subscription_delete(
+            subscription=selectors.subscription_get(subscription_id=subscription_id)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

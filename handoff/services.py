@@ -178,6 +178,15 @@ def rule_save(*, rule_id: int | None = None, **fields: Any) -> AssignmentRule:
     return rule
 
 
+def rule_delete(*, rule: AssignmentRule) -> None:
+    rule.delete()
+
+
+def subscription_delete(*, subscription: WebhookSubscription) -> None:
+    """Deleting a subscription drops its pending deliveries and their log with it."""
+    subscription.delete()
+
+
 def subscription_save(
     *, subscription_id: int | None = None, actor: Any = None, **fields: Any
 ) -> WebhookSubscription:

@@ -26,7 +26,6 @@ from leads import selectors
 from leads.choices import LeadState
 from leads.event_input import parse_events
 from leads.filters import LeadFilter, LeadOrderingFilter
-from leads.models import Lead
 from leads.serializers import (
     DefinitionPatchSerializer,
     DefinitionSerializer,
@@ -337,6 +336,3 @@ class AuthTokenApi(APIView):
             )
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
-
-
-__all__ = ["Lead"]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from accounts.selectors import managed_team_ids, rep_team_ids
@@ -128,8 +129,6 @@ def may_override(user: Any) -> bool:
 
 
 def cooloff_elapsed(lead: Any) -> bool:
-    from django.utils import timezone
-
     return lead.recyclable_at is None or lead.recyclable_at <= timezone.now()
 
 

@@ -70,7 +70,6 @@ class ScoreRecomputeApi(APIView):
     @extend_schema(request=None, responses={202: JobSerializer})
     def post(self, request: Request) -> Response:
         job = services.score_recompute_enqueue(actor=request.user, reason="requested")
-        job.refresh_from_db()
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from leadflow.serializers import StrictMixin
 from leads.definitions import CRITERIA_FIELDS
-from scoring.choices import FitOp, PropertyOp, RuleKind
+from scoring.choices import FitOp, RuleKind
 from scoring.models import ScoringRule
 
 ENGAGEMENT_FIELDS = {
@@ -138,6 +138,3 @@ class BreakdownSerializer(serializers.Serializer):
     computed = serializers.DictField(child=serializers.FloatField())
     fit = BreakdownRuleSerializer(many=True)
     engagement = BreakdownRuleSerializer(many=True)
-
-
-__all__ = ["PropertyOp", "ScoringRuleSerializer"]

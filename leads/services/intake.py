@@ -40,6 +40,12 @@ def _empty(value: Any) -> bool:
     return value is None or value == "" or value == {} or value == []
 
 
+def _unset(lead: Lead, name: str) -> bool:
+    """Empty, or `source` still at its default `other`."""
+    value = getattr(lead, name)
+    return _empty(value) or (name == "source" and value == Source.OTHER)
+
+
 def _new_lead(fields: dict[str, Any], actor: Any) -> Lead:
     lead = Lead(**fields, created_by=actor, state_changed_at=timezone.now())
     if fields.get("source") == Source.SALES_GENERATED and has_role(actor, Role.SALES):
@@ -58,9 +64,7 @@ def _update_lead(lead: Lead, fields: dict[str, Any]) -> None:
     for name, value in fields.items():
         if name == "email" or _empty(value):
             continue
-        if name in FIRST_TOUCH_FIELDS and not _empty(getattr(lead, name)) and name != "source":
-            continue
-        if name == "source" and lead.source != Source.OTHER:
+        if name in FIRST_TOUCH_FIELDS and not _unset(lead, name):
             continue
         if name == "attributes":
             value = {**(lead.attributes or {}), **value}

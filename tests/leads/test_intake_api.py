@@ -196,3 +196,14 @@ def test_a_rep_cannot_touch_another_teams_lead_through_intake_or_events(
         .json()["accepted"]
         == 1
     )
+
+
+def test_first_touch_fills_only_what_was_unset(key_client: Any, db: Any) -> None:
+    key_client.post(URL, {"email": "ft@example.jp", "utm_source": "google"}, format="json")
+    key_client.post(
+        URL,
+        {"email": "ft@example.jp", "source": "ad", "campaign": "spring", "utm_source": "bing"},
+        format="json",
+    )
+    lead = Lead.objects.get(email="ft@example.jp")
+    assert (lead.source, lead.campaign, lead.utm_source) == ("ad", "spring", "google")
