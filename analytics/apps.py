@@ -6,3 +6,8 @@ class AnalyticsConfig(AppConfig):
 
     name = "analytics"
     verbose_name = "Analytics"
+
+    def ready(self) -> None:
+        from leadflow import jobs
+
+        jobs.job_tasks["backtest"] = "analytics.tasks.backtest_job"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -14,6 +15,11 @@ from leadflow.errors import NotFound
 from leadflow.models import Job
 
 logger = logging.getLogger(__name__)
+REQUEUE_BATCH = 100
+
+# The Celery task (by name) that runs each kind of job with the job id as its one argument;
+# every app registers its own kinds, so a job whose first enqueue was lost can be sent again.
+job_tasks: dict[str, str] = {}
 
 
 def job_create(*, kind: str, params: dict[str, Any] | None = None, actor: Any = None) -> Job:
@@ -47,6 +53,26 @@ def job_run(*, job_id: int, work: Callable[[Callable[[float], None]], Any]) -> J
         status=Job.Status.SUCCEEDED, progress=1.0, result=result, finished_at=timezone.now()
     )
     return Job.objects.get(pk=job_id)
+
+
+def jobs_requeue(*, older_than: timedelta) -> int:
+    """Send again every job still queued `older_than` after it was created or last sent: its
+    enqueue was lost to a broker outage, or it waits behind a long queue. A job runs to the same
+    result twice (recomputes and backtests are idempotent), so a repeat costs time only."""
+    from leadflow.celery import app
+
+    cutoff = timezone.now() - older_than
+    jobs = Job.objects.filter(status=Job.Status.QUEUED, updated_at__lt=cutoff, kind__in=job_tasks)
+    sent = 0
+    for pk, kind in jobs.order_by("pk").values_list("pk", "kind")[:REQUEUE_BATCH]:
+        try:
+            app.tasks[job_tasks[kind]].delay(pk)
+        except Exception:  # still down: the next sweep tries again
+            logger.warning("could not requeue job %s", pk, exc_info=True)
+            break
+        Job.objects.filter(pk=pk, status=Job.Status.QUEUED).update(updated_at=timezone.now())
+        sent += 1
+    return sent
 
 
 def job_get(*, job_id: int, user: Any) -> Job:

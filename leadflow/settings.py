@@ -188,6 +188,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULE = {
+    "jobs-requeue": {"task": "leadflow.tasks.jobs_requeue_sweep", "schedule": 60.0},
     "idempotency-purge": {"task": "leads.tasks.idempotency_purge", "schedule": 3600.0},
     "scoring-sweep": {"task": "scoring.tasks.score_sweep", "schedule": 60.0},
     "handoff-sla-sweep": {"task": "handoff.tasks.handoff_sla_sweep", "schedule": 60.0},
@@ -198,6 +199,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=0),
     },
 }
+# A job still queued this long after it was created (or last sent) is sent again.
+JOB_REQUEUE_AFTER_SECONDS = env.int("JOB_REQUEUE_AFTER_SECONDS", default=300)
 # Handoff SLA: the assignee is warned when this fraction of the SLA has passed.
 HANDOFF_WARNING_FRACTION = env.float("HANDOFF_WARNING_FRACTION", default=0.75)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
@@ -205,6 +208,8 @@ WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 WEBHOOK_BACKOFF_SECONDS = env.float("WEBHOOK_BACKOFF_SECONDS", default=30.0)
 # Leads per chunk of a recompute: bounds memory and the length of each transaction.
 SCORING_CHUNK_SIZE = env.int("SCORING_CHUNK_SIZE", default=50_000)
+# Event ids per transaction when the stored points are brought up to new rules.
+SCORING_REPOINT_CHUNK_SIZE = env.int("SCORING_REPOINT_CHUNK_SIZE", default=200_000)
 # PostgreSQL work_mem for the one aggregate pass of a full recompute (a hash aggregate per lead).
 SCORING_WORK_MEM = env.str("SCORING_WORK_MEM", default="256MB")
 

@@ -179,29 +179,32 @@ class LeadScore(models.Model):
 class LeadTransition(models.Model):
     """One row of the append-only lifecycle history: which transition moved the lead, who did it,
     who answered for it before and after, under which definition version, and the per-criterion
-    evaluation that justified it."""
+    evaluation that justified it.
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="history")
+    PostgreSQL refuses UPDATE and DELETE of its rows (a trigger, migration 0006), so nothing it
+    refers to can be deleted either: users and teams are deactivated, leads archived."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="history")
     transition = models.CharField(max_length=32, choices=TransitionName.choices)
     from_state = models.CharField(max_length=16, choices=LeadState.choices)
     to_state = models.CharField(max_length=16, choices=LeadState.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     actor_kind = models.CharField(max_length=8, choices=ActorKind.choices)
     responsible_before = models.CharField(max_length=16, choices=Function.choices)
     responsible_after = models.CharField(max_length=16, choices=Function.choices)
     team_before = models.ForeignKey(
-        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "accounts.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     team_after = models.ForeignKey(
-        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "accounts.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     owner_before = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     owner_after = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reason = models.CharField(max_length=64, blank=True)
     note = models.TextField(max_length=2000, blank=True)
@@ -244,6 +247,11 @@ class Event(models.Model):
     properties = models.JSONField(default=dict, blank=True)
     external_id = models.CharField(max_length=128, null=True, blank=True, unique=True)
     received_at = models.DateTimeField(default=timezone.now)
+    # The points of the rules that neither decay nor cap, computed at ingest under the rules
+    # whose fingerprint is `points_key`. Only a cache for the recompute: an event whose key is
+    # not the current rules' is evaluated from its type and properties instead.
+    points = models.FloatField(null=True, blank=True, editable=False)
+    points_key = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-occurred_at", "-id"]

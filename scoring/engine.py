@@ -8,6 +8,8 @@ cannot disagree. The arithmetic is the one in `scoring.reference`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Max, Min
 
 from leads.definitions import CRITERIA_FIELDS
 from leads.models import Event, Lead, LeadScore
@@ -66,59 +69,110 @@ def active_rules(kind: str) -> list[ScoringRule]:
     return list(ScoringRule.objects.filter(kind=kind, is_active=True).order_by("id"))
 
 
+def _is_plain(rule: ScoringRule) -> bool:
+    """Neither decayed nor capped: its points per event do not depend on when it is computed."""
+    return not rule.half_life_days and rule.cap is None
+
+
+def _condition(rule: ScoringRule, d: Dialect) -> tuple[str, list[Any]]:
+    """Whether event `e` matches the rule: its type, then any property match."""
+    cond, params = "e.type = %s", list[Any]([rule.event_type])
+    if rule.property_key:
+        # Cheap tests first (CASE conditions short-circuit); the JSON type check is last.
+        key = _prop_key_param(rule.property_key)
+        text = d.prop_text.format("%s")
+        if rule.property_op == PropertyOp.CONTAINS:
+            cond += f" AND {d.strpos.format(text, '%s')} > 0"
+            params += [key, rule.property_value]
+        elif rule.property_op == PropertyOp.PREFIX:
+            cond += f" AND substr({text}, 1, %s) = %s"
+            params += [key, len(rule.property_value), rule.property_value]
+        else:
+            cond += f" AND {text} = %s"
+            params += [key, rule.property_value]
+        cond += f" AND {d.prop_type.format('%s')}"
+        params += [key]
+    return cond, params
+
+
+def points_key(rules: list[ScoringRule]) -> int:
+    """A fingerprint of the plain engagement rules, stored with the points an event was given
+    at ingest: an event whose key differs from the current one is evaluated afresh."""
+    plain = sorted(
+        [r.event_type, r.property_key, r.property_op, r.property_value, repr(float(r.points))]
+        for r in rules
+        if _is_plain(r)
+    )
+    digest = hashlib.sha256(json.dumps(plain).encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def plain_points(rules: list[ScoringRule], d: Dialect) -> tuple[str, list[Any]]:
+    """The points event `e` gets from the plain rules (the part stored at ingest)."""
+    terms: list[str] = []
+    params: list[Any] = []
+    # Rules that need only the event type share one `CASE e.type WHEN … THEN <summed points>`.
+    by_type: dict[str, float] = {}
+    for rule in rules:
+        if _is_plain(rule) and not rule.property_key:
+            by_type[rule.event_type] = by_type.get(rule.event_type, 0.0) + float(rule.points)
+    if by_type:
+        terms.append("CASE e.type " + " ".join("WHEN %s THEN %s" for _ in by_type) + " ELSE 0 END")
+        params += [v for t, p in by_type.items() for v in (t, p)]
+    for rule in rules:
+        if _is_plain(rule) and rule.property_key:
+            cond, cparams = _condition(rule, d)
+            terms.append(f"CASE WHEN {cond} THEN %s ELSE 0 END")
+            params += [*cparams, float(rule.points)]
+    return (" + ".join(terms) if terms else "0"), params
+
+
+def event_points_sql() -> tuple[str, list[Any], int]:
+    """For the event insert: the SQL of an event's plain points, its parameters, and the key."""
+    rules = active_rules(RuleKind.ENGAGEMENT)
+    sql, params = plain_points(rules, Dialect.current())
+    return sql, params, points_key(rules)
+
+
 def engagement_terms(
     rules: list[ScoringRule], d: Dialect, *, as_of: datetime | None, as_of_sql: str | None = None
 ) -> tuple[str, list[Any]]:
     """The engagement of the events `e` (aggregated) as of a parameter `as_of`, or as of the SQL
     expression `as_of_sql` (the backtest's candidate times): one SUM per capped rule, one for the
-    rest."""
+    rest.
+
+    The plain rules' share is the event's stored `points` when it was computed under the current
+    rules (its `points_key`), and is evaluated from the event otherwise: a stale or missing value
+    costs time, never correctness."""
     at_sql = as_of_sql or d.as_of_param
     at_params: list[Any] = [] if as_of_sql else [as_of]
     capped: list[tuple[str, list[Any]]] = []  # one SUM each: a cap applies per rule
     uncapped: list[tuple[str, list[Any]]] = []  # added inside one SUM: a single aggregate state
-    # Rules with neither property match, decay nor cap only need the event type: one
-    # `CASE e.type WHEN … THEN <summed points>` serves all of them (the floor's own shape).
-    simple: dict[str, float] = {}
-    for rule in rules:
-        if not rule.property_key and not rule.half_life_days and rule.cap is None:
-            simple[rule.event_type] = simple.get(rule.event_type, 0.0) + float(rule.points)
-    if simple:
-        whens = " ".join("WHEN %s THEN %s" for _ in simple)
+    if any(_is_plain(r) for r in rules):
+        live, live_params = plain_points(rules, d)
         uncapped.append(
-            (f"CASE e.type {whens} ELSE 0 END", [v for t, p in simple.items() for v in (t, p)])
+            (
+                f"CASE WHEN e.points_key = %s THEN e.points ELSE {live} END",
+                [points_key(rules), *live_params],
+            )
         )
     for rule in rules:
-        if not rule.property_key and not rule.half_life_days and rule.cap is None:
+        if _is_plain(rule):
             continue
-        cond, cparams = "e.type = %s", list[Any]([rule.event_type])
-        if rule.property_key:
-            # Cheap tests first (CASE conditions short-circuit); the JSON type check is last.
-            key = _prop_key_param(rule.property_key)
-            text = d.prop_text.format("%s")
-            if rule.property_op == PropertyOp.CONTAINS:
-                cond += f" AND {d.strpos.format(text, '%s')} > 0"
-                cparams += [key, rule.property_value]
-            elif rule.property_op == PropertyOp.PREFIX:
-                cond += f" AND substr({text}, 1, %s) = %s"
-                cparams += [key, len(rule.property_value), rule.property_value]
-            else:
-                cond += f" AND {text} = %s"
-                cparams += [key, rule.property_value]
-            cond += f" AND {d.prop_type.format('%s')}"
-            cparams += [key]
+        cond, cparams = _condition(rule, d)
         value = "%s"
         vparams: list[Any] = [float(rule.points)]
         if rule.half_life_days:
             value = f"%s * POWER(0.5, {d.greatest}({d.age_days.format(at_sql)}, 0) / %s)"
             vparams = [float(rule.points), *at_params, float(rule.half_life_days)]
         # CASE WHEN cond THEN value: the cond parameters come first in the SQL text.
-        case = (f"CASE WHEN {cond} THEN {value} ELSE 0 END", cparams + vparams)
-        (capped if rule.cap is not None else uncapped).append(case)
+        case = f"CASE WHEN {cond} THEN {value} ELSE 0 END"
         if rule.cap is not None:
-            capped[-1] = (
-                f"{d.least}(COALESCE(SUM({case[0]}), 0), %s)",
-                [*case[1], float(rule.cap)],
+            capped.append(
+                (f"{d.least}(COALESCE(SUM({case}), 0), %s)", [*cparams, *vparams, float(rule.cap)])
             )
+        else:
+            uncapped.append((case, cparams + vparams))
     terms, params = [], []
     if uncapped:
         terms.append("COALESCE(SUM(" + " + ".join(t for t, _ in uncapped) + "), 0)")
@@ -127,6 +181,26 @@ def engagement_terms(
         terms.append(term)
         params += ps
     return " + ".join(terms), params
+
+
+def events_repoint(*, chunk_size: int) -> Iterator[tuple[int, int, int]]:
+    """Store the current plain points on every event computed under other rules (after a rule
+    change), one id range per transaction. Yields (lo, hi, updated) after each range."""
+    table = Event._meta.db_table
+    bounds = Event.objects.aggregate(lo=Min("pk"), hi=Max("pk"))
+    if bounds["lo"] is None:
+        return
+    for start in range(bounds["lo"], bounds["hi"] + 1, chunk_size):
+        end = start + chunk_size
+        # Read the rules per range: a rule changed meanwhile gives later ranges its key.
+        sql, params, key = event_points_sql()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS e SET points = {sql}, points_key = %s "  # noqa: S608
+                "WHERE e.id >= %s AND e.id < %s AND (e.points_key IS NULL OR e.points_key <> %s)",
+                [*params, key, start, end, key],
+            )
+            yield start, end, int(cursor.rowcount)
 
 
 def _engagement_sql(

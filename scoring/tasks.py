@@ -22,6 +22,11 @@ def score_sweep() -> dict[str, int]:
 
 
 @shared_task(**TASK_OPTIONS, time_limit=7200, soft_time_limit=7100)
+def events_repoint_task() -> dict[str, int]:
+    return services.events_repoint()
+
+
+@shared_task(**TASK_OPTIONS, time_limit=7200, soft_time_limit=7100)
 def score_recompute_job(job_id: int) -> Any:
     return job_run(
         job_id=job_id, work=lambda report: services.score_recompute(report=report)

@@ -16,6 +16,9 @@ from leads.models import Event, LeadScore
 # Called after commit with the ids of leads that received new events (the scoring app
 # registers its rescore enqueue here; leads never imports it).
 after_events: list[Callable[[list[int]], None]] = []
+# Gives the SQL of an event's points (over the event alias `e`), its parameters and the key of
+# the rules it stands for; registered by the scoring app. Without it, events store no points.
+event_points: list[Callable[[], tuple[str, list[Any], int]]] = []
 
 
 @dataclass(frozen=True)
@@ -56,13 +59,19 @@ def _insert(rows: list[EventInput]) -> int:
                 [r.properties_json for r in rows],
                 [r.external_id for r in rows],
             ]
+            points_sql, points_params, key = "NULL", list[Any](), None
+            if event_points:
+                points_sql, points_params, key = event_points[0]()
             cursor.execute(
-                f"INSERT INTO {table} "  # noqa: S608 - only the table name is interpolated
-                "(lead_id, type, occurred_at, properties, external_id, received_at) "
-                "SELECT l, t, o, p::jsonb, x, %s FROM unnest(%s::bigint[], %s::text[], "
-                "%s::timestamptz[], %s::text[], %s::text[]) AS u(l, t, o, p, x) "
+                f"INSERT INTO {table} "  # noqa: S608 - the table and the rules' own SQL
+                "(lead_id, type, occurred_at, properties, external_id, received_at, points, "
+                f"points_key) SELECT e.lead_id, e.type, e.occurred_at, e.properties, "
+                f"e.external_id, %s, {points_sql}, %s "
+                "FROM (SELECT l AS lead_id, t AS type, o AS occurred_at, p::jsonb AS properties, "
+                "x AS external_id FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], "
+                "%s::text[], %s::text[]) AS u(l, t, o, p, x)) e "
                 "ON CONFLICT (external_id) DO NOTHING RETURNING id",
-                [now, *columns],
+                [now, *points_params, key, *columns],
             )
             return len(cursor.fetchall())
     values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(rows))

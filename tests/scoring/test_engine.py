@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -69,6 +69,8 @@ event = st.fixed_dictionaries(
         "type": st.sampled_from(TYPES),
         "url": st.none() | st.sampled_from(URLS) | st.just(5),
         "age_hours": st.floats(min_value=-2, max_value=24 * 200, allow_nan=False),
+        # The points stored with the event: none, computed under the current rules, or stale.
+        "stored": st.sampled_from([None, "current", "stale"]),
     }
 )
 lead_fields = st.fixed_dictionaries(
@@ -122,6 +124,19 @@ def _scores() -> dict[int, tuple[Decimal, Decimal]]:
     }
 
 
+def _store_points(created: list[Event], stored: list[str | None]) -> None:
+    """Give each event the stored points asked for: none, the current rules' or stale ones."""
+    for _ in engine.events_repoint(chunk_size=7):
+        pass
+    key = engine.points_key(engine.active_rules(RuleKind.ENGAGEMENT))
+    pks = {
+        kind: [e.pk for e, s in zip(created, stored, strict=True) if s == kind] for kind in stored
+    }
+    Event.objects.filter(pk__in=pks.get(None, [])).update(points=None, points_key=None)
+    Event.objects.filter(pk__in=pks.get("stale", [])).update(points=999.0, points_key=key + 1)
+    assert Event.objects.filter(points_key=key).count() == len(pks.get("current", []))
+
+
 def close(a: Decimal, b: Decimal) -> bool:
     # Stored at cents; float summation order may differ between SQL and Python by < 1e-9,
     # which can flip a half-cent rounding and nothing more.
@@ -153,7 +168,7 @@ def test_full_equals_incremental_equals_reference(
             )
             for i, f in enumerate(leads)
         ]
-        Event.objects.bulk_create(
+        created = Event.objects.bulk_create(
             [
                 Event(
                     lead=objs[e["lead"]],
@@ -164,6 +179,7 @@ def test_full_equals_incremental_equals_reference(
                 for e in events
             ]
         )
+        _store_points(created, [e["stored"] for e in events])
         ids = [o.pk for o in objs]
         for _ in engine.full_recompute(as_of=AS_OF, chunk_size=3):
             pass
@@ -199,3 +215,53 @@ def test_decay_halves_at_the_half_life(db: Any) -> None:
     engine.rescore(as_of=AS_OF, ids=[lead.pk])
     lead = Lead.objects.get(pk=lead.pk)
     assert lead.engagement_score == Decimal("6.00")  # 8·½ + 8·¼
+
+
+def test_ingest_stores_points_and_a_rule_change_makes_them_stale_not_wrong(db: Any) -> None:
+    from leads.services.events import EventInput, event_ingest
+
+    lead = make_lead()
+    inputs = [
+        EventInput(0, lead.pk, "page_view", AS_OF, '{"url": "/features/sso"}', None),
+        EventInput(1, lead.pk, "page_view", AS_OF, '{"url": "/pricing"}', None),
+        EventInput(2, lead.pk, "quote_request", AS_OF, "{}", None),
+        EventInput(3, lead.pk, "webinar", AS_OF, "{}", None),
+    ]
+    event_ingest(events=inputs)
+    rules = engine.active_rules(RuleKind.ENGAGEMENT)
+    key = engine.points_key(rules)
+    stored = list(
+        Event.objects.filter(lead=lead).order_by("pk").values_list("points", "points_key")
+    )
+    if connection.vendor == "postgresql":  # the SQLite insert leaves them to the recompute
+        assert stored == [(3.0, key), (0.0, key), (8.0, key), (0.0, key)]
+    ScoringRule.objects.filter(event_type="quote_request").update(points=Decimal(20))
+    new_rules = engine.active_rules(RuleKind.ENGAGEMENT)
+    assert engine.points_key(new_rules) != key
+    engine.rescore(as_of=AS_OF, ids=[lead.pk])
+    assert Lead.objects.get(pk=lead.pk).engagement_score == 23
+    updated = sum(n for _, _, n in engine.events_repoint(chunk_size=2))
+    assert updated == 4
+    assert sorted(Event.objects.filter(lead=lead).values_list("points", flat=True)) == [
+        0.0,
+        0.0,
+        3.0,
+        20.0,
+    ]
+    assert sum(n for _, _, n in engine.events_repoint(chunk_size=2)) == 0, "nothing left stale"
+    LeadScore.objects.update(engagement=0)
+    engine.rescore(as_of=AS_OF, ids=[lead.pk])
+    assert Lead.objects.get(pk=lead.pk).engagement_score == 23
+
+
+def test_a_rule_change_enqueues_the_repoint(
+    db: Any, eager_tasks: Any, users: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from scoring import services
+
+    lead = make_lead()
+    Event.objects.create(lead=lead, type="quote_request", occurred_at=AS_OF)
+    rule = ScoringRule.objects.get(event_type="quote_request")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.rule_update(rule_id=rule.pk, actor=users["coo"], points=Decimal(11))
+    assert Event.objects.get(lead=lead).points == 11.0

@@ -121,3 +121,30 @@ def test_broker_outage_during_ingestion_loses_nothing(
     job = score_recompute_enqueue(reason="barrier")
     wait_for(lambda: Job.objects.get(pk=job.pk).status == "succeeded", what="the barrier job")
     assert dict(Lead.objects.filter(pk__in=ids).values_list("pk", "scores__engagement")) == scores
+
+
+def test_a_job_requested_during_a_broker_outage_runs_when_it_returns(
+    celery_worker: Any, users: Any, client_for: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from leadflow.models import Job
+    from leadflow.tasks import jobs_requeue_sweep
+
+    good_url = app.conf.broker_url
+    _point_broker_at("redis://127.0.0.1:1/0")
+    try:
+        r = client_for(users["coo"]).post("/api/v1/scoring/recompute/", {}, format="json")
+        assert r.status_code == 202, r.content
+    finally:
+        _point_broker_at(good_url)
+    job_id = r.json()["id"]
+    assert Job.objects.get(pk=job_id).status == "queued", "nothing could take it"
+    assert jobs_requeue_sweep.apply().get() == 0, "too recent: it may still be in the queue"
+    Job.objects.filter(pk=job_id).update(updated_at=timezone.now() - timedelta(minutes=10))
+    # The broker is back: the beat sweep (every minute) sends the job again.
+    assert jobs_requeue_sweep.apply().get() == 1
+    wait_for(lambda: Job.objects.get(pk=job_id).status == "succeeded", what="the requeued job")
+    assert jobs_requeue_sweep.apply().get() == 0, "a finished job is not sent again"

@@ -1,0 +1,13 @@
+"""Thin Celery tasks of the base app."""
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+
+from leadflow.jobs import jobs_requeue
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=120, soft_time_limit=110)
+def jobs_requeue_sweep() -> int:
+    return jobs_requeue(older_than=timedelta(seconds=settings.JOB_REQUEUE_AFTER_SECONDS))
