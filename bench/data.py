@@ -89,7 +89,31 @@ def event_rows(lead_ids: tuple[int, int], n: int, *, seed: int, prefix: str | No
 
 
 def generate_events(lead_ids: tuple[int, int], n: int, *, seed: int = 11) -> int:
-    return copy_rows(Event._meta.db_table, EVENT_COLS, event_rows(lead_ids, n, seed=seed))
+    """COPY into a stage table, then one INSERT … SELECT that stores each event's points with the
+    SQL the event insert of `POST /api/v1/events/` uses: the events arrive as if ingested."""
+    from scoring.engine import event_points_sql
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE UNLOGGED TABLE bench_event_stage (lead_id bigint, type varchar(64), "
+            "occurred_at timestamptz, properties jsonb, external_id varchar(128), "
+            "received_at timestamptz)"
+        )
+    try:
+        copied = copy_rows("bench_event_stage", EVENT_COLS, event_rows(lead_ids, n, seed=seed))
+        points_sql, params, key = event_points_sql()
+        cols = ", ".join(EVENT_COLS)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {Event._meta.db_table} ({cols}, points, points_key) "
+                f"SELECT {', '.join(f'e.{c}' for c in EVENT_COLS)}, {points_sql}, %s "
+                "FROM bench_event_stage e",
+                [*params, key],
+            )
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE bench_event_stage")
+    return copied
 
 
 def analyze() -> None:
@@ -100,7 +124,7 @@ def analyze() -> None:
 
 
 def store_points() -> int:
-    """What ingestion does for every event, for the COPYed ones: their points under the rules."""
+    """What a rule change costs: every event's stored points computed anew (`--repoint`)."""
     from scoring.services import events_repoint
 
     return events_repoint()["events"]

@@ -90,6 +90,18 @@ def _insert(rows: list[EventInput]) -> int:
 
 def lead_score_mark(lead_ids: list[int]) -> None:
     """Mark leads for rescoring in the caller's transaction (creating a missing score row)."""
+    if connection.vendor == "postgresql":
+        # One upsert touches each row once (a bulk create, then an UPDATE, would find it twice).
+        table = LeadScore._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} AS s (lead_id, fit, engagement, needs_rescore, rescore_seq) "  # noqa: S608
+                "SELECT i, 0, 0, TRUE, 1 FROM unnest(%s::bigint[]) AS u(i) "
+                "ON CONFLICT (lead_id) DO UPDATE SET needs_rescore = TRUE, "
+                "rescore_seq = s.rescore_seq + 1",
+                [sorted(lead_ids)],
+            )
+        return
     LeadScore.objects.bulk_create([LeadScore(lead_id=i) for i in lead_ids], ignore_conflicts=True)
     LeadScore.objects.filter(lead_id__in=lead_ids).update(
         needs_rescore=True, rescore_seq=F("rescore_seq") + 1
