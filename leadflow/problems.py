@@ -135,6 +135,22 @@ def handler403(request: HttpRequest, exception: Exception | None = None) -> Json
     return problem_response(request, 403, "forbidden", "Forbidden", "You may not do this.")
 
 
+def lockout_response(request: HttpRequest, response: Any, credentials: Any) -> JsonResponse:
+    """django-axes' AXES_LOCKOUT_CALLABLE: a locked-out login gets 429 problem+json with the
+    seconds of the lockout as Retry-After (the API and the admin alike)."""
+    from django.conf import settings
+
+    r = problem_response(
+        request,
+        429,
+        "login-locked",
+        "Too many failed logins",
+        "This username is locked at this address for a while; try again later.",
+    )
+    r["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    return r
+
+
 # --- OpenAPI -------------------------------------------------------------------------------
 
 _PROBLEM_SCHEMA = {

@@ -4,10 +4,12 @@ Every variable is listed in README.md. `LEADFLOW_ENV=production` switches on the
 that `manage.py check --deploy` expects.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -45,6 +47,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_htmx",
+    "csp",
+    "axes",
     "leadflow",
     "accounts",
     "leads",
@@ -64,8 +68,50 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a lockout into its 429 response.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# A Content-Security-Policy on every response: our own origin only, no inline script, no frames.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username from this address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login lockout: this many failures for one username from one address locks that pair out.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_LOCKOUT_CALLABLE = "leadflow.problems.lockout_response"
+
+# Rate limits per client (API key, else user, else address), counted atomically in the cache
+# (Redis): "<requests>/<s|m|h>", empty to switch one off. Over the limit: 429 with Retry-After.
+RATE_LIMITS = {
+    "intake": env.str("RATE_LIMIT_INTAKE", default="50/s"),
+    "events": env.str("RATE_LIMIT_EVENTS", default="20/s"),
+    "login": env.str("RATE_LIMIT_LOGIN", default="20/m"),
+}
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_FAIL_OPEN = True
 
 ROOT_URLCONF = "leadflow.urls"
 WSGI_APPLICATION = "leadflow.wsgi.application"
@@ -127,6 +173,8 @@ REST_FRAMEWORK = {
     ],
     # Every view declares its own permission; this default only refuses what forgot to.
     "DEFAULT_PERMISSION_CLASSES": ["leadflow.permissions.DenyAll"],
+    # Views that need a limit name it (leadflow.throttles); nothing is throttled by default.
+    "DEFAULT_THROTTLE_CLASSES": [],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

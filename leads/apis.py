@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes.exceptions import AxesBackendPermissionDenied
+from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import Throttled
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
@@ -22,6 +26,7 @@ from accounts.permissions import HasIntakeKey, api_key_of
 from leadflow.choices import Role
 from leadflow.errors import FieldError, ValidationFailed
 from leadflow.permissions import AnyRole, role_permission
+from leadflow.throttles import EventsRateLimit, IntakeRateLimit, LoginRateLimit
 from leads import selectors
 from leads.choices import LeadState
 from leads.event_input import parse_events
@@ -75,6 +80,7 @@ def _idempotency_key(request: Request) -> str | None:
 
 class IntakeApi(APIView):
     permission_classes = [IntakeWriter]
+    throttle_classes = [IntakeRateLimit]
 
     @extend_schema(
         request=IntakeSerializer,
@@ -114,6 +120,7 @@ class IntakeApi(APIView):
 
 class EventBatchApi(APIView):
     permission_classes = [EventWriter]
+    throttle_classes = [EventsRateLimit]
 
     @extend_schema(
         request=EventItemSerializer(many=True),
@@ -320,19 +327,33 @@ class DefinitionPublishApi(APIView):
 
 
 class AuthTokenApi(APIView):
+    """A token for a username and password: rate-limited per address, and locked for a
+    username and address after `LOGIN_FAILURE_LIMIT` failures (django-axes)."""
+
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
+    throttle_classes = [LoginRateLimit]
 
     @extend_schema(request=TokenRequestSerializer, responses={200: TokenResponseSerializer})
     def post(self, request: Request) -> Response:
         s = TokenRequestSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        user = authenticate(
-            request, username=s.validated_data["username"], password=s.validated_data["password"]
-        )
+        try:
+            user = authenticate(
+                request._request,
+                username=s.validated_data["username"],
+                password=s.validated_data["password"],
+            )
+        except AxesBackendPermissionDenied as exc:
+            raise Throttled(
+                wait=settings.AXES_COOLOFF_TIME.total_seconds(),
+                detail="This username is locked at this address for a while; try again later.",
+            ) from exc
         if user is None or not user.is_active:
             raise serializers.ValidationError(
                 {"password": ["Unable to log in with these credentials."]}
             )
+        # A login like any other: django-axes clears the failures, last_login is stamped.
+        user_logged_in.send(sender=user.__class__, request=request._request, user=user)
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})

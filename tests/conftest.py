@@ -201,3 +201,10 @@ def eager_tasks() -> Any:
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = before
+
+
+@pytest.fixture(autouse=True)
+def _no_rate_limits(settings: Any) -> None:
+    """Rate limits count per client across tests in the shared cache; only the tests of the
+    limits themselves (tests/test_abuse.py) switch them on, with their own rates."""
+    settings.RATE_LIMITS = {}
