@@ -1,0 +1,201 @@
+"""Faults: a Celery worker killed with SIGKILL in the middle of a webhook delivery and in the
+middle of a recompute batch. After a restart the delivery completes, at least once as documented
+(the receiver may see the killed attempt's request and the retry, under one delivery id) and is
+recorded once; the recompute finishes with every lead scored once and qualified once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from handoff.choices import DeliveryStatus
+from handoff.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from leadflow.celery import app
+from tests.conftest import requires_worker, wait_for
+
+pytestmark = [requires_worker, pytest.mark.django_db(transaction=True)]
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _worker(queue: str, **env: str) -> subprocess.Popen[bytes]:
+    """A worker of its own queue (the session's worker does not see this test's tasks)."""
+    s = connection.settings_dict
+    environ = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "CONN_MAX_AGE": "0",
+        **env,
+    }
+    name = f"{queue}-{time.monotonic_ns()}@%h"
+    proc = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "celery", "-A", "leadflow", "worker", "-P", "solo", "-l", "WARNING",
+         "--without-gossip", "--without-mingle", "-Q", queue, "-n", name],
+        cwd=ROOT, env=environ,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not app.control.ping(destination=[name.replace("%h", os.uname().nodename)], timeout=0.5):
+        assert proc.poll() is None, "the worker exited"
+        assert time.monotonic() < deadline, "the worker did not start"
+    return proc
+
+
+class HoldingReceiver:
+    """Holds the first request open until released; answers 200 to every later one."""
+
+    def __init__(self) -> None:
+        self.deliveries: list[str] = []
+        self.first_arrived, self.release = threading.Event(), threading.Event()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.deliveries.append(self.headers["X-Leadflow-Delivery"])
+                if len(receiver.deliveries) == 1:
+                    receiver.first_arrived.set()
+                    receiver.release.wait(30)
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_worker_killed_mid_delivery_leaves_it_to_complete_once_after_restart(
+    celery_worker: Any,
+) -> None:
+    from handoff.tasks import webhook_deliver, webhook_sweep
+    from handoff.webhooks import webhook_due_ids
+
+    queue = f"kill-{os.getpid()}"
+    receiver = HoldingReceiver()
+    worker = None
+    try:
+        sub = WebhookSubscription.objects.create(
+            name="crm", url=receiver.url, secret="whsec-0123456789abcdef", event_types=[]
+        )
+        delivery = WebhookDelivery.objects.create(
+            subscription=sub, event_type="handoff.created", payload={"lead": 1}
+        )
+        # A 2 s timeout gives the killed attempt a 6 s lease.
+        worker = _worker(queue, WEBHOOK_TIMEOUT_SECONDS="2")
+        webhook_deliver.apply_async((delivery.pk,), queue=queue)
+        assert receiver.first_arrived.wait(30), "the worker never sent it"
+        worker.send_signal(signal.SIGKILL)  # in the middle of the POST
+        worker.wait(timeout=10)
+        receiver.release.set()
+        d = WebhookDelivery.objects.get(pk=delivery.pk)
+        assert d.status == DeliveryStatus.PENDING and d.attempts == 0, "nothing was recorded"
+        assert not WebhookAttempt.objects.filter(delivery=d).exists()
+
+        worker = _worker(queue, WEBHOOK_TIMEOUT_SECONDS="2")
+        # Until the killed attempt's lease runs out, no sweep may send it a second time.
+        assert delivery.pk not in webhook_due_ids(), "still leased to the killed worker"
+        wait_for(lambda: delivery.pk in webhook_due_ids(), timeout=30, what="the lease to end")
+        webhook_sweep.apply_async(queue=queue)  # what beat sends every minute
+        wait_for(
+            lambda: WebhookDelivery.objects.get(pk=delivery.pk).status == DeliveryStatus.SUCCEEDED,
+            what="the retried delivery",
+        )
+        d = WebhookDelivery.objects.get(pk=delivery.pk)
+        assert d.attempts == 1, "recorded once: the killed attempt left no row"
+        assert WebhookAttempt.objects.filter(delivery=d, status_code=200).count() == 1
+        # At least once, under one id: the killed attempt's request and the retry.
+        assert receiver.deliveries == [str(d.pk), str(d.pk)]
+        assert webhook_due_ids() == [], "nothing left due"
+        webhook_sweep.apply_async(queue=queue)
+        webhook_deliver.apply_async((delivery.pk,), queue=queue)  # a stray redelivery, too
+        time.sleep(2)
+        assert receiver.deliveries == [str(d.pk), str(d.pk)], "no third request"
+        assert WebhookDelivery.objects.get(pk=d.pk).attempts == 1
+    finally:
+        receiver.close()
+        if worker is not None and worker.poll() is None:
+            worker.terminate()
+            worker.wait(timeout=20)
+
+
+def test_a_worker_killed_mid_recompute_finishes_it_once_after_restart(
+    celery_worker: Any, published_definition: Any, users: Any, default_rules: Any
+) -> None:
+    """The recompute is held on a row lock in its fourth chunk (three chunks written, their
+    leads moved to mql), killed there, and delivered again to a new worker."""
+    import psycopg
+    from django.utils import timezone
+
+    from leadflow.jobs import job_create
+    from leadflow.models import Job
+    from leads.models import Event, Lead, LeadScore, LeadTransition
+    from scoring.tasks import score_recompute_job
+    from tests.factories import make_lead
+
+    queue = f"killrc-{os.getpid()}"
+    leads = [
+        make_lead(email=f"k{i}@example.jp", industry="software", company="Acme",
+                  phone="03-1234-5678", title="CTO")
+        for i in range(40)
+    ]  # fmt: skip
+    ids = sorted(lead.pk for lead in leads)
+    Event.objects.bulk_create(
+        [Event(lead_id=i, type="quote_request", occurred_at=timezone.now()) for i in ids for _ in range(3)]
+    )  # fmt: skip  # stored without points, scored by no one yet: the recompute's to do
+    job = job_create(kind="score_recompute", params={"reason": "fault test"})
+    s = connection.settings_dict
+    holder = psycopg.connect(f"postgresql://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}")
+    worker = None
+    try:
+        held = ids[17]  # in the fourth chunk of five
+        holder.execute("SELECT 1 FROM leads_leadscore WHERE lead_id = %s FOR UPDATE", [held])
+        worker = _worker(queue, SCORING_CHUNK_SIZE="5", CELERY_VISIBILITY_TIMEOUT="5")
+        score_recompute_job.apply_async((job.pk,), queue=queue)
+
+        def blocked() -> bool:
+            with connection.cursor() as c:
+                c.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                          "AND query LIKE 'UPDATE leads_leadscore%%'")  # fmt: skip
+                return bool(c.fetchone()[0])
+
+        wait_for(blocked, what="the recompute to reach the held row")
+        assert 0 < Job.objects.get(pk=job.pk).progress < 1
+        done_before = LeadTransition.objects.filter(lead_id__in=ids, to_state="mql").count()
+        assert done_before == 15, "three chunks of five were written and qualified"
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+        holder.rollback()  # the lock goes; the killed worker's transaction is rolled back
+        # The unacknowledged message is older than the visibility timeout by the time the new
+        # worker starts: it restores it then (kombu scans the unacked set at start-up).
+        time.sleep(6)
+        worker = _worker(queue, SCORING_CHUNK_SIZE="5", CELERY_VISIBILITY_TIMEOUT="5")
+        wait_for(lambda: Job.objects.get(pk=job.pk).status == Job.Status.SUCCEEDED,
+                 timeout=60, what="the redelivered recompute")  # fmt: skip
+        scores = set(LeadScore.objects.filter(lead_id__in=ids).values_list("engagement", flat=True))
+        assert scores == {24}, "every lead scored, no points counted twice"
+        assert set(Lead.objects.filter(pk__in=ids).values_list("state", flat=True)) == {"mql"}
+        per_lead = LeadTransition.objects.filter(lead_id__in=ids, to_state="mql")
+        assert per_lead.count() == 40 and per_lead.values("lead_id").distinct().count() == 40
+    finally:
+        holder.close()
+        if worker is not None and worker.poll() is None:
+            worker.terminate()
+            worker.wait(timeout=20)
