@@ -122,3 +122,45 @@ def test_concurrent_publishes_leave_exactly_one_published(users: dict[str, Any])
     assert set(codes) <= {200, 409}
     assert Definition.objects.filter(status=DefinitionStatus.PUBLISHED).count() == 1
     assert codes.count(200) == Definition.objects.exclude(status=DefinitionStatus.DRAFT).count()
+
+
+def test_concurrent_overlapping_event_batches_store_each_event_once(
+    intake_key: str, default_rules: Any
+) -> None:
+    """30 batches of 100 events over 3 leads, fired at once; every client id sits in three
+    batches. Each event is stored once, the accepted counts add up to the events, and the
+    scores are those of the events stored."""
+    from leads.models import Event, LeadScore
+    from scoring.services import score_sweep
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {intake_key}")
+    lead_ids = [
+        client.post("/api/v1/intake/", {"email": f"b{i}@example.jp"}, format="json").json()["id"]
+        for i in range(3)
+    ]
+    events = [
+        {"lead": lead_ids[n % 3], "type": "quote_request", "id": f"race-{n}"} for n in range(1000)
+    ]
+    batches = [[events[(b * 100 + k) % 1000] for k in range(100)] for b in range(30)]
+
+    def post(i: int) -> dict[str, Any]:
+        c = APIClient()
+        c.credentials(HTTP_AUTHORIZATION=f"Api-Key {intake_key}")
+        r = c.post("/api/v1/events/", batches[i], format="json")
+        assert r.status_code == 202, r.content
+        return dict(r.json())
+
+    results = run_parallel(30, post, workers=10)
+    assert sum(r["accepted"] for r in results) == 1000
+    assert sum(r["duplicates"] for r in results) == 2000
+    assert Event.objects.filter(external_id__startswith="race-").count() == 1000
+    score_sweep()  # the rescore the enqueues asked for, whatever reached the broker
+    assert not LeadScore.objects.filter(lead_id__in=lead_ids, needs_rescore=True).exists()
+    per_lead = Counter(n % 3 for n in range(1000))
+    assert {
+        lead_id: int(score)
+        for lead_id, score in LeadScore.objects.filter(lead_id__in=lead_ids).values_list(
+            "lead_id", "engagement"
+        )
+    } == {lead_ids[k]: 8 * per_lead[k] for k in range(3)}
