@@ -192,6 +192,8 @@ def test_the_lifecycle_holds_its_invariants_under_random_operations(
                 names.remove("qualify_mql")  # an SGL is claimed by sales
             if not names:
                 return "", "", ""
+            if "win" in names:
+                names.append("win")  # from sql, a win half the time: the walks must reach won
             name = data.draw(st.sampled_from(names), label="aimed transition")
             who = data.draw(st.sampled_from(ROLES), label="who")
             handoff = Handoff.objects.filter(lead_id=lead_id, status="open").first()
@@ -279,6 +281,8 @@ def test_the_lifecycle_holds_its_invariants_under_random_operations(
             max_examples=EXAMPLES,
             stateful_step_count=STEPS,
             deadline=None,
+            # The same walks on every run, so the coverage asserted below is the same in CI.
+            derandomize=True,
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
         ),
     )
