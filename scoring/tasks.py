@@ -36,6 +36,10 @@ def score_recompute_job(job_id: int) -> Any:
 @shared_task(**TASK_OPTIONS, time_limit=7200, soft_time_limit=7100)
 def score_recompute_nightly() -> Any:
     job = job_create(kind="score_recompute", params={"reason": "nightly decay"})
-    return job_run(
+    result = job_run(
         job_id=job.pk, work=lambda report: services.score_recompute(report=report)
     ).result
+    # Then store points on events that have none (COPY imports, seeds) or stale ones: the next
+    # recomputes read them instead of evaluating the rules per event.
+    services.events_repoint_enqueue()
+    return result

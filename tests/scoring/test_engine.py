@@ -265,3 +265,20 @@ def test_a_rule_change_enqueues_the_repoint(
     with django_capture_on_commit_callbacks(execute=True):
         services.rule_update(rule_id=rule.pk, actor=users["coo"], points=Decimal(11))
     assert Event.objects.get(lead=lead).points == 11.0
+
+
+def test_the_nightly_recompute_stores_missing_points_after_it(
+    db: Any, eager_tasks: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from leadflow.models import Job
+    from scoring.tasks import score_recompute_nightly
+
+    lead = make_lead()
+    Event.objects.create(lead=lead, type="quote_request", occurred_at=AS_OF)  # no stored points
+    assert Event.objects.get(lead=lead).points_key is None
+    with django_capture_on_commit_callbacks(execute=True):
+        score_recompute_nightly.delay()
+    assert Lead.objects.get(pk=lead.pk).engagement_score == 8
+    assert Job.objects.filter(kind="score_recompute", status="succeeded").exists()
+    key = engine.points_key(engine.active_rules(RuleKind.ENGAGEMENT))
+    assert list(Event.objects.filter(lead=lead).values_list("points", "points_key")) == [(8.0, key)]
