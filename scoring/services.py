@@ -30,11 +30,16 @@ SWEEP_BATCH = 5000
 # --- rules ------------------------------------------------------------------------------------
 
 
+def _rules_changed(*, actor: Any, reason: str) -> None:
+    """After commit: recompute every score, and bring the events' stored points up to the rules."""
+    score_recompute_enqueue(actor=actor, reason=reason)
+    events_repoint_enqueue()
+
+
 def rule_create(*, actor: Any, **fields: Any) -> ScoringRule:
     with transaction.atomic():
         rule = ScoringRule.objects.create(**fields)
-        score_recompute_enqueue(actor=actor, reason=f"rule {rule.pk} created")
-        events_repoint_enqueue()
+        _rules_changed(actor=actor, reason=f"rule {rule.pk} created")
     return rule
 
 
@@ -45,16 +50,14 @@ def rule_update(*, rule_id: int, actor: Any, **fields: Any) -> ScoringRule:
             setattr(rule, name, value)
         rule.full_clean()
         rule.save()
-        score_recompute_enqueue(actor=actor, reason=f"rule {rule.pk} changed")
-        events_repoint_enqueue()
+        _rules_changed(actor=actor, reason=f"rule {rule.pk} changed")
     return rule
 
 
 def rule_delete(*, rule_id: int, actor: Any) -> None:
     with transaction.atomic():
         ScoringRule.objects.filter(pk=rule_id).delete()
-        score_recompute_enqueue(actor=actor, reason=f"rule {rule_id} deleted")
-        events_repoint_enqueue()
+        _rules_changed(actor=actor, reason=f"rule {rule_id} deleted")
 
 
 # --- recomputes -------------------------------------------------------------------------------
