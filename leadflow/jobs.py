@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -34,11 +35,18 @@ def job_progress(*, job_id: int, progress: float) -> None:
 
 def job_run(*, job_id: int, work: Callable[[Callable[[float], None]], Any]) -> Job:
     """Run `work(report)` for the job, recording running → succeeded/failed. Idempotent: a job
-    that already finished is not run again (a redelivered task does nothing)."""
+    that already finished is not run again, nor one another worker is running (its last progress
+    is younger than the broker's visibility timeout). A job left `running` by a dead worker is
+    older than that by the time its message is delivered again, and runs."""
+    live_since = timezone.now() - timedelta(
+        seconds=settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    )
     with transaction.atomic():
         job = Job.objects.select_for_update().get(pk=job_id)
         if job.status in (Job.Status.SUCCEEDED, Job.Status.FAILED):
             return job
+        if job.status == Job.Status.RUNNING and job.updated_at > live_since:
+            return job  # a second copy of the message (a requeue): the first is still at work
         job.status, job.started_at = Job.Status.RUNNING, timezone.now()
         job.save(update_fields=["status", "started_at", "updated_at"])
     try:
@@ -57,8 +65,8 @@ def job_run(*, job_id: int, work: Callable[[Callable[[float], None]], Any]) -> J
 
 def jobs_requeue(*, older_than: timedelta) -> int:
     """Send again every job still queued `older_than` after it was created or last sent: its
-    enqueue was lost to a broker outage, or it waits behind a long queue. A job runs to the same
-    result twice (recomputes and backtests are idempotent), so a repeat costs time only."""
+    enqueue was lost to a broker outage, or it waits behind a long queue. A copy that arrives
+    while the job runs does nothing (`job_run`); one after it finished does nothing either."""
     from leadflow.celery import app
 
     cutoff = timezone.now() - older_than

@@ -290,3 +290,20 @@ def test_auto_mql_after_recompute_in_bulk(users: Any, published_definition: Any)
         r.actor_kind == "system" and all(c["passed"] for c in r.evaluation) for r in rows
     )
     assert services.score_recompute()["mql"] == 0, "already MQL: nothing moves twice"
+
+
+def test_a_second_copy_of_a_running_job_does_nothing_until_the_run_is_stale(
+    db: Any, settings: Any
+) -> None:
+    from leadflow.jobs import job_create
+
+    job = job_create(kind="score_recompute")
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)  # a worker is at it
+    calls: list[int] = []
+    copy = job_run(job_id=job.pk, work=lambda report: calls.append(1))
+    assert copy.status == "running" and calls == [], "a requeued copy does not run it twice"
+    timeout = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    stale = timezone.now() - timedelta(seconds=timeout + 1)
+    Job.objects.filter(pk=job.pk).update(updated_at=stale)  # that worker died long ago
+    assert job_run(job_id=job.pk, work=lambda report: calls.append(1)).status == "succeeded"
+    assert calls == [1]
