@@ -5,16 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from axes.exceptions import AxesBackendPermissionDenied
-from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import Throttled
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
@@ -26,6 +25,7 @@ from accounts.permissions import HasIntakeKey, api_key_of
 from leadflow.choices import Role
 from leadflow.errors import FieldError, ValidationFailed
 from leadflow.permissions import AnyRole, role_permission
+from leadflow.problems import lockout_response
 from leadflow.throttles import EventsRateLimit, IntakeRateLimit, LoginRateLimit
 from leads import selectors
 from leads.choices import LeadState
@@ -335,7 +335,7 @@ class AuthTokenApi(APIView):
     throttle_classes = [LoginRateLimit]
 
     @extend_schema(request=TokenRequestSerializer, responses={200: TokenResponseSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> Response | HttpResponse:
         s = TokenRequestSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         try:
@@ -344,11 +344,9 @@ class AuthTokenApi(APIView):
                 username=s.validated_data["username"],
                 password=s.validated_data["password"],
             )
-        except AxesBackendPermissionDenied as exc:
-            raise Throttled(
-                wait=settings.AXES_COOLOFF_TIME.total_seconds(),
-                detail="This username is locked at this address for a while; try again later.",
-            ) from exc
+        except AxesBackendPermissionDenied:
+            # The same answer as the failure that locked the pair out (the axes middleware's).
+            return lockout_response(request._request, None, None)
         if user is None or not user.is_active:
             raise serializers.ValidationError(
                 {"password": ["Unable to log in with these credentials."]}
