@@ -20,6 +20,17 @@ redis_cache = pytest.mark.skipif(
 )
 
 
+@pytest.fixture(autouse=True)
+def _fresh_counters(settings: Any) -> None:
+    """Counters of their own per test: windows of an hour outlive a test run in Redis, and
+    addresses and key ids repeat between runs."""
+    import uuid
+
+    settings.CACHES = {
+        "default": {**django_settings.CACHES["default"], "KEY_PREFIX": uuid.uuid4().hex}
+    }
+
+
 def _key_client() -> APIClient:
     _, key = api_key_create(name="abuse")
     client = APIClient()
