@@ -123,7 +123,13 @@ def key_client(intake_key: str) -> APIClient:
     return client
 
 
-__all__ = ["definition_document", "requires_postgres", "requires_worker", "wait_for"]
+__all__ = [
+    "definition_document",
+    "requires_postgres",
+    "requires_worker",
+    "run_parallel",
+    "wait_for",
+]
 
 
 @pytest.fixture
@@ -164,23 +170,69 @@ def celery_worker(django_db_setup: Any, django_db_blocker: Any) -> Any:
         "CONN_MAX_AGE": "0",
     }
     root = Path(__file__).resolve().parent.parent
+    worker_name = f"test-{os.getpid()}@{os.uname().nodename}"
     celery = [sys.executable, "-m", "celery", "-A", "leadflow"]
     subprocess.run([*celery, "purge", "-f"], cwd=root, env=env, check=True, capture_output=True)  # noqa: S603
     proc = subprocess.Popen(  # noqa: S603
         [*celery, "worker", "-P", "solo", "-l", "WARNING", "--without-gossip", "--without-mingle",
-         "-n", f"test-{os.getpid()}@%h"],
+         "-n", worker_name],
         cwd=root, env=env,
     )  # fmt: skip
     deadline = time.monotonic() + 60
-    while not app.control.ping(timeout=0.5):
+    while not app.control.ping(destination=[worker_name], timeout=0.5):
         assert proc.poll() is None, "the Celery worker exited"
         assert time.monotonic() < deadline, "the Celery worker did not start"
+    _running_worker.append(worker_name)
     yield proc
+    _running_worker.clear()
     proc.terminate()
     try:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+# The session worker's name while it runs: every transactional test then waits for it to finish
+# what the test enqueued, so that no task of one test writes while the next one flushes.
+_running_worker: list[str] = []
+
+
+def _worker_idle(name: str) -> bool:
+    """Nothing waits in the default queue or is held unacknowledged from it, and the (solo)
+    worker answers a ping, which it does only between tasks."""
+    import json
+
+    import redis
+
+    from leadflow.celery import app
+
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    r = redis.Redis.from_url(settings.REDIS_URL)
+    if r.llen(queue):
+        return False
+    for raw in r.hvals("unacked"):
+        try:
+            if json.loads(raw)[2] == queue:
+                return False
+        except (ValueError, IndexError, TypeError):
+            continue
+    return bool(app.control.ping(destination=[name], timeout=1.0))
+
+
+@pytest.fixture(autouse=True)
+def _worker_drained(request: Any) -> Any:
+    """Set up after pytest-django's database fixtures, so torn down before their flush."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    if not _running_worker or marker is None or not marker.kwargs.get("transaction"):
+        return
+    name = _running_worker[0]
+    # Twice in a row: a message fetched between the queue check and the ping is then seen.
+    wait_for(
+        lambda: _worker_idle(name) and _worker_idle(name),
+        timeout=120,
+        what="the Celery worker to finish the test's tasks",
+    )
 
 
 def wait_for(predicate: Any, timeout: float = 30.0, what: str = "condition") -> None:
@@ -208,3 +260,24 @@ def _no_rate_limits(settings: Any) -> None:
     """Rate limits count per client across tests in the shared cache; only the tests of the
     limits themselves (tests/test_abuse.py) switch them on, with their own rates."""
     settings.RATE_LIMITS = {}
+
+
+def run_parallel(n: int, fn: Any, workers: int | None = None) -> list[Any]:
+    """Start `n` calls of `fn` as close together as threads allow; each closes its connection."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    barrier = threading.Barrier(min(n, workers or n))
+
+    def call(i: int) -> Any:
+        try:
+            if i < barrier.parties:
+                barrier.wait(timeout=30)
+            return fn(i)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=workers or n) as pool:
+        return list(pool.map(call, range(n)))

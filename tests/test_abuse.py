@@ -3,7 +3,6 @@ and a cache outage that must not refuse work."""
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
@@ -12,7 +11,7 @@ from rest_framework.test import APIClient
 
 from accounts.services import api_key_create
 from leads.models import Lead
-from tests.conftest import requires_postgres
+from tests.conftest import requires_postgres, run_parallel
 
 redis_cache = pytest.mark.skipif(
     "redis" not in django_settings.CACHES["default"]["BACKEND"].lower(),
@@ -79,23 +78,14 @@ def test_event_batches_over_the_limit_are_429(db: Any, settings: Any, users: Any
 def test_the_count_is_atomic_under_concurrency(settings: Any) -> None:
     settings.RATE_LIMITS = {"intake": "7/h"}
     _, key = api_key_create(name="race")
-    codes: list[int] = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(20)
 
-    def fire(i: int) -> None:
+    def fire(i: int) -> int:
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
-        barrier.wait()
         r = client.post("/api/v1/intake/", {"email": f"c{i}@example.jp"}, format="json")
-        with lock:
-            codes.append(r.status_code)
+        return r.status_code
 
-    threads = [threading.Thread(target=fire, args=(i,)) for i in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    codes = run_parallel(20, fire)
     assert sorted(codes) == [201] * 7 + [429] * 13
     assert Lead.objects.filter(email__startswith="c").count() == 7
 

@@ -2,39 +2,19 @@
 
 from __future__ import annotations
 
-import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from django.db import connections
 from rest_framework.test import APIClient
 
 from accounts.models import Team
 from leads.models import Lead, LeadTransition
-from tests.conftest import requires_postgres
+from tests.conftest import requires_postgres, run_parallel
 from tests.factories import make_mql
 
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_parallel(n: int, fn: Callable[[int], Any], workers: int | None = None) -> list[Any]:
-    """Start `n` calls of `fn` as close together as threads allow; each closes its connection."""
-    barrier = threading.Barrier(min(n, workers or n))
-
-    def call(i: int) -> Any:
-        try:
-            if i < barrier.parties:
-                barrier.wait(timeout=30)
-            return fn(i)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=workers or n) as pool:
-        return list(pool.map(call, range(n)))
 
 
 def full_width(text: str) -> str:
