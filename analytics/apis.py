@@ -4,7 +4,6 @@ import logging
 from typing import Any
 
 from django.db import transaction
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -14,6 +13,12 @@ from rest_framework.views import APIView
 from analytics import funnel, reports
 from analytics.periods import period_from
 from analytics.selectors import lead_scope_sql, report_leads
+from analytics.serializers import (
+    AttributionReportSerializer,
+    CriteriaReportSerializer,
+    FunnelReportSerializer,
+    HandoffReportSerializer,
+)
 from handoff.selectors import handoff_list
 from leadflow.apis import JobSerializer
 from leadflow.choices import Role
@@ -39,7 +44,7 @@ class ReportFunnelApi(APIView):
 
     @extend_schema(
         parameters=[*PERIOD, OpenApiParameter("group_by", str, enum=list(funnel.GROUPS))],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: FunnelReportSerializer},
     )
     def get(self, request: Request) -> Response:
         group_by = request.query_params.get("group_by") or None
@@ -51,34 +56,41 @@ class ReportFunnelApi(APIView):
         body = funnel.funnel_report(
             period=period, group_by=group_by, scope=lead_scope_sql(request.user)
         )
-        return Response({"from": period.start, "to": period.end, **body})
+        return Response(
+            FunnelReportSerializer({"from": period.start, "to": period.end, **body}).data
+        )
 
 
 class ReportHandoffsApi(APIView):
     permission_classes = [AnyRole]
 
-    @extend_schema(parameters=PERIOD, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=PERIOD, responses={200: HandoffReportSerializer})
     def get(self, request: Request) -> Response:
         period = period_from(request.query_params)
         body = reports.handoff_report(period=period, handoffs=handoff_list(user=request.user))
-        return Response({"from": period.start, "to": period.end, **body})
+        return Response(
+            HandoffReportSerializer({"from": period.start, "to": period.end, **body}).data
+        )
 
 
 class ReportAttributionApi(APIView):
     permission_classes = [AnyRole]
 
-    @extend_schema(parameters=PERIOD, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=PERIOD, responses={200: AttributionReportSerializer})
     def get(self, request: Request) -> Response:
         period = period_from(request.query_params)
         body = reports.attribution_report(period=period, leads=report_leads(request.user))
-        return Response({"from": period.start, "to": period.end, **body})
+        return Response(
+            AttributionReportSerializer({"from": period.start, "to": period.end, **body}).data
+        )
 
 
 class ReportCriteriaApi(APIView):
     permission_classes = [AnyRole]
 
     @extend_schema(
-        parameters=[OpenApiParameter("definition", int)], responses={200: OpenApiTypes.OBJECT}
+        parameters=[OpenApiParameter("definition", int)],
+        responses={200: CriteriaReportSerializer},
     )
     def get(self, request: Request) -> Response:
         raw = request.query_params.get("definition")
@@ -87,9 +99,8 @@ class ReportCriteriaApi(APIView):
         definition = (
             definition_get(definition_id=int(raw)) if raw else definition_published_or_409()
         )
-        return Response(
-            reports.criteria_report(definition=definition, leads=report_leads(request.user))
-        )
+        body = reports.criteria_report(definition=definition, leads=report_leads(request.user))
+        return Response(CriteriaReportSerializer(body).data)
 
 
 class BacktestBodySerializer(StrictSerializer):

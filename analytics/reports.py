@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from decimal import Decimal
+from statistics import quantiles
 from typing import Any
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.json import KT
 
-from analytics.funnel import _pct
 from analytics.periods import Period
 from handoff.choices import HandoffStatus
 from handoff.models import Handoff
 from leads.choices import LeadState, TransitionName
 from leads.models import Definition, Event, Lead, LeadTransition
+
+
+def _pct(values: list[float], q: float) -> float | None:
+    """The exact q-quantile (like `percentile_cont`): handoff figures are small enough."""
+    if not values:
+        return None
+    if len(values) == 1:
+        return round(values[0], 2)
+    return round(quantiles(sorted(values), n=100, method="inclusive")[int(q * 100) - 1], 2)
 
 
 def handoff_report(*, period: Period, handoffs: QuerySet[Handoff]) -> dict[str, Any]:

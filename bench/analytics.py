@@ -69,13 +69,15 @@ def run(report: dict[str, Any]) -> None:
     )
     if not LeadTransition.objects.exists():
         generate_history(published.pk)
-        from leads.services.stage_entries import stage_entries_rebuild
+        from leads.services.stage_entries import stage_entries_rebuild, stage_rollups_rebuild
 
         stage_entries_rebuild()
+        stage_rollups_rebuild()
         analyze()
         with connection.cursor() as cursor:
             cursor.execute("VACUUM (ANALYZE) leads_leadtransition")
             cursor.execute("VACUUM (ANALYZE) leads_stageentry")
+            cursor.execute("VACUUM (ANALYZE) leads_stagerollup")
     n = LeadTransition.objects.count()
     client = Client(HTTP_HOST="localhost")
     client.force_login(coo)

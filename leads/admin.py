@@ -10,7 +10,9 @@ from leads.models import (
     Lead,
     LeadScore,
     LeadTransition,
+    StageDelta,
     StageEntry,
+    StageRollup,
 )
 
 
@@ -111,3 +113,15 @@ class StageEntryAdmin(ReadOnlyAdmin):
     list_display = ["lead", "stage", "reentry", "entered_at", "left_at", "next_state"]
     list_filter = ["stage", "reentry"]
     list_select_related = ["lead"]
+
+
+@admin.register(StageRollup)
+class StageRollupAdmin(ReadOnlyAdmin):
+    list_display = ["day", "dimension", "key", "stage", "reentry", "bucket", "entries", "converted"]
+    list_filter = ["dimension", "stage", "reentry"]
+    date_hierarchy = "day"
+
+
+@admin.register(StageDelta)
+class StageDeltaAdmin(ReadOnlyAdmin):
+    list_display = ["day", "stage", "reentry", "bucket", "entries", "converted", "source"]

@@ -315,3 +315,56 @@ class StageEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead_id} in {self.stage} from {self.entered_at:%Y-%m-%d}"
+
+
+class StageRollup(models.Model):
+    """The funnel's daily figures, so a report over months reads thousands of rows instead of
+    millions of stage entries. Per dimension (`""` for the total, `source`, `campaign`, `team`,
+    `definition`) and its key, per calendar day of entry (in `TIME_ZONE`), stage and re-entry,
+    and per duration bucket (`leads.durations`; -1 while the entries are still in the stage):
+    how many entries, and how many of them converted.
+
+    Written only by the compaction of `StageDelta` rows and by the rebuild from the entries."""
+
+    dimension = models.CharField(max_length=16, blank=True)
+    key = models.CharField(max_length=200, blank=True)
+    day = models.DateField()
+    stage = models.CharField(max_length=16, choices=LeadState.choices)
+    reentry = models.BooleanField(default=False)
+    bucket = models.SmallIntegerField()
+    entries = models.IntegerField(default=0)
+    converted = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dimension", "day", "key", "stage", "reentry", "bucket"],
+                name="stagerollup_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dimension or 'total'}={self.key} {self.day} {self.stage}[{self.bucket}]"
+
+
+class StageDelta(models.Model):
+    """A change to the funnel rollups, written in the transaction that opened or closed a stage
+    entry. Insert-only, so concurrent transitions never wait on a shared rollup row; the
+    compaction (every minute) folds them into `StageRollup`, and reports read both."""
+
+    day = models.DateField()
+    stage = models.CharField(max_length=16, choices=LeadState.choices)
+    reentry = models.BooleanField(default=False)
+    bucket = models.SmallIntegerField()
+    entries = models.IntegerField()
+    converted = models.IntegerField(default=0)
+    source = models.CharField(max_length=32, blank=True)
+    campaign = models.CharField(max_length=200, blank=True)
+    team_id = models.BigIntegerField(null=True, blank=True)
+    definition_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="stagedelta_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.stage}[{self.bucket}] {self.entries:+d}"

@@ -25,7 +25,7 @@ from leads.definitions import evaluate_stage
 from leads.lifecycle import EDGES
 from leads.models import Event, Lead, LeadScore, LeadTransition
 from leads.services.definitions import definition_create, definition_publish
-from leads.services.stage_entries import stage_entries_rebuild
+from leads.services.stage_entries import stage_entries_rebuild, stage_rollups_rebuild
 
 S = LeadState
 DEMO_USERS = [
@@ -164,6 +164,7 @@ class Generator:
         LeadTransition.objects.bulk_create(history, batch_size=1000)
         handoffs = Handoff.objects.bulk_create(self._handoffs(history), batch_size=1000)
         stage_entries_rebuild()
+        stage_rollups_rebuild()
         return {
             "leads": len(leads),
             "events": len(events),

@@ -1,0 +1,97 @@
+"""The shapes of the reports: they render every response, so the OpenAPI schema is what is sent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from leads.choices import LeadState
+
+
+class PeriodSerializer(serializers.Serializer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["from"] = serializers.DateTimeField(help_text="Start of the period.")
+        self.fields["to"] = serializers.DateTimeField(help_text="End of the period (exclusive).")
+
+
+class FunnelFiguresSerializer(serializers.Serializer):
+    entered = serializers.IntegerField()
+    converted = serializers.IntegerField(help_text="Entries that moved on to the next stage.")
+    conversion_rate = serializers.FloatField(allow_null=True)
+    median_days = serializers.FloatField(allow_null=True, help_text="Within 2% of the exact.")
+    p80_days = serializers.FloatField(allow_null=True, help_text="Within 2% of the exact.")
+
+
+class FunnelStageSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=LeadState.choices)
+    first = FunnelFiguresSerializer(help_text="First entries.")
+    reentry = FunnelFiguresSerializer(help_text="Re-entries from recycled.")
+
+
+class FunnelGroupSerializer(serializers.Serializer):
+    key = serializers.CharField(allow_blank=True)
+    stages = FunnelStageSerializer(many=True)
+
+
+class FunnelReportSerializer(PeriodSerializer):
+    stages = FunnelStageSerializer(many=True, required=False, help_text="Without group_by.")
+    group_by = serializers.CharField(required=False)
+    groups = FunnelGroupSerializer(many=True, required=False, help_text="With group_by.")
+
+
+class HandoffFiguresSerializer(serializers.Serializer):
+    team = serializers.IntegerField(allow_null=True)
+    rep = serializers.IntegerField(allow_null=True, required=False)
+    total = serializers.IntegerField()
+    open = serializers.IntegerField()
+    answered_within_sla = serializers.IntegerField()
+    breached = serializers.IntegerField()
+    accepted = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    median_response_hours = serializers.FloatField(allow_null=True)
+    accept_rate = serializers.FloatField(allow_null=True)
+    reject_rate = serializers.FloatField(allow_null=True)
+    rejections_by_criterion = serializers.DictField(child=serializers.IntegerField())
+
+
+class HandoffReportSerializer(PeriodSerializer):
+    teams = HandoffFiguresSerializer(many=True)
+    reps = HandoffFiguresSerializer(many=True)
+
+
+class FirstTouchSerializer(serializers.Serializer):
+    source = serializers.CharField()  # type: ignore[assignment]
+    campaign = serializers.CharField(allow_blank=True)
+    leads = serializers.IntegerField()
+    mqls = serializers.IntegerField()
+    sqls = serializers.IntegerField()
+    won = serializers.IntegerField()
+    won_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
+
+
+class LastTouchSerializer(serializers.Serializer):
+    campaign = serializers.CharField(allow_blank=True)
+    mqls = serializers.IntegerField()
+    won = serializers.IntegerField()
+    won_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
+
+
+class AttributionReportSerializer(PeriodSerializer):
+    first_touch = FirstTouchSerializer(many=True)
+    last_touch = LastTouchSerializer(many=True)
+
+
+class CriterionFiguresSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    mqls_passed = serializers.IntegerField()
+    mqls_failed = serializers.IntegerField()
+    rejections = serializers.IntegerField()
+    won_rate_passed = serializers.FloatField(allow_null=True)
+    won_rate_failed = serializers.FloatField(allow_null=True)
+
+
+class CriteriaReportSerializer(serializers.Serializer):
+    definition = serializers.IntegerField()
+    criteria = CriterionFiguresSerializer(many=True)
