@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test lint typecheck bench migrations check-migrations install seed clean
+.PHONY: run test lint typecheck bench migrations check-migrations install seed clean assets \
+	messages makemessages browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,18 +16,46 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Chart.js from the npm registry, copied into the web app's static files (no CDN).
+CHART := web/static/web/vendor/chart.umd.min.js
+$(CHART): package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	mkdir -p $(dir $(CHART))
+	cp node_modules/chart.js/dist/chart.umd.min.js $(CHART)
+
+assets: $(CHART)
+
+# The compiled Japanese catalogue (Babel compiles in pure Python; no gettext tools needed).
+MO := locale/ja/LC_MESSAGES/django.mo
+$(MO): locale/ja/LC_MESSAGES/django.po $(STAMP)
+	$(BIN)/pybabel -q compile -d locale -D django
+
+messages: $(MO)
+
+# Re-extract the UI strings into the catalogue (needs GNU gettext); translate, then `make messages`.
+makemessages: $(STAMP)
+	$(MANAGE) makemessages -l ja --no-obsolete --ignore=.venv --ignore=node_modules \
+		--ignore=bench --ignore=tests --ignore=var
+
+# Debian's chromium for the browser tests, where it can be installed (root with apt-get).
+browser:
+	@test -x /usr/bin/chromium || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+		{ apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 || \
+		  { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; }; } } || \
+		echo "chromium is not installed: the browser tests will be skipped"
+
 # Embedded SQLite, demo data, background jobs in-process, http://127.0.0.1:8000
 run: export DATABASE_URL = sqlite:///$(CURDIR)/var/leadflow.sqlite3
 run: export REDIS_URL =
 run: export CELERY_TASK_ALWAYS_EAGER = true
-run: $(STAMP)
+run: $(STAMP) $(CHART) $(MO)
 	mkdir -p var
 	$(MANAGE) migrate --noinput -v0
 	$(MANAGE) seed_demo --if-empty
 	$(MANAGE) runserver 127.0.0.1:8000 --noreload
 
 # With DATABASE_URL / REDIS_URL set the suite runs on PostgreSQL and Redis.
-test: $(STAMP)
+test: $(STAMP) $(CHART) $(MO) browser
 	$(MANAGE) makemigrations --check --dry-run -v0
 	$(BIN)/pytest
 
@@ -35,7 +64,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy leadflow accounts leads scoring handoff analytics
+	$(BIN)/mypy leadflow accounts leads scoring handoff analytics integrations web
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)
@@ -44,4 +73,4 @@ migrations: $(STAMP)
 	$(MANAGE) makemigrations $(ARGS)
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var node_modules $(CHART) $(MO)

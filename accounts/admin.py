@@ -1,7 +1,7 @@
 from django.contrib import admin
 from rest_framework_api_key.admin import APIKeyModelAdmin
 
-from accounts.models import ApiKey, Team, TeamMembership
+from accounts.models import ApiKey, Profile, Team, TeamMembership
 
 
 class TeamMembershipInline(admin.TabularInline):
@@ -28,3 +28,10 @@ class TeamMembershipAdmin(admin.ModelAdmin):
 class ApiKeyAdmin(APIKeyModelAdmin):
     list_display = (*APIKeyModelAdmin.list_display, "scope")  # type: ignore[assignment]
     list_filter = (*APIKeyModelAdmin.list_filter, "scope")  # type: ignore[assignment]
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "language"]
+    list_filter = ["language"]
+    autocomplete_fields = ["user"]

@@ -61,3 +61,14 @@ def api_key_create(*, name: str, scope: str = ApiKeyScope.INTAKE) -> tuple[ApiKe
         raise ValidationFailed([FieldError("scope", f"Unknown scope {scope!r}.", "invalid_choice")])
     api_key, key = ApiKey.objects.create_key(name=name, scope=scope)
     return cast(ApiKey, api_key), key
+
+
+def profile_set_language(*, user: Any, language: str) -> None:
+    """The user's UI language; an empty one follows the browser."""
+    from django.conf import settings
+
+    from accounts.models import Profile
+
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValidationFailed([FieldError("language", "Unknown language.", "invalid_choice")])
+    Profile.objects.update_or_create(user=user, defaults={"language": language})

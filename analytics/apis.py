@@ -18,6 +18,7 @@ from analytics.serializers import (
     CriteriaReportSerializer,
     FunnelReportSerializer,
     HandoffReportSerializer,
+    RecyclingReportSerializer,
 )
 from handoff.selectors import handoff_list
 from leadflow.apis import JobSerializer
@@ -82,6 +83,18 @@ class ReportAttributionApi(APIView):
         body = reports.attribution_report(period=period, leads=report_leads(request.user))
         return Response(
             AttributionReportSerializer({"from": period.start, "to": period.end, **body}).data
+        )
+
+
+class ReportRecyclingApi(APIView):
+    permission_classes = [AnyRole]
+
+    @extend_schema(parameters=PERIOD, responses={200: RecyclingReportSerializer})
+    def get(self, request: Request) -> Response:
+        period = period_from(request.query_params)
+        body = reports.recycling_report(period=period, leads=report_leads(request.user))
+        return Response(
+            RecyclingReportSerializer({"from": period.start, "to": period.end, **body}).data
         )
 
 

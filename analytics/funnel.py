@@ -161,6 +161,10 @@ def _days(stays: Counter[int], q: float) -> float | None:
     return None if seconds is None else round(seconds / 86400, 2)
 
 
+def empty_stages() -> list[dict[str, Any]]:
+    return list(_shape({}, None)["stages"])
+
+
 def _shape(buckets: dict[tuple[str, str, bool], Bucket], group_by: str | None) -> dict[str, Any]:
     """Per group, per stage: first entries and re-entries side by side."""
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)

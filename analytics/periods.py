@@ -21,9 +21,12 @@ class Period:
 def _bound(raw: str | None, name: str, *, end: bool) -> datetime | None:
     if not raw:
         return None
-    dt = parse_datetime(raw)
+    try:  # well-formed but impossible values (month 13) raise
+        dt = parse_datetime(raw)
+        d: date | None = parse_date(raw) if dt is None else None
+    except ValueError:
+        dt = d = None
     if dt is None:
-        d: date | None = parse_date(raw)
         if d is None:
             raise ValidationFailed(
                 [FieldError(name, "A date (YYYY-MM-DD) or an ISO 8601 date-time.", "invalid")]

@@ -163,3 +163,35 @@ def criteria_report(*, definition: Definition, leads: QuerySet[Lead]) -> dict[st
             for c in codes
         ],
     }
+
+
+def recycling_report(*, period: Period, leads: QuerySet[Lead]) -> dict[str, Any]:
+    """What went back to marketing in the period (by the transition and the reason that sent
+    it), how many recycled leads came back as MQLs, and how many of the leads recycled in the
+    period went on to be won."""
+    moves = LeadTransition.objects.filter(
+        lead__in=leads, occurred_at__gte=period.start, occurred_at__lt=period.end
+    )
+    recycled = moves.filter(to_state=LeadState.RECYCLED)
+    by_transition = dict(
+        recycled.values_list("transition").annotate(n=Count("id")).order_by("transition")
+    )
+    by_reason = [
+        {"reason": reason or "", "count": n}
+        for reason, n in recycled.values_list("reason")
+        .annotate(n=Count("id"))
+        .order_by("-n", "reason")[:20]
+    ]
+    recycled_leads = recycled.values("lead_id")
+    came_back = LeadTransition.objects.filter(
+        lead__in=recycled_leads, from_state=LeadState.RECYCLED, to_state=LeadState.MQL
+    )
+    return {
+        "recycled": sum(by_transition.values()),
+        "by_transition": by_transition,
+        "by_reason": by_reason,
+        "reentries": moves.filter(from_state=LeadState.RECYCLED, to_state=LeadState.MQL).count(),
+        "recycled_leads": recycled_leads.distinct().count(),
+        "came_back": came_back.values("lead_id").distinct().count(),
+        "eventually_won": leads.filter(pk__in=recycled_leads, state=LeadState.WON).count(),
+    }

@@ -95,3 +95,18 @@ class CriterionFiguresSerializer(serializers.Serializer):
 class CriteriaReportSerializer(serializers.Serializer):
     definition = serializers.IntegerField()
     criteria = CriterionFiguresSerializer(many=True)
+
+
+class RecycledReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True)
+    count = serializers.IntegerField()
+
+
+class RecyclingReportSerializer(PeriodSerializer):
+    recycled = serializers.IntegerField(help_text="Moves to recycled in the period.")
+    by_transition = serializers.DictField(child=serializers.IntegerField())
+    by_reason = RecycledReasonSerializer(many=True)
+    reentries = serializers.IntegerField(help_text="Recycled → MQL moves in the period.")
+    recycled_leads = serializers.IntegerField()
+    came_back = serializers.IntegerField(help_text="Of those leads, how many became MQLs again.")
+    eventually_won = serializers.IntegerField(help_text="Of those leads, how many are won.")

@@ -7,6 +7,7 @@ urlpatterns = [
     path("reports/handoffs/", apis.ReportHandoffsApi.as_view(), name="report-handoffs"),
     path("reports/attribution/", apis.ReportAttributionApi.as_view(), name="report-attribution"),
     path("reports/criteria/", apis.ReportCriteriaApi.as_view(), name="report-criteria"),
+    path("reports/recycling/", apis.ReportRecyclingApi.as_view(), name="report-recycling"),
     path(
         "definitions/<int:definition_id>/backtest/",
         apis.DefinitionBacktestApi.as_view(),

@@ -53,6 +53,11 @@ def _flatten(detail: Any, prefix: str = "") -> list[errors.FieldError]:
     return out
 
 
+def validation_failed(detail: Any) -> errors.ValidationFailed:
+    """A serializer's `errors` as the business error the UI and services raise."""
+    return errors.ValidationFailed(_flatten(detail))
+
+
 def _drf_problem(exc: drf.APIException) -> tuple[int, dict[str, Any]]:
     status = exc.status_code
     if isinstance(exc, drf.ValidationError):

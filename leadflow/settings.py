@@ -54,7 +54,9 @@ INSTALLED_APPS = [
     "leads",
     "scoring",
     "handoff",
+    "integrations",
     "analytics",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -66,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "web.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -101,7 +104,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=1
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-AXES_LOCKOUT_CALLABLE = "leadflow.problems.lockout_response"
+AXES_LOCKOUT_CALLABLE = "web.views.auth.lockout_response"
 
 # Rate limits per client (API key, else user, else address), counted atomically in the cache
 # (Redis): "<requests>/<s|m|h>", empty to switch one off. Over the limit: 429 with Retry-After.
@@ -109,6 +112,8 @@ RATE_LIMITS = {
     "intake": env.str("RATE_LIMIT_INTAKE", default="50/s"),
     "events": env.str("RATE_LIMIT_EVENTS", default="20/s"),
     "login": env.str("RATE_LIMIT_LOGIN", default="20/m"),
+    # Public web forms, per address.
+    "forms": env.str("RATE_LIMIT_FORMS", default="10/m"),
 }
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_FAIL_OPEN = True
@@ -119,13 +124,16 @@ WSGI_APPLICATION = "leadflow.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.csrf",
+                "web.context_processors.ui",
             ],
         },
     },
@@ -164,6 +172,10 @@ STORAGES = {
 # Request bodies: refused with 413 problem+json above this size (BodySizeLimitMiddleware).
 MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=2 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+# CSV uploads (the web UI's import page) may be larger; they stream to a temporary file.
+MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
+UPLOAD_PATHS = ["/imports/"]
+IMPORT_CHUNK_ROWS = env.int("IMPORT_CHUNK_ROWS", default=1000)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -280,7 +292,9 @@ IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
 IDEMPOTENCY_WAIT_SECONDS = env.float("IDEMPOTENCY_WAIT_SECONDS", default=5.0)
 EVENTS_MAX_BATCH = 1000
 
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
 
 LOGGING = {
     "version": 1,

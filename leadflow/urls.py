@@ -5,9 +5,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from leadflow import views
+from web.views.public import form_post
 
 urlpatterns = [
-    path("", views.index, name="index"),
+    path("", include("web.urls")),
+    path("forms/<str:public_key>/", form_post, name="public-form"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("admin/", admin.site.urls),

@@ -1,15 +1,9 @@
-"""The landing page and the liveness and readiness probes."""
+"""The liveness and readiness probes."""
 
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
-
-
-@require_GET
-def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "index.html")
 
 
 @require_GET

@@ -211,7 +211,10 @@ class LeadTimelineApi(APIView):
     def get(self, request: Request, lead_id: int) -> Response:
         lead = selectors.lead_access(user=request.user, lead_id=lead_id)
         before_raw = request.query_params.get("before")
-        before = parse_datetime(before_raw) if before_raw else None
+        try:  # well-formed but impossible values (month 13) raise
+            before = parse_datetime(before_raw) if before_raw else None
+        except ValueError:
+            before = None
         if before_raw and before is None:
             raise ValidationFailed([FieldError("before", "An ISO 8601 date-time.", "invalid")])
         limit_raw = request.query_params.get("limit", "100")

@@ -169,9 +169,3 @@ def test_the_api_docs_allow_only_their_inline_style(client: Any) -> None:
     policy = client.get("/api/v1/docs/")["Content-Security-Policy"]
     assert "style-src 'self' 'unsafe-inline'" in policy
     assert "script-src 'self'" in policy and "script-src 'self' 'unsafe" not in policy
-
-
-def test_the_landing_page_styles_come_from_a_file_the_policy_allows(client: Any) -> None:
-    html = client.get("/").content.decode()
-    assert "<style" not in html and " style=" not in html
-    assert 'rel="stylesheet" href="/static/leadflow/site.css"' in html

@@ -46,12 +46,14 @@ def test_schema_and_docs_are_served(db: Any) -> None:
     assert b"cdn." not in docs.content, "Swagger UI assets must be served locally"
 
 
-def test_landing_page_links_to_docs_and_admin(db: Any) -> None:
+def test_the_root_sends_a_visitor_to_the_login_page_which_links_the_api_docs(db: Any) -> None:
     from django.test import Client
 
-    page = Client().get("/")
-    assert page.status_code == 200
-    assert b'href="/api/v1/docs/"' in page.content and b'href="/admin/"' in page.content
+    client = Client()
+    root = client.get("/")
+    assert root.status_code == 302 and root["Location"] == "/login/"
+    page = client.get("/login/")
+    assert page.status_code == 200 and b'href="/api/v1/docs/"' in page.content
 
 
 def test_healthz_and_readyz(db: Any, settings: Any) -> None:

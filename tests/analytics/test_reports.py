@@ -177,3 +177,32 @@ def test_stage_entries_are_kept_in_step_with_the_history(history: dict[str, Any]
     )
     stage_entries_rebuild()
     assert sorted(StageEntry.objects.values_list(*fields)) == kept
+
+
+def test_recycling_report_matches_the_history(history: dict[str, Any], client_for: Any) -> None:
+    body = client_for("coo").get("/api/v1/reports/recycling/", history).json()
+    rows = list(LeadTransition.objects.all())
+    recycled = [t for t in rows if t.to_state == "recycled"]
+    assert body["recycled"] == len(recycled) > 0
+    assert body["by_transition"] == {
+        name: sum(t.transition == name for t in recycled)
+        for name in {t.transition for t in recycled}
+    }
+    assert {r["reason"]: r["count"] for r in body["by_reason"]} == {
+        reason: sum(t.reason == reason for t in recycled) for reason in {t.reason for t in recycled}
+    }
+    back = {t.lead_id for t in rows if t.from_state == "recycled" and t.to_state == "mql"}
+    assert body["reentries"] == sum(
+        t.from_state == "recycled" and t.to_state == "mql" for t in rows
+    )
+    assert body["recycled_leads"] == len({t.lead_id for t in recycled})
+    assert body["came_back"] == len(back & {t.lead_id for t in recycled}) > 0
+    won = set(Lead.objects.filter(state="won").values_list("pk", flat=True))
+    assert body["eventually_won"] == len(won & {t.lead_id for t in recycled})
+
+
+def test_an_impossible_date_is_a_400_not_a_500(client_for: Any, users: Any) -> None:
+    for params in ({"from": "2026-13-40"}, {"to": "2026-02-30T10:00:00"}, {"from": "yesterday"}):
+        r = client_for("coo").get("/api/v1/reports/funnel/", params)
+        assert r.status_code == 400 and r["Content-Type"] == "application/problem+json", params
+        assert r.json()["errors"][0]["field"] in ("from", "to")

@@ -206,3 +206,10 @@ def test_timeline_newest_first_with_events_and_transitions(
     rest = client_for("rep_a").get(first["next"]).json()["results"]
     assert len(rest) == len(page["results"]) - 2
     assert client_for("rep_a").get(f"/api/v1/leads/{lead.pk}/timeline/?limit=0").status_code == 400
+
+
+def test_timeline_with_an_impossible_date_is_a_400(client_for: Any, users: Any) -> None:
+    lead = make_lead()
+    for before in ("2026-13-01T00:00:00", "2026-02-30T10:00:00+09:00", "soon"):
+        r = client_for("marketing").get(f"/api/v1/leads/{lead.pk}/timeline/", {"before": before})
+        assert r.status_code == 400 and r.json()["errors"][0]["field"] == "before", before

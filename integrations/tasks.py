@@ -1,0 +1,16 @@
+from typing import Any
+
+from celery import shared_task
+
+from leadflow.jobs import job_run
+from leadflow.models import Job
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=3600, soft_time_limit=3500)
+def csv_import_job(job_id: int) -> Any:
+    from integrations.imports import csv_import_run
+
+    import_id = int(Job.objects.get(pk=job_id).params["import"])
+    return job_run(
+        job_id=job_id, work=lambda report: csv_import_run(import_id=import_id, report=report)
+    ).status

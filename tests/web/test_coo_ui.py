@@ -1,0 +1,118 @@
+"""The COO's definition editor (validation at the field, backtest job, publish with
+confirmation) and the dashboard's figures."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from leads.choices import DefinitionStatus
+from leads.models import Definition
+
+
+def editor_post(d: Definition, **changes: str) -> dict[str, str]:
+    """The editor's form as the browser posts it, from the document, with `changes`."""
+    data = {"name": d.name}
+    for name, stage in d.document["stages"].items():
+        data[f"stages.{name}.owner"] = stage["owner"]
+        for key in ("sla_hours", "cooloff_days"):
+            if key in stage:
+                data[f"stages.{name}.{key}"] = str(stage[key])
+        for i, c in enumerate(stage.get("criteria", [])):
+            import json
+
+            data[f"stages.{name}.criteria.{i}.code"] = c["code"]
+            data[f"stages.{name}.criteria.{i}.kind"] = c["kind"]
+            data[f"stages.{name}.criteria.{i}.params"] = json.dumps(c["params"])
+    data.update(changes)
+    return data
+
+
+def new_draft(web_as: Any) -> Definition:
+    r = web_as("coo").post("/definitions/new/")
+    assert r.status_code == 302
+    return Definition.objects.get(status=DefinitionStatus.DRAFT)
+
+
+def test_a_bad_criterion_is_reported_at_its_field(world: Any, web_as: Any) -> None:
+    draft = new_draft(web_as)
+    r = web_as("coo").post(f"/definitions/{draft.pk}/", editor_post(draft, **{
+        "stages.mql.criteria.1.params": '{"field": "shoe_size", "values": ["x"]}',
+        "stages.mql.sla_hours": "-3",
+    }))  # fmt: skip
+    assert r.status_code == 400
+    html = r.content.decode()
+    field = re.search(r'<div class="field-error">\s*<label for="stages\.mql\.criteria\.1\.params">'
+                      r".*?</textarea>\s*<p class=\"error\">([^<]*)</p>", html, re.S)  # fmt: skip
+    assert field and field.group(1).startswith("field: "), "the error sits at criterion 1's params"
+    assert re.search(r'<div class="field-error">\s*<label for="stages\.mql\.sla_hours">', html)
+    assert Definition.objects.get(pk=draft.pk).document == draft.document, "nothing saved"
+
+
+def test_invalid_json_and_a_removed_criterion(world: Any, web_as: Any) -> None:
+    draft = new_draft(web_as)
+    data = editor_post(draft, **{"stages.sql.criteria.2.params": "{not json"})
+    r = web_as("coo").post(f"/definitions/{draft.pk}/", data)
+    assert r.status_code == 400 and "Not valid JSON." in r.content.decode()
+    data = editor_post(draft)
+    for key in [k for k in data if k.startswith("stages.mql.criteria.1.")]:
+        del data[key]
+    data["name"] = "Without ICP"
+    assert web_as("coo").post(f"/definitions/{draft.pk}/", data).status_code == 302
+    saved = Definition.objects.get(pk=draft.pk)
+    assert saved.name == "Without ICP"
+    assert [c["code"] for c in saved.document["stages"]["mql"]["criteria"]] == [
+        "engaged",
+        "contactable",
+        "need",
+    ]
+
+
+def test_publish_needs_confirmation_and_retires_the_old_version(world: Any, web_as: Any) -> None:
+    old = Definition.objects.get(status=DefinitionStatus.PUBLISHED)
+    draft = new_draft(web_as)
+    client = web_as("coo")
+    assert client.get(f"/definitions/{draft.pk}/publish/").status_code == 200
+    client.post(f"/definitions/{draft.pk}/publish/", {})
+    assert Definition.objects.get(pk=draft.pk).status == DefinitionStatus.DRAFT
+    client.post(f"/definitions/{draft.pk}/publish/", {"confirm": "yes"})
+    assert Definition.objects.get(pk=draft.pk).status == DefinitionStatus.PUBLISHED
+    assert Definition.objects.get(pk=old.pk).status == DefinitionStatus.RETIRED
+    r = client.post(f"/definitions/{draft.pk}/", editor_post(draft, name="late"))
+    assert r.status_code == 302 and Definition.objects.get(pk=draft.pk).name != "late"
+
+
+def test_only_the_coo_edits_and_backtests(world: Any, web_as: Any) -> None:
+    draft = new_draft(web_as)
+    for who in ("marketing", "rep_a", "manager_a"):
+        assert web_as(who).post("/definitions/new/").status_code == 403
+        assert web_as(who).post(f"/definitions/{draft.pk}/backtest/").status_code == 403
+        assert (
+            web_as(who).post(f"/definitions/{draft.pk}/publish/", {"confirm": "yes"}).status_code
+            == 403
+        )
+        web_as(who).post(f"/definitions/{draft.pk}/", editor_post(draft, name="nope"))
+    assert Definition.objects.get(pk=draft.pk).name == draft.name
+
+
+def test_a_backtest_runs_as_a_job_the_editor_follows(
+    world: Any, web_as: Any, eager_tasks: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    draft = new_draft(web_as)
+    with django_capture_on_commit_callbacks(execute=True):
+        r = web_as("coo").post(f"/definitions/{draft.pk}/backtest/", {"from": "2026-01-01"})
+    assert r.status_code == 302 and "?job=" in r["Location"]
+    page = web_as("coo").get(r["Location"]).content.decode()
+    assert 'data-status="succeeded"' in page and 'data-figure="draft-mqls"' in page
+    job_id = int(r["Location"].split("job=")[1].split("#")[0])
+    assert web_as("marketing").get(f"/jobs/{job_id}/").status_code == 404, "another user's job"
+
+
+def test_the_dashboard_figures_follow_the_role(world: Any, web_as: Any) -> None:
+    coo = web_as("coo").get("/dashboard/")
+    data = coo.context["chart"]
+    assert data["first"][0] == 4 and data["first"][-1] == 1, "4 leads, 1 won"
+    rep_b = web_as("rep_b").get("/dashboard/").context["chart"]
+    assert rep_b["first"] == [0, 0, 0, 0, 0], "a rep of another team sees none of team A's"
+    bad = web_as("coo").get("/dashboard/", {"from": "2026-13-40"})
+    assert bad.status_code == 200 and bad.context["chart"]["first"][0] == 4

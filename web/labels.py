@@ -1,0 +1,35 @@
+"""Translated labels of lead fields, for forms, tables and the CSV mapping."""
+
+from django.utils.translation import gettext_lazy as _
+
+FIELD_LABELS = {
+    "email": _("E-mail"),
+    "first_name": _("First name"),
+    "last_name": _("Last name"),
+    "first_name_kana": _("First name (kana)"),
+    "last_name_kana": _("Last name (kana)"),
+    "company": _("Company"),
+    "department": _("Department"),
+    "title": _("Title"),
+    "phone": _("Phone"),
+    "industry": _("Industry"),
+    "company_size": _("Company size (employees)"),
+    "country": _("Country"),
+    "website": _("Website"),
+    "source": _("Source"),
+    "campaign": _("Campaign"),
+    "utm_source": _("UTM source"),
+    "utm_medium": _("UTM medium"),
+    "utm_campaign": _("UTM campaign"),
+    "utm_term": _("UTM term"),
+    "utm_content": _("UTM content"),
+    "consent": _("Consent to be contacted"),
+    "budget": _("Budget"),
+    "decision_maker": _("Decision maker reached"),
+    "timeline": _("Timeline (decision date)"),
+    "need": _("Need"),
+    "type": _("Event type"),
+    "occurred_at": _("Occurred at"),
+    "id": _("Event id"),
+    "properties": _("Properties (JSON)"),
+}

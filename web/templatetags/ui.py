@@ -1,0 +1,126 @@
+"""Formatting for the web UI: money in the configured currency, days, rates, state labels and
+query strings that keep the current filters."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from babel.numbers import format_currency, format_decimal
+from django import template
+from django.conf import settings
+from django.utils.translation import get_language, gettext, ngettext
+
+from leads.choices import LeadState, TransitionName
+
+register = template.Library()
+LOCALES = {"ja": "ja_JP", "en": "en_US"}
+
+
+def _locale() -> str:
+    return LOCALES.get((get_language() or "en")[:2], "en_US")
+
+
+@register.filter
+def money(value: Any) -> str:
+    """An amount in `CURRENCY` (JPY by default: no decimals), in the page's language."""
+    if value is None or value == "":
+        return "—"
+    return str(format_currency(Decimal(str(value)), settings.CURRENCY, locale=_locale()))
+
+
+@register.filter
+def number(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    return str(format_decimal(Decimal(str(value)), locale=_locale()))
+
+
+@register.filter
+def days(value: Any) -> str:
+    if value is None:
+        return "—"
+    return ngettext("%(n)s day", "%(n)s days", 1 if float(value) == 1 else 2) % {
+        "n": format_decimal(round(float(value), 1), locale=_locale())
+    }
+
+
+@register.filter
+def hours(value: Any) -> str:
+    if value is None:
+        return "—"
+    return gettext("%(n)s h") % {"n": format_decimal(round(float(value), 1), locale=_locale())}
+
+
+@register.filter
+def pct(value: Any) -> str:
+    if value is None:
+        return "—"
+    return f"{float(value) * 100:.1f}%"
+
+
+@register.filter
+def state_label(value: str) -> str:
+    try:
+        return str(LeadState(value).label)
+    except ValueError:
+        return value
+
+
+@register.filter
+def transition_label(value: str) -> str:
+    try:
+        return str(TransitionName(value).label)
+    except ValueError:
+        return value
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    if not mapping:
+        return None
+    return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.simple_tag(takes_context=True)
+def query(context: Any, **changes: Any) -> str:
+    """The current query string with `changes` applied (None or "" removes a parameter)."""
+    params = context["request"].GET.copy()
+    if "cursor" not in changes:  # a new filter or sort starts from the first page
+        params.pop("cursor", None)
+    for key, value in changes.items():
+        params.pop(key, None)
+        if value not in (None, ""):
+            params[key] = value
+    encoded = urlencode(sorted(params.lists()), doseq=True)
+    return f"?{encoded}" if encoded else "?"
+
+
+@register.filter
+def get_attr(obj: Any, name: str) -> Any:
+    return getattr(obj, name, None)
+
+
+@register.filter
+def field_label(name: str) -> str:
+    from web.labels import FIELD_LABELS
+
+    return str(FIELD_LABELS.get(name, name))
+
+
+@register.filter
+def lines(values: Any) -> str:
+    return "\n".join(str(v) for v in values or [])
+
+
+@register.filter
+def as_json(value: Any) -> str:
+    """A criterion's observed or expected value as compact JSON (dates as text)."""
+    import json
+
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)

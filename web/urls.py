@@ -1,0 +1,56 @@
+from django.urls import path
+
+from web.views import auth, dashboard, definitions, handoffs, imports, jobs, leads
+from web.views import settings_pages as sp
+
+app_name = "web"
+
+urlpatterns = [
+    path("", auth.home, name="home"),
+    path("login/", auth.LoginView.as_view(), name="login"),
+    path("logout/", auth.logout_view, name="logout"),
+    path("language/", auth.language, name="language"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("leads/", leads.lead_list, name="lead-list"),
+    path("leads/export.csv", leads.lead_export, name="lead-export"),
+    path("leads/archive/", leads.lead_bulk_archive, name="lead-bulk-archive"),
+    path("leads/<int:lead_id>/", leads.lead_detail, name="lead-detail"),
+    path("leads/<int:lead_id>/edit/", leads.lead_edit, name="lead-edit"),
+    path(
+        "leads/<int:lead_id>/transitions/<str:name>/",
+        leads.lead_transition_view,
+        name="lead-transition",
+    ),
+    path("inbox/", handoffs.inbox, name="inbox"),
+    path("inbox/<int:handoff_id>/<str:action>/", handoffs.handoff_answer, name="handoff-answer"),
+    path("pipeline/", handoffs.pipeline, name="pipeline"),
+    path("definitions/", definitions.definition_list_view, name="definition-list"),
+    path("definitions/new/", definitions.definition_new, name="definition-new"),
+    path("definitions/<int:definition_id>/", definitions.definition_edit, name="definition-edit"),
+    path(
+        "definitions/<int:definition_id>/backtest/",
+        definitions.definition_backtest,
+        name="definition-backtest",
+    ),
+    path(
+        "definitions/<int:definition_id>/publish/",
+        definitions.definition_publish_view,
+        name="definition-publish",
+    ),
+    path("jobs/<int:job_id>/", jobs.job_progress, name="job-progress"),
+    path("scoring/", sp.rule_list, name="scoring-rules"),
+    path("scoring/new/", sp.rule_edit, name="scoring-rule-new"),
+    path("scoring/<int:rule_id>/", sp.rule_edit, name="scoring-rule-edit"),
+    path("scoring/<int:rule_id>/delete/", sp.rule_delete, name="scoring-rule-delete"),
+    path("scoring/recompute/", sp.score_recompute, name="score-recompute"),
+    path("webhooks/", sp.webhook_list, name="webhook-list"),
+    path("webhooks/new/", sp.webhook_edit, name="webhook-new"),
+    path("webhooks/<int:subscription_id>/", sp.webhook_edit, name="webhook-edit"),
+    path("webhooks/<int:subscription_id>/delete/", sp.webhook_delete, name="webhook-delete"),
+    path("web-forms/", sp.webform_list, name="webform-list"),
+    path("web-forms/new/", sp.webform_edit, name="webform-new"),
+    path("web-forms/<int:form_id>/", sp.webform_edit, name="webform-edit"),
+    path("imports/", imports.import_new, name="import-new"),
+    path("imports/<int:import_id>/", imports.import_detail, name="import-detail"),
+    path("imports/<int:import_id>/errors.csv", imports.import_errors, name="import-errors"),
+]

@@ -1,0 +1,285 @@
+"""The definition editor (COO): drafts edited with validation messages at the field they concern,
+a backtest with its progress and result beside the published version, publish with confirmation.
+Other roles read the definitions."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from analytics.periods import period_from
+from leadflow.choices import Function, Role
+from leadflow.errors import LeadflowError, ValidationFailed
+from leadflow.jobs import job_create
+from leadflow.models import Job
+from leadflow.permissions import has_role
+from leads.choices import CriterionKind, DefinitionStatus
+from leads.definitions import KIND_PARAMS
+from leads.selectors import definition_get, definition_list, definition_published
+from leads.services.definitions import definition_create, definition_publish, definition_update
+from web.roles import role_required
+from web.views.base import flash_error, object_errors
+
+logger = logging.getLogger(__name__)
+STAGES = ["lead", "mql", "sal", "sql", "recycled", "lost"]
+WITH_SLA = {"mql", "sal"}
+WITH_COOLOFF = {"recycled", "lost"}
+WITH_CRITERIA = {"mql", "sql"}
+
+
+@require_GET
+@role_required()
+def definition_list_view(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/definition_list.html", {
+        "definitions": definition_list()[:100], "may_edit": has_role(request.user, Role.COO),
+    })  # fmt: skip
+
+
+@require_POST
+@role_required(Role.COO)
+def definition_new(request: HttpRequest) -> HttpResponse:
+    """A new draft: a copy of the published definition (or of the one named)."""
+    raw = request.POST.get("from", "")
+    source = definition_get(definition_id=int(raw)) if raw.isdigit() else definition_published()
+    if source is None:
+        from leads.management.commands.seed_demo import DEMO_DEFINITION
+
+        document: dict[str, Any] = json.loads(json.dumps(DEMO_DEFINITION))
+        name = _("New definition")
+    else:
+        document, name = source.document, _("Copy of %s") % source.name
+    draft = definition_create(name=name, document=document, actor=request.user)
+    messages.success(request, _("Draft v%d created.") % draft.pk)
+    return redirect("web:definition-edit", definition_id=draft.pk)
+
+
+def _stage_rows(document: dict[str, Any], errors: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """The editor's rows per stage, from the document (or from what was just posted), each
+    input with the errors that point at it."""
+    stages = document.get("stages", {})
+    rows = []
+    for name in STAGES:
+        stage = stages.get(name) or {}
+        at = f"stages.{name}"
+        criteria = []
+        for i, c in enumerate(stage.get("criteria") or []):
+            base = f"{at}.criteria.{i}"
+            criteria.append({
+                "base": base, "code": c.get("code", ""), "kind": c.get("kind", ""),
+                "params": c.get("params_text")
+                or json.dumps(c.get("params", {}), ensure_ascii=False),
+                "errors": {k: errors.get(f"{base}.{k}", []) for k in ("code", "kind", "params")},
+                "row_errors": errors.get(base, []),
+            })  # fmt: skip
+        rows.append({
+            "name": name, "present": name in stages, "owner": stage.get("owner", ""),
+            "sla_hours": stage.get("sla_hours", ""), "cooloff_days": stage.get("cooloff_days", ""),
+            "reassign_on_breach": bool(stage.get("reassign_on_breach")),
+            "has_sla": name in WITH_SLA, "has_cooloff": name in WITH_COOLOFF,
+            "has_criteria": name in WITH_CRITERIA, "criteria": criteria,
+            "errors": {k: errors.get(f"{at}.{k}", [])
+                       for k in ("owner", "sla_hours", "cooloff_days", "criteria")},
+            "new_row": {"base": f"{at}.criteria.__i__", "code": "", "params": "{}",
+                        "kind": CriterionKind.SCORE_AT_LEAST, "errors": {}, "row_errors": []},
+            "stage_errors": errors.get(at, []),
+        })  # fmt: skip
+    return rows
+
+
+def _number(raw: str, whole: bool) -> Any:
+    """A posted number as the document holds it; what does not parse stays text, so that the
+    document's validation reports it at its field."""
+    raw = raw.strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        return raw
+    return int(value) if whole or value.is_integer() else value
+
+
+def _document_from_post(post: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The posted editor fields as a definition document, and any params that are not JSON."""
+    stages: dict[str, Any] = {}
+    bad_json: list[tuple[str, str]] = []
+    for name in STAGES:
+        prefix = f"stages.{name}"
+        if not post.get(f"{prefix}.owner"):
+            continue
+        stage: dict[str, Any] = {"owner": post.get(f"{prefix}.owner")}
+        if name in WITH_SLA and post.get(f"{prefix}.sla_hours", "").strip():
+            stage["sla_hours"] = _number(post[f"{prefix}.sla_hours"], whole=False)
+        if name in WITH_COOLOFF and post.get(f"{prefix}.cooloff_days", "").strip():
+            stage["cooloff_days"] = _number(post[f"{prefix}.cooloff_days"], whole=True)
+        if name == "mql" and post.get(f"{prefix}.reassign_on_breach"):
+            stage["reassign_on_breach"] = True
+        if name in WITH_CRITERIA:
+            stage["criteria"] = _criteria_from_post(post, prefix, bad_json)
+        stages[name] = stage
+    return {"stages": stages}, bad_json
+
+
+def _criteria_from_post(post: Any, prefix: str, bad_json: list[tuple[str, str]]) -> list[Any]:
+    indexes = sorted(
+        {int(k.split(".")[3]) for k in post if k.startswith(f"{prefix}.criteria.")
+         and k.split(".")[3].isdigit()}
+    )  # fmt: skip
+    criteria = []
+    for n, i in enumerate(indexes):
+        at = f"{prefix}.criteria.{i}"
+        text = post.get(f"{at}.params", "").strip() or "{}"
+        try:
+            params = json.loads(text)
+        except ValueError:
+            params = {}
+            bad_json.append((f"{prefix}.criteria.{n}.params", text))
+        criteria.append({
+            "code": post.get(f"{at}.code", "").strip(), "kind": post.get(f"{at}.kind", ""),
+            "params": params, "params_text": text,
+        })  # fmt: skip
+    return criteria
+
+
+def _at_fields(exc: ValidationFailed, inputs: set[str]) -> tuple[dict[str, list[str]], list[str]]:
+    """Each error at the input its pointer falls under (the longest prefix), else general."""
+    at: dict[str, list[str]] = {}
+    general: list[str] = []
+    for e in exc.errors:
+        pointer = e.field.removeprefix("document.")
+        owner = max((i for i in inputs if pointer == i or pointer.startswith(i + ".")),
+                    key=len, default=None)  # fmt: skip
+        if owner is None:
+            general.append(f"{pointer}: {e.message}")
+        else:
+            rest = pointer[len(owner) + 1 :]
+            at.setdefault(owner, []).append(f"{rest}: {e.message}" if rest else e.message)
+    return at, general
+
+
+def _inputs(document: dict[str, Any]) -> set[str]:
+    names = {"name"}
+    for stage, body in document.get("stages", {}).items():
+        names |= {f"stages.{stage}", f"stages.{stage}.owner", f"stages.{stage}.sla_hours",
+                  f"stages.{stage}.cooloff_days", f"stages.{stage}.criteria"}  # fmt: skip
+        for i, _c in enumerate(body.get("criteria") or []):
+            names |= {f"stages.{stage}.criteria.{i}.{k}" for k in ("code", "kind", "params")}
+    return names
+
+
+def _clean(document: dict[str, Any]) -> dict[str, Any]:
+    """The document without the editor's helper keys."""
+    out = json.loads(json.dumps(document))
+    for stage in out.get("stages", {}).values():
+        for c in stage.get("criteria") or []:
+            c.pop("params_text", None)
+    return out
+
+
+@require_http_methods(["GET", "POST"])
+@role_required()
+@object_errors
+def definition_edit(request: HttpRequest, definition_id: int) -> HttpResponse:
+    d = definition_get(definition_id=definition_id)
+    editable = d.status == DefinitionStatus.DRAFT and has_role(request.user, Role.COO)
+    document, status = d.document, 200
+    general: list[str] = []
+    errors: dict[str, list[str]] = {}
+    name = d.name
+    if request.method == "POST":
+        if not editable:
+            messages.error(request, _("Only drafts can be edited, by the COO."))
+            return redirect("web:definition-edit", definition_id=d.pk)
+        document, bad_json = _document_from_post(request.POST)
+        name = request.POST.get("name", "").strip()
+        try:
+            if bad_json:
+                from leadflow.errors import FieldError
+
+                raise ValidationFailed([FieldError(f, _("Not valid JSON.")) for f, _t in bad_json])
+            if not name:
+                from leadflow.errors import FieldError
+
+                raise ValidationFailed([FieldError("name", _("A name is required."), "required")])
+            definition_update(definition_id=d.pk, name=name, document=_clean(document))
+        except ValidationFailed as exc:
+            errors, general = _at_fields(exc, _inputs(document))
+            status = 400
+            messages.error(request, _("The draft was not saved; see the marked fields."))
+        except LeadflowError as exc:
+            flash_error(request, exc)
+            return redirect("web:definition-edit", definition_id=d.pk)
+        else:
+            messages.success(request, _("Draft saved."))
+            return redirect("web:definition-edit", definition_id=d.pk)
+    job = None
+    raw_job = request.GET.get("job", "")
+    if raw_job.isdigit():
+        job = Job.objects.filter(pk=int(raw_job), kind="backtest", params__definition=d.pk).first()
+    return render(request, "web/definition_edit.html", {
+        "definition": d, "name": name, "editable": editable,
+        "stages": _stage_rows(document, errors),
+        "errors": errors, "general_errors": general, "functions": Function.choices,
+        "kinds": CriterionKind.values, "kind_params": KIND_PARAMS, "job": job,
+        "published": definition_published(), "may_backtest": has_role(request.user, Role.COO),
+        "percent": round(job.progress * 100) if job else 0,
+    }, status=status)  # fmt: skip
+
+
+@require_POST
+@role_required(Role.COO)
+@object_errors
+def definition_backtest(request: HttpRequest, definition_id: int) -> HttpResponse:
+    """Start a backtest of this definition as a job; the editor shows its progress."""
+    d = definition_get(definition_id=definition_id)
+    try:
+        period = period_from(
+            {k: request.POST.get(k) for k in ("from", "to") if request.POST.get(k)},
+            default_days=365,
+        )
+    except ValidationFailed as exc:
+        flash_error(request, exc)
+        return redirect("web:definition-edit", definition_id=d.pk)
+    with transaction.atomic():
+        job = job_create(kind="backtest", actor=request.user, params={
+            "definition": d.pk, "from": period.start.isoformat(), "to": period.end.isoformat(),
+        })  # fmt: skip
+
+        def enqueue() -> None:
+            from analytics.tasks import backtest_job
+
+            try:
+                backtest_job.delay(job.pk)
+            except Exception:  # the job requeue sweep sends it once the broker is back
+                logger.warning("could not enqueue backtest job %s", job.pk)
+
+        transaction.on_commit(enqueue)
+    return redirect(f"/definitions/{d.pk}/?job={job.pk}#backtest")
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.COO)
+@object_errors
+def definition_publish_view(request: HttpRequest, definition_id: int) -> HttpResponse:
+    """GET asks for confirmation; POST publishes (the published version is retired)."""
+    d = definition_get(definition_id=definition_id)
+    if request.method == "POST":
+        if request.POST.get("confirm") != "yes":
+            messages.error(request, _("Tick the confirmation to publish."))
+            return redirect("web:definition-publish", definition_id=d.pk)
+        try:
+            definition_publish(definition_id=d.pk)
+        except LeadflowError as exc:
+            flash_error(request, exc)
+            return redirect("web:definition-edit", definition_id=d.pk)
+        messages.success(request, _("v%d is published. New evaluations use it from now on.") % d.pk)
+        return redirect("web:definition-edit", definition_id=d.pk)
+    return render(request, "web/definition_publish.html", {
+        "definition": d, "published": definition_published(),
+    })  # fmt: skip
