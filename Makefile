@@ -40,8 +40,8 @@ makemessages: $(STAMP)
 # Debian's chromium for the browser tests, where it can be installed (root with apt-get).
 browser:
 	@test -x /usr/bin/chromium || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
-		{ apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 || \
-		  { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; }; } } || \
+		{ apt-get install -y -qq --no-install-recommends chromium fonts-ipafont-gothic >/dev/null 2>&1 || \
+		  { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-ipafont-gothic >/dev/null; }; } } || \
 		echo "chromium is not installed: the browser tests will be skipped"
 
 # Embedded SQLite, demo data, background jobs in-process, http://127.0.0.1:8000

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -96,7 +97,7 @@ class AssignmentRuleSerializer(StrictMixin, serializers.ModelSerializer):
         }
         errors = ScoringRuleSerializer._fit_errors(merged)
         if not merged.get("team") and not merged.get("rep"):
-            errors["team"] = "A rule routes to a team or a rep."
+            errors["team"] = _("A rule routes to a team or a rep.")
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
@@ -116,7 +117,7 @@ class WebhookSubscriptionSerializer(StrictMixin, serializers.ModelSerializer):
 
     def validate_url(self, value: str) -> str:
         if not value.lower().startswith(("http://", "https://")):
-            raise serializers.ValidationError("An http(s) URL.")
+            raise serializers.ValidationError(_("An http(s) URL."))
         return value
 
 

@@ -1,65 +1,66 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class LeadState(models.TextChoices):
-    LEAD = "lead", "Lead"
-    MQL = "mql", "MQL"
-    SAL = "sal", "SAL"
-    SQL = "sql", "SQL"
-    WON = "won", "Won"
-    LOST = "lost", "Lost"
-    RECYCLED = "recycled", "Recycled"
-    ARCHIVED = "archived", "Archived"
+    LEAD = "lead", _("Lead")
+    MQL = "mql", _("MQL")
+    SAL = "sal", _("SAL")
+    SQL = "sql", _("SQL")
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
+    RECYCLED = "recycled", _("Recycled")
+    ARCHIVED = "archived", _("Archived")
 
 
 class TransitionName(models.TextChoices):
-    QUALIFY_MQL = "qualify_mql", "Qualify as MQL"
-    ACCEPT = "accept", "Accept"
-    REJECT = "reject", "Reject"
-    CLAIM = "claim", "Claim (SGL)"
-    QUALIFY_SQL = "qualify_sql", "Qualify as SQL"
-    DISQUALIFY = "disqualify", "Disqualify"
-    WIN = "win", "Win"
-    LOSE = "lose", "Lose"
-    RECYCLE = "recycle", "Recycle"
-    ARCHIVE = "archive", "Archive"
+    QUALIFY_MQL = "qualify_mql", _("Qualify as MQL")
+    ACCEPT = "accept", _("Accept")
+    REJECT = "reject", _("Reject")
+    CLAIM = "claim", _("Claim (SGL)")
+    QUALIFY_SQL = "qualify_sql", _("Qualify as SQL")
+    DISQUALIFY = "disqualify", _("Disqualify")
+    WIN = "win", _("Win")
+    LOSE = "lose", _("Lose")
+    RECYCLE = "recycle", _("Recycle")
+    ARCHIVE = "archive", _("Archive")
 
 
 class Source(models.TextChoices):
-    WEB_FORM = "web_form", "Web form"
-    AD = "ad", "Advertising"
-    SEMINAR = "seminar", "Seminar"
-    EXHIBITION = "exhibition", "Exhibition"
-    REFERRAL = "referral", "Referral"
-    SALES_GENERATED = "sales_generated", "Sales-generated"
-    IMPORT = "import", "Import"
-    OTHER = "other", "Other"
+    WEB_FORM = "web_form", _("Web form")
+    AD = "ad", _("Advertising")
+    SEMINAR = "seminar", _("Seminar")
+    EXHIBITION = "exhibition", _("Exhibition")
+    REFERRAL = "referral", _("Referral")
+    SALES_GENERATED = "sales_generated", _("Sales-generated")
+    IMPORT = "import", _("Import")
+    OTHER = "other", _("Other")
 
 
 class LostReason(models.TextChoices):
-    PRICE = "price", "Price"
-    COMPETITOR = "competitor", "Competitor"
-    TIMING = "timing", "Timing"
-    NO_DECISION = "no_decision", "No decision"
-    OTHER = "other", "Other"
+    PRICE = "price", _("Price")
+    COMPETITOR = "competitor", _("Competitor")
+    TIMING = "timing", _("Timing")
+    NO_DECISION = "no_decision", _("No decision")
+    OTHER = "other", _("Other")
 
 
 class ArchiveReason(models.TextChoices):
-    SPAM = "spam", "Spam"
-    INVALID = "invalid", "Invalid"
-    DUPLICATE = "duplicate", "Duplicate"
-    DO_NOT_CONTACT = "do_not_contact", "Do not contact"
+    SPAM = "spam", _("Spam")
+    INVALID = "invalid", _("Invalid")
+    DUPLICATE = "duplicate", _("Duplicate")
+    DO_NOT_CONTACT = "do_not_contact", _("Do not contact")
 
 
 class ActorKind(models.TextChoices):
-    USER = "user", "User"
-    SYSTEM = "system", "System"
+    USER = "user", _("User")
+    SYSTEM = "system", _("System")
 
 
 class DefinitionStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PUBLISHED = "published", "Published"
-    RETIRED = "retired", "Retired"
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    RETIRED = "retired", _("Retired")
 
 
 class CriterionKind(models.TextChoices):

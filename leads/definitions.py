@@ -10,6 +10,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from leadflow.choices import Function
 from leadflow.errors import FieldError
 from leads.choices import CriterionKind, LeadState, ScoreName
@@ -81,78 +83,78 @@ def _check_param(kind_of: str, value: Any) -> str | None:
     """None if `value` is a valid param of type `kind_of`, else the message."""
     is_num = isinstance(value, int | float) and not isinstance(value, bool)
     if kind_of == "score":
-        return None if value in ScoreName.values else f"one of {', '.join(ScoreName.values)}"
+        return None if value in ScoreName.values else _("one of %s") % ", ".join(ScoreName.values)
     if kind_of == "number":
-        return None if is_num and value >= 0 else "a number ≥ 0"
+        return None if is_num and value >= 0 else _("a number ≥ 0")
     if kind_of in ("days", "count"):
         ok = isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 36500
-        return None if ok else "a whole number between 1 and 36500"
+        return None if ok else _("a whole number between 1 and 36500")
     if kind_of == "direction":
-        return None if value in DIRECTIONS else f"one of {', '.join(DIRECTIONS)}"
+        return None if value in DIRECTIONS else _("one of %s") % ", ".join(DIRECTIONS)
     if kind_of == "strings":
         ok = (
             isinstance(value, list)
             and 0 < len(value) <= 500
             and all(isinstance(v, str) and 0 < len(v) <= 200 for v in value)
         )
-        return None if ok else "a non-empty list of strings"
+        return None if ok else _("a non-empty list of strings")
     if kind_of == "fields":
         ok = (
             isinstance(value, list)
             and bool(value)
             and all(_field_ok(v, ("text", "number", "bool", "date")) for v in value)
         )
-        return None if ok else "a non-empty list of lead fields"
+        return None if ok else _("a non-empty list of lead fields")
     types = {
         "text_field": ("text",),
         "bool_field": ("bool",),
         "number_field": ("number",),
         "date_field": ("date",),
     }[kind_of]
-    return None if _field_ok(value, types) else f"a lead field of type {types[0]}"
+    return None if _field_ok(value, types) else _("a lead field of type %s") % types[0]
 
 
 def _validate_criteria(criteria: Any, at: str) -> list[FieldError]:
     if not isinstance(criteria, list):
-        return [FieldError(at, "Must be a list of criteria.", "invalid")]
+        return [FieldError(at, _("Must be a list of criteria."), "invalid")]
     if not criteria:
-        return [FieldError(at, "A stage needs at least one criterion.", "required")]
+        return [FieldError(at, _("A stage needs at least one criterion."), "required")]
     if len(criteria) > MAX_CRITERIA:
-        return [FieldError(at, f"At most {MAX_CRITERIA} criteria.", "max_length")]
+        return [FieldError(at, _("At most %d criteria.") % MAX_CRITERIA, "max_length")]
     errs: list[FieldError] = []
     seen: set[str] = set()
     for i, crit in enumerate(criteria):
         here = f"{at}.{i}"
         if not isinstance(crit, dict):
-            errs.append(FieldError(here, "Must be an object.", "invalid"))
+            errs.append(FieldError(here, _("Must be an object."), "invalid"))
             continue
         for extra in set(crit) - {"code", "kind", "params", "label"}:
-            errs.append(FieldError(f"{here}.{extra}", "Unknown key.", "unknown_field"))
+            errs.append(FieldError(f"{here}.{extra}", _("Unknown key."), "unknown_field"))
         code = crit.get("code")
         if not isinstance(code, str) or not CODE_RE.match(code) or code == "other":
             errs.append(
                 FieldError(
-                    f"{here}.code", "A lower-case code (a-z, 0-9, _), not 'other'.", "invalid"
+                    f"{here}.code", _("A lower-case code (a-z, 0-9, _), not 'other'."), "invalid"
                 )
             )
         elif code in seen:
-            errs.append(FieldError(f"{here}.code", f"Duplicate code {code!r}.", "unique"))
+            errs.append(FieldError(f"{here}.code", _("Duplicate code %r.") % code, "unique"))
         else:
             seen.add(code)
         kind = crit.get("kind")
         if kind not in KIND_PARAMS:
-            errs.append(FieldError(f"{here}.kind", f"Unknown kind {kind!r}.", "invalid_choice"))
+            errs.append(FieldError(f"{here}.kind", _("Unknown kind %r.") % kind, "invalid_choice"))
             continue
         params = crit.get("params")
         if not isinstance(params, dict):
-            errs.append(FieldError(f"{here}.params", "Must be an object.", "required"))
+            errs.append(FieldError(f"{here}.params", _("Must be an object."), "required"))
             continue
         spec = KIND_PARAMS[kind]
         names = {n.rstrip("?") for n in spec}
         for extra in set(params) - names:
             errs.append(
                 FieldError(
-                    f"{here}.params.{extra}", f"Unknown parameter for {kind}.", "unknown_field"
+                    f"{here}.params.{extra}", _("Unknown parameter for %s.") % kind, "unknown_field"
                 )
             )
         for name, kind_of in spec.items():
@@ -161,57 +163,65 @@ def _validate_criteria(criteria: Any, at: str) -> list[FieldError]:
                 if not optional:
                     errs.append(
                         FieldError(
-                            f"{here}.params.{name}", "This parameter is required.", "required"
+                            f"{here}.params.{name}", _("This parameter is required."), "required"
                         )
                     )
                 continue
             problem = _check_param(kind_of, params[name])
             if problem:
-                errs.append(FieldError(f"{here}.params.{name}", f"Must be {problem}.", "invalid"))
+                errs.append(
+                    FieldError(f"{here}.params.{name}", _("Must be %s.") % problem, "invalid")
+                )
     return errs
 
 
 def validate_document(doc: Any) -> list[FieldError]:
     """Every problem of a definition document, each with a dotted pointer into it."""
     if not isinstance(doc, dict):
-        return [FieldError("stages", "Must be an object of stages.", "invalid")]
+        return [FieldError("stages", _("Must be an object of stages."), "invalid")]
     stages = doc.get("stages")
     if not isinstance(stages, dict):
-        return [FieldError("stages", "Must be an object of stages.", "required")]
+        return [FieldError("stages", _("Must be an object of stages."), "required")]
     errs: list[FieldError] = []
     for name, stage in stages.items():
         at = f"stages.{name}"
         if name not in LeadState.values:
-            errs.append(FieldError(at, f"Unknown stage {name!r}.", "unknown_field"))
+            errs.append(FieldError(at, _("Unknown stage %r.") % name, "unknown_field"))
             continue
         if not isinstance(stage, dict):
-            errs.append(FieldError(at, "Must be an object.", "invalid"))
+            errs.append(FieldError(at, _("Must be an object."), "invalid"))
             continue
         for extra in set(stage) - STAGE_KEYS:
-            errs.append(FieldError(f"{at}.{extra}", "Unknown key.", "unknown_field"))
+            errs.append(FieldError(f"{at}.{extra}", _("Unknown key."), "unknown_field"))
         if stage.get("owner") not in Function.values:
             errs.append(
-                FieldError(f"{at}.owner", "Must be 'marketing' or 'sales'.", "invalid_choice")
+                FieldError(f"{at}.owner", _("Must be 'marketing' or 'sales'."), "invalid_choice")
             )
         if "sla_hours" in stage:
             sla = stage["sla_hours"]
             if isinstance(sla, bool) or not isinstance(sla, int | float) or not 0 < sla <= 8760:
                 errs.append(
-                    FieldError(f"{at}.sla_hours", "Must be a number of hours > 0.", "invalid")
+                    FieldError(f"{at}.sla_hours", _("Must be a number of hours > 0."), "invalid")
                 )
         if "cooloff_days" in stage:
             days = stage["cooloff_days"]
             if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 3650:
-                errs.append(FieldError(f"{at}.cooloff_days", "Must be whole days ≥ 0.", "invalid"))
+                errs.append(
+                    FieldError(f"{at}.cooloff_days", _("Must be whole days ≥ 0."), "invalid")
+                )
         if "reassign_on_breach" in stage and not isinstance(stage["reassign_on_breach"], bool):
-            errs.append(FieldError(f"{at}.reassign_on_breach", "Must be true or false.", "invalid"))
+            errs.append(
+                FieldError(f"{at}.reassign_on_breach", _("Must be true or false."), "invalid")
+            )
         if name in STAGES_WITH_CRITERIA:
             errs.extend(_validate_criteria(stage.get("criteria"), f"{at}.criteria"))
         elif "criteria" in stage:
-            errs.append(FieldError(f"{at}.criteria", "Only mql and sql have criteria.", "invalid"))
+            errs.append(
+                FieldError(f"{at}.criteria", _("Only mql and sql have criteria."), "invalid")
+            )
     for required in STAGES_WITH_CRITERIA:
         if required not in stages:
-            errs.append(FieldError(f"stages.{required}", "This stage is required.", "required"))
+            errs.append(FieldError(f"stages.{required}", _("This stage is required."), "required"))
     return errs
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from leadflow.errors import FieldError
 from leads.normalize import contains_nul, normalize_email
@@ -37,17 +38,17 @@ class EventItem:
 
 def _datetime(value: Any, now: datetime) -> tuple[datetime | None, str | None]:
     if not isinstance(value, str):
-        return None, "Datetime has wrong format. Use ISO 8601."
+        return None, _("Datetime has wrong format. Use ISO 8601.")
     try:
         parsed = parse_datetime(value.strip())
     except ValueError:
         parsed = None
     if parsed is None:
-        return None, "Datetime has wrong format. Use ISO 8601."
+        return None, _("Datetime has wrong format. Use ISO 8601.")
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed)
     if parsed > now + MAX_FUTURE:
-        return None, "Must not be in the future."
+        return None, _("Must not be in the future.")
     return parsed, None
 
 
@@ -57,20 +58,20 @@ def parse_event(
     """One item → (EventItem, []) or (None, errors). With `lead_ref` the item names its lead by
     exactly one of `email` or `lead`; without, it belongs to the intake's lead."""
     if not isinstance(item, dict):
-        return None, [FieldError("body", "Each event must be a JSON object.", "invalid")]
+        return None, [FieldError("body", _("Each event must be a JSON object."), "invalid")]
     allowed = {"id", "type", "occurred_at", "properties"} | (
         {"email", "lead"} if lead_ref else set()
     )
     errors = [
-        FieldError(str(k), "Unknown field.", "unknown_field") for k in item if k not in allowed
+        FieldError(str(k), _("Unknown field."), "unknown_field") for k in item if k not in allowed
     ]
     etype = item.get("type")
     if etype is None:
-        errors.append(FieldError("type", "This field is required.", "required"))
+        errors.append(FieldError("type", _("This field is required."), "required"))
     elif not isinstance(etype, str) or not TYPE_RE.match(etype):
         errors.append(
             FieldError(
-                "type", "A lower-case event type (a-z, 0-9, _ . : -), at most 64.", "invalid"
+                "type", _("A lower-case event type (a-z, 0-9, _ . : -), at most 64."), "invalid"
             )
         )
     occurred_at: datetime | None = now
@@ -83,19 +84,23 @@ def parse_event(
     if properties is None:
         properties = {}
     if not isinstance(properties, dict):
-        errors.append(FieldError("properties", "Must be a JSON object.", "invalid"))
+        errors.append(FieldError("properties", _("Must be a JSON object."), "invalid"))
     elif properties:
         if contains_nul(properties):
             errors.append(
                 FieldError(
-                    "properties", "Null characters are not allowed.", "null_characters_not_allowed"
+                    "properties",
+                    _("Null characters are not allowed."),
+                    "null_characters_not_allowed",
                 )
             )
         else:
             properties_json = json.dumps(properties, ensure_ascii=False)
             if len(properties_json.encode()) > MAX_PROPERTIES_BYTES:
                 errors.append(
-                    FieldError("properties", f"At most {MAX_PROPERTIES_BYTES} bytes.", "max_length")
+                    FieldError(
+                        "properties", _("At most %d bytes.") % MAX_PROPERTIES_BYTES, "max_length"
+                    )
                 )
     external_id = item.get("id")
     if external_id is not None:
@@ -106,7 +111,7 @@ def parse_event(
             or not 0 < len(external_id) <= 128
             or "\x00" in external_id
         ):
-            errors.append(FieldError("id", "A string of 1 to 128 characters.", "invalid"))
+            errors.append(FieldError("id", _("A string of 1 to 128 characters."), "invalid"))
     email, lead = None, None
     if lead_ref:
         email, lead = _lead_ref(item, errors)
@@ -119,7 +124,7 @@ def parse_event(
 def _lead_ref(item: dict[str, Any], errors: list[FieldError]) -> tuple[str | None, int | None]:
     has_email, has_lead = item.get("email") is not None, item.get("lead") is not None
     if has_email == has_lead:
-        errors.append(FieldError("lead", "Give exactly one of 'email' or 'lead'.", "required"))
+        errors.append(FieldError("lead", _("Give exactly one of 'email' or 'lead'."), "required"))
         return None, None
     if has_email:
         raw = item["email"]
@@ -128,11 +133,11 @@ def _lead_ref(item: dict[str, Any], errors: list[FieldError]) -> tuple[str | Non
                 raise ValidationError("invalid")
             return normalize_email(raw), None
         except ValidationError:
-            errors.append(FieldError("email", "Enter a valid e-mail address.", "invalid"))
+            errors.append(FieldError("email", _("Enter a valid e-mail address."), "invalid"))
             return None, None
     raw = item["lead"]
     if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
-        errors.append(FieldError("lead", "A lead id (a positive whole number).", "invalid"))
+        errors.append(FieldError("lead", _("A lead id (a positive whole number)."), "invalid"))
         return None, None
     return None, raw
 

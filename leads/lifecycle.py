@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from accounts.selectors import managed_team_ids, rep_team_ids
@@ -142,7 +143,7 @@ def is_sales_generated(lead: Any) -> bool:
 def _require_criteria(inp: TransitionInput) -> None:
     if inp.override:
         if not inp.note.strip():
-            raise ValidationFailed([FieldError("note", "An override needs a note.", "required")])
+            raise ValidationFailed([FieldError("note", _("An override needs a note."), "required")])
         return
     if not inp.evaluation or not all(c["passed"] for c in inp.evaluation):
         raise CriteriaNotMet(inp.evaluation)
@@ -150,13 +151,13 @@ def _require_criteria(inp: TransitionInput) -> None:
 
 def _require_reason(inp: TransitionInput, allowed: list[str] | None) -> None:
     if not inp.reason:
-        raise ValidationFailed([FieldError("reason", "A reason is required.", "required")])
+        raise ValidationFailed([FieldError("reason", _("A reason is required."), "required")])
     if allowed is not None and inp.reason not in allowed:
         raise ValidationFailed(
-            [FieldError("reason", f"Choose one of: {', '.join(allowed)}.", "invalid_choice")]
+            [FieldError("reason", _("Choose one of: %s.") % ", ".join(allowed), "invalid_choice")]
         )
     if inp.reason == OTHER_REASON and not inp.note.strip():
-        raise ValidationFailed([FieldError("note", "Reason 'other' needs a note.", "required")])
+        raise ValidationFailed([FieldError("note", _("Reason 'other' needs a note."), "required")])
 
 
 class LeadLifecycle(ConcurrentTransitionMixin, models.Model):
@@ -266,7 +267,7 @@ class LeadLifecycle(ConcurrentTransitionMixin, models.Model):
     def win(self, inp: TransitionInput) -> None:
         if inp.amount is None or inp.amount <= 0:
             raise ValidationFailed(
-                [FieldError("amount", "A won deal needs an amount > 0.", "required")]
+                [FieldError("amount", _("A won deal needs an amount > 0."), "required")]
             )
         self._enter(S.WON, inp)
         self.won_amount = inp.amount

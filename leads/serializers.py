@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -68,7 +69,7 @@ class LeadFieldsSerializer(StrictMixin, serializers.ModelSerializer):
             return normalize_email(value)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(
-                "Enter a valid e-mail address.", code="invalid"
+                _("Enter a valid e-mail address."), code="invalid"
             ) from exc
 
     def validate_phone(self, value: str) -> str:
@@ -92,7 +93,7 @@ class EventBodySerializer(StrictSerializer):
 
     def validate_occurred_at(self, value: Any) -> Any:
         if value > timezone.now() + timedelta(days=1):
-            raise serializers.ValidationError("Must not be in the future.", code="future")
+            raise serializers.ValidationError(_("Must not be in the future."), code="future")
         return value
 
 
@@ -107,13 +108,13 @@ class EventItemSerializer(EventBodySerializer):
             return normalize_email(value)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(
-                "Enter a valid e-mail address.", code="invalid"
+                _("Enter a valid e-mail address."), code="invalid"
             ) from exc
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("email" in attrs) == ("lead" in attrs):
             raise serializers.ValidationError(
-                "Give exactly one of 'email' or 'lead'.", code="required"
+                _("Give exactly one of 'email' or 'lead'."), code="required"
             )
         return attrs
 
@@ -124,9 +125,9 @@ class EventsField(serializers.Field):
 
     def to_internal_value(self, data: Any) -> list[EventItem]:
         if not isinstance(data, list):
-            raise serializers.ValidationError("Must be a list of events.", code="not_a_list")
+            raise serializers.ValidationError(_("Must be a list of events."), code="not_a_list")
         if len(data) > 1000:
-            raise serializers.ValidationError("At most 1000 events.", code="max_length")
+            raise serializers.ValidationError(_("At most 1000 events."), code="max_length")
         valid, rejected = parse_events(data, lead_ref=False)
         if rejected:
             raise serializers.ValidationError(

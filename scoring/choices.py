@@ -1,21 +1,22 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class RuleKind(models.TextChoices):
-    FIT = "fit", "Fit (lead attributes)"
-    ENGAGEMENT = "engagement", "Engagement (behaviour events)"
+    FIT = "fit", _("Fit (lead attributes)")
+    ENGAGEMENT = "engagement", _("Engagement (behaviour events)")
 
 
 class PropertyOp(models.TextChoices):
-    CONTAINS = "contains", "contains"
-    EQUALS = "equals", "equals"
-    PREFIX = "prefix", "starts with"
+    CONTAINS = "contains", _("contains")
+    EQUALS = "equals", _("equals")
+    PREFIX = "prefix", _("starts with")
 
 
 class FitOp(models.TextChoices):
-    EQUALS = "equals", "equals"
-    IN = "in", "is one of"
-    CONTAINS = "contains", "contains"
-    BETWEEN = "between", "between (numbers)"
-    PRESENT = "present", "is filled in"
-    EMAIL_DOMAIN_IN = "email_domain_in", "e-mail domain is one of"
+    EQUALS = "equals", _("equals")
+    IN = "in", _("is one of")
+    CONTAINS = "contains", _("contains")
+    BETWEEN = "between", _("between (numbers)")
+    PRESENT = "present", _("is filled in")
+    EMAIL_DOMAIN_IN = "email_domain_in", _("e-mail domain is one of")

@@ -3,6 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from leadflow.serializers import StrictMixin
@@ -68,18 +69,20 @@ class ScoringRuleSerializer(StrictMixin, serializers.ModelSerializer):
         kind = merged.get("kind")
         errors: dict[str, str] = {}
         if self.instance is not None and "kind" in attrs and attrs["kind"] != self.instance.kind:
-            errors["kind"] = "The kind of a rule cannot change; create a new rule."
+            errors["kind"] = _("The kind of a rule cannot change; create a new rule.")
         if kind == RuleKind.ENGAGEMENT:
-            errors |= {f: "Only for fit rules." for f in FIT_FIELDS if attrs.get(f)}
+            errors |= {f: _("Only for fit rules.") for f in FIT_FIELDS if attrs.get(f)}
             if not merged.get("event_type"):
-                errors["event_type"] = "An engagement rule needs an event type."
+                errors["event_type"] = _("An engagement rule needs an event type.")
             has_key, has_op = bool(merged.get("property_key")), bool(merged.get("property_op"))
             if has_key != has_op or (has_key and not merged.get("property_value")):
-                errors["property_key"] = (
+                errors["property_key"] = _(
                     "A property match needs property_key, property_op and property_value."
                 )
         elif kind == RuleKind.FIT:
-            errors |= {f: "Only for engagement rules." for f in ENGAGEMENT_FIELDS if attrs.get(f)}
+            errors |= {
+                f: _("Only for engagement rules.") for f in ENGAGEMENT_FIELDS if attrs.get(f)
+            }
             errors |= self._fit_errors(merged)
         if errors:
             raise serializers.ValidationError(errors)
@@ -94,12 +97,12 @@ class ScoringRuleSerializer(StrictMixin, serializers.ModelSerializer):
     def _fit_errors(r: dict[str, Any]) -> dict[str, str]:
         op, values, name = r.get("operator"), r.get("values") or [], r.get("field") or ""
         if op not in FitOp.values:
-            return {"operator": f"One of: {', '.join(FitOp.values)}."}
+            return {"operator": _("One of: %s.") % ", ".join(FitOp.values)}
         if op == FitOp.EMAIL_DOMAIN_IN:
             ok = values and all(isinstance(v, str) and "." in v for v in values)
-            return {} if ok else {"values": "A list of e-mail domains."}
+            return {} if ok else {"values": _("A list of e-mail domains.")}
         if name not in CRITERIA_FIELDS:
-            return {"field": "A lead field (see the definition criteria fields)."}
+            return {"field": _("A lead field (see the definition criteria fields).")}
         numeric = CRITERIA_FIELDS[name] == "number"
         if op == FitOp.BETWEEN:
             nums = len(values) == 2 and all(
@@ -115,7 +118,7 @@ class ScoringRuleSerializer(StrictMixin, serializers.ModelSerializer):
         elif not values or not all(
             isinstance(v, str | int | float) and not isinstance(v, bool) for v in values
         ):
-            return {"values": "A non-empty list of values."}
+            return {"values": _("A non-empty list of values.")}
         return {}
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from leadflow.errors import ConcurrentUpdate, Conflict, FieldError, ValidationFailed
 from leads.choices import DefinitionStatus
@@ -32,7 +33,7 @@ def definition_update(*, definition_id: int, name: str | None, document: Any | N
     with transaction.atomic():
         definition = Definition.objects.select_for_update().get(pk=definition_id)
         if definition.status != DefinitionStatus.DRAFT:
-            raise Conflict(f"Only drafts are editable; this one is {definition.status}.")
+            raise Conflict(_("Only drafts are editable; this one is %s.") % definition.status)
         if name is not None:
             definition.name = name
         if document is not None:
@@ -47,7 +48,9 @@ def definition_publish(*, definition_id: int) -> Definition:
         with transaction.atomic():
             definition = Definition.objects.select_for_update().get(pk=definition_id)
             if definition.status != DefinitionStatus.DRAFT:
-                raise Conflict(f"Only a draft can be published; this one is {definition.status}.")
+                raise Conflict(
+                    _("Only a draft can be published; this one is %s.") % definition.status
+                )
             _validated(definition.document)
             now = timezone.now()
             Definition.objects.select_for_update().filter(status=DefinitionStatus.PUBLISHED).update(
@@ -57,5 +60,5 @@ def definition_publish(*, definition_id: int) -> Definition:
             definition.published_at = now
             definition.save(update_fields=["status", "published_at", "updated_at"])
     except IntegrityError as exc:
-        raise ConcurrentUpdate("Another definition was published at the same time.") from exc
+        raise ConcurrentUpdate(_("Another definition was published at the same time.")) from exc
     return definition

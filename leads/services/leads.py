@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from accounts.selectors import managed_team_ids
 from leadflow.choices import Role
@@ -42,7 +43,7 @@ def lead_update(*, lead_id: int, actor: Any, fields: dict[str, Any]) -> Lead:
         lead = lead_access(user=actor, lead_id=lead_id, for_update=True)
         if not lead_may_edit(lead, actor, set(fields)):
             raise Forbidden(
-                f"Your role may not edit these fields of a lead in state '{lead.state}'."
+                _("Your role may not edit these fields of a lead in state '%s'.") % lead.state
             )
         for name, value in fields.items():
             if name == "attributes":
@@ -52,5 +53,5 @@ def lead_update(*, lead_id: int, actor: Any, fields: dict[str, Any]) -> Lead:
             with transaction.atomic():
                 lead.save(update_fields=[*fields, "updated_at"] if fields else ["updated_at"])
         except IntegrityError as exc:
-            raise Conflict("Another lead already has this e-mail address.") from exc
+            raise Conflict(_("Another lead already has this e-mail address.")) from exc
     return lead

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, get_available_user_FIELD_transitions
 
 from accounts.models import Team
@@ -63,7 +64,7 @@ class TransitionArgs:
 
 def transition_method(lead: Lead, name: str) -> Any:
     if name not in TransitionName.values:
-        raise NotFound(f"No transition {name!r}.")
+        raise NotFound(_("No transition %r.") % name)
     return getattr(lead, name)
 
 
@@ -76,22 +77,25 @@ def available_transitions(lead: Lead, user: Any) -> list[str]:
 def _check(lead: Lead, name: str, method: Any, actor: Any, args: TransitionArgs) -> None:
     meta = method._django_fsm
     if not meta.has_transition(lead.state):
-        raise TransitionNotAvailable(f"'{name}' is not available from state '{lead.state}'.")
+        raise TransitionNotAvailable(
+            _("'%(name)s' is not available from state '%(state)s'.")
+            % {"name": name, "state": lead.state}
+        )
     if actor is not None and not meta.has_transition_perm(lead, lead.state, actor):
-        raise Forbidden(f"Your role may not '{name}' this lead.")
+        raise Forbidden(_("Your role may not '%s' this lead.") % name)
     if not meta.conditions_met(lead, lead.state):
         detail = {
-            TransitionName.QUALIFY_MQL: "The recycling cool-off has not elapsed yet.",
-            TransitionName.CLAIM: "Only sales-generated leads can be claimed.",
-        }.get(TransitionName(name), "The transition's conditions are not met.")
+            TransitionName.QUALIFY_MQL: _("The recycling cool-off has not elapsed yet."),
+            TransitionName.CLAIM: _("Only sales-generated leads can be claimed."),
+        }.get(TransitionName(name), _("The transition's conditions are not met."))
         raise TransitionNotAvailable(detail)
     if args.override:
         if name not in CRITERIA_STAGE:
             raise ValidationFailed(
-                [FieldError("override", "Only qualify_mql and qualify_sql can be overridden.")]
+                [FieldError("override", _("Only qualify_mql and qualify_sql can be overridden."))]
             )
         if actor is not None and not may_override(actor):
-            raise Forbidden("Only the COO may override the criteria.")
+            raise Forbidden(_("Only the COO may override the criteria."))
 
 
 def _run(lead: Lead, name: str, actor: Any, args: TransitionArgs) -> LeadTransition:
@@ -101,7 +105,7 @@ def _run(lead: Lead, name: str, actor: Any, args: TransitionArgs) -> LeadTransit
     definition = definition_published()
     evaluation: list[dict[str, Any]] = []
     if name in CRITERIA_STAGE and definition is None and not args.override:
-        raise NoPublishedDefinition("Criteria cannot be checked: publish a definition first.")
+        raise NoPublishedDefinition(_("Criteria cannot be checked: publish a definition first."))
     if name in CRITERIA_STAGE and definition is not None:
         evaluation = lead_evaluate(
             lead=lead, stage=CRITERIA_STAGE[TransitionName(name)], definition=definition, now=now
@@ -131,7 +135,7 @@ def _run(lead: Lead, name: str, actor: Any, args: TransitionArgs) -> LeadTransit
     try:
         lead.save()
     except ConcurrentTransition as exc:
-        raise ConcurrentUpdate("The lead changed state at the same time; reload it.") from exc
+        raise ConcurrentUpdate(_("The lead changed state at the same time; reload it.")) from exc
     row = _history_row(lead, name, before, actor, args, definition, evaluation, now)
     row.save(force_insert=True)
     stage_entries_move([row], {lead.pk: lead})

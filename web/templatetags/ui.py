@@ -124,3 +124,13 @@ def as_json(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False, default=str)
+
+
+@register.filter
+def source_label(value: str) -> str:
+    from leads.choices import Source
+
+    try:
+        return str(Source(value).label)
+    except ValueError:
+        return value

@@ -23,7 +23,7 @@ from handoff.selectors import handoff_list
 from leadflow.errors import ValidationFailed
 from leads.selectors import definition_list, definition_published
 from web.roles import role_required
-from web.templatetags.ui import state_label
+from web.templatetags.ui import source_label, state_label
 from web.views.base import error_text
 
 
@@ -106,7 +106,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "conversion": [s["first"]["conversion_rate"] for s in stages],
         "median_days": [s["first"]["median_days"] for s in stages],
         "rejections": {c["code"]: c["rejections"] for c in (criteria or {}).get("criteria", [])},
-        "revenue": {r["source"]: float(r["amount"]) for r in revenue["by_source"]},
+        "revenue": {
+            str(source_label(r["source"])): float(r["amount"]) for r in revenue["by_source"]
+        },
     }
     return render(request, "web/dashboard.html", {
         "period": period, "stages": stages, "handoffs": handoffs, "criteria": criteria,
