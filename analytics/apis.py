@@ -24,6 +24,7 @@ from handoff.selectors import handoff_list
 from leadflow.apis import JobSerializer
 from leadflow.choices import Role
 from leadflow.errors import FieldError, ValidationFailed
+from leadflow.filters import as_id
 from leadflow.jobs import job_create
 from leadflow.permissions import AnyRole, role_permission
 from leadflow.serializers import StrictSerializer
@@ -48,7 +49,7 @@ class ReportFunnelApi(APIView):
         responses={200: FunnelReportSerializer},
     )
     def get(self, request: Request) -> Response:
-        group_by = request.query_params.get("group_by") or None
+        group_by = request.query_params.get("group_by")
         if group_by is not None and group_by not in funnel.GROUPS:
             raise ValidationFailed(
                 [FieldError("group_by", f"One of: {', '.join(funnel.GROUPS)}.", "invalid_choice")]
@@ -107,7 +108,7 @@ class ReportCriteriaApi(APIView):
     )
     def get(self, request: Request) -> Response:
         raw = request.query_params.get("definition")
-        if raw is not None and not raw.isdigit():
+        if raw is not None and as_id(raw) is None:
             raise ValidationFailed([FieldError("definition", "A definition id.", "invalid")])
         definition = (
             definition_get(definition_id=int(raw)) if raw else definition_published_or_409()
@@ -131,7 +132,9 @@ class DefinitionBacktestApi(APIView):
     @extend_schema(request=BacktestBodySerializer, responses={202: JobSerializer})
     def post(self, request: Request, definition_id: int) -> Response:
         definition = definition_get(definition_id=definition_id)
-        s = BacktestBodySerializer(data=request.data or {})
+        if request.data is None or not isinstance(request.data, dict):
+            raise ValidationFailed([FieldError("body", "A JSON object (or no body).", "invalid")])
+        s = BacktestBodySerializer(data=request.data)
         s.is_valid(raise_exception=True)
         raw = {k: v.isoformat() for k, v in s.validated_data.items()}
         period = period_from(raw, default_days=365)

@@ -1,5 +1,6 @@
 from django.urls import path
 
+import leadflow.converters  # noqa: F401 - registers <id:>
 from analytics import apis
 
 urlpatterns = [
@@ -9,7 +10,7 @@ urlpatterns = [
     path("reports/criteria/", apis.ReportCriteriaApi.as_view(), name="report-criteria"),
     path("reports/recycling/", apis.ReportRecyclingApi.as_view(), name="report-recycling"),
     path(
-        "definitions/<int:definition_id>/backtest/",
+        "definitions/<id:definition_id>/backtest/",
         apis.DefinitionBacktestApi.as_view(),
         name="definition-backtest",
     ),

@@ -6,7 +6,6 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,14 +21,13 @@ from handoff.serializers import (
 )
 from leadflow.choices import Role
 from leadflow.permissions import AnyRole, role_permission
+from leadflow.serializers import StrictCursorPagination
 
 Ops = role_permission(Role.MARKETING, Role.COO)
 
 
-class HandoffPagination(CursorPagination):
+class HandoffPagination(StrictCursorPagination):
     page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
     ordering = ("due_at", "id")
 
 

@@ -160,7 +160,7 @@ def csv_import_start(*, imp: CsvImport, mapping: dict[str, str], actor: Any) -> 
     errors = [
         FieldError(f"column-{k}", _("Unknown field %s.") % v, "invalid_choice")
         for k, v in mapping.items()
-        if v not in allowed or not k.isdigit() or int(k) >= len(imp.headers)
+        if v not in allowed or not (k.isascii() and k.isdigit()) or int(k) >= len(imp.headers)
     ]
     targets = list(mapping.values())
     errors += [
@@ -270,7 +270,7 @@ def _load_leads(imp: CsvImport, chunk: CsvImportChunk, out: LoadReport) -> None:
         data.setdefault("source", "import")
         if "consent" in data:
             data["consent"] = data["consent"].lower() in ("1", "true", "yes", "on", "y", "はい")
-        s = LeadFieldsSerializer(data=data)
+        s = LeadFieldsSerializer(data=data, context={"form_input": True})
         if not s.is_valid():
             for name, messages in s.errors.items():
                 out.error(number, name, str(messages[0]))

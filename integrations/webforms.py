@@ -130,7 +130,7 @@ def webform_submit(*, public_key: str, post: Any, origin: str | None, ip: str | 
         logger.info("web form %s: honeypot filled, post dropped", form.pk)
         return Submission(form.thank_you_url, accepted=False)
     fields = _form_fields(form, post)
-    s = IntakeSerializer(data=fields)
+    s = IntakeSerializer(data=fields, context={"form_input": True})
     if not s.is_valid():
         raise validation_failed(s.errors)
     with transaction.atomic():

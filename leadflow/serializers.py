@@ -3,17 +3,87 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
+from django.db import models
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.pagination import CursorPagination
 
 from leads.normalize import contains_nul
 
+DECIMAL_TEXT = r"^[0-9０-９]+([.．][0-9０-９]+)?$"
+INTEGER_TEXT = r"^[0-9０-９]+$"
+
+
+@extend_schema_field({"oneOf": [{"type": "number"}, {"type": "string", "pattern": DECIMAL_TEXT}]})
+class DecimalInput(serializers.DecimalField):
+    """A decimal as a JSON number, or as text (money keeps its precision as a string; Japanese
+    forms send full-width digits). Text must be plain digits: no sign, exponent or spaces."""
+
+    accepts_text = True
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and not re.match(DECIMAL_TEXT, data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string", "pattern": INTEGER_TEXT}]})
+class IntegerInput(serializers.IntegerField):
+    """A whole number as a JSON integer, or as digits (full-width ones too)."""
+
+    accepts_text = True
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and not re.match(INTEGER_TEXT, data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def json_type_error(field: serializers.Field, value: Any) -> str | None:
+    """What is wrong with `value`'s JSON type for `field`, as the OpenAPI schema states it (DRF
+    would otherwise take "1" for 1, 0 for false and 5 for "5"); None if it is right."""
+    if value is None:
+        return None  # whether null is allowed is the field's own business
+    if getattr(field, "accepts_text", False) and isinstance(value, str):
+        return None  # the field checks the text itself
+    checks: list[tuple[type, tuple[type, ...], str]] = [
+        (serializers.BooleanField, (bool,), "true or false"),
+        (serializers.IntegerField, (int,), "an integer"),
+        (serializers.PrimaryKeyRelatedField, (int,), "an integer id"),
+        (serializers.DecimalField, (int, float), "a number"),
+        (serializers.FloatField, (int, float), "a number"),
+        (serializers.MultipleChoiceField, (list,), "a list"),
+        (serializers.ListField, (list,), "a list"),
+        (serializers.DictField, (dict,), "an object"),
+        (serializers.CharField, (str,), "a string"),
+        (serializers.ChoiceField, (str,), "a string"),
+        (serializers.DateField, (str,), "a date string"),
+        (serializers.DateTimeField, (str,), "a date-time string"),
+    ]
+    for kind, allowed, name in checks:
+        if isinstance(field, kind):
+            ok = isinstance(value, allowed) and not (
+                isinstance(value, bool) and bool not in allowed
+            )
+            return None if ok else f"Must be {name}."
+    return None
+
 
 class StrictMixin:
-    """Unknown fields are a 400, not silently dropped; read-only ones name themselves."""
+    """Unknown fields are a 400, not silently dropped; read-only ones name themselves. Values
+    must have the JSON type the schema documents, unless the caller parsed a form (context
+    `form_input`: every value arrives as text there)."""
 
     unknown_field_messages: dict[str, str] = {}
+    # For model serializers: decimals and whole numbers as numbers or text (see DecimalInput).
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DecimalField: DecimalInput,
+        models.PositiveIntegerField: IntegerInput,
+    }
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
@@ -26,6 +96,14 @@ class StrictMixin:
             }
             if errors:
                 raise serializers.ValidationError(errors, code="unknown_field")
+            if not self.context.get("form_input"):  # type: ignore[attr-defined]
+                typed = {
+                    key: [problem]
+                    for key, value in data.items()
+                    if (problem := json_type_error(fields[key], value))
+                }
+                if typed:
+                    raise serializers.ValidationError(typed, code="invalid")
         return super().to_internal_value(data)  # type: ignore[misc]
 
 
@@ -51,3 +129,29 @@ class JSONObjectField(serializers.JSONField):
         if len(json.dumps(value, ensure_ascii=False).encode()) > self.max_bytes:
             raise serializers.ValidationError(f"At most {self.max_bytes} bytes.", code="max_length")
         return value
+
+
+class StrictCursorPagination(CursorPagination):
+    """Cursor pages whose `page_size` is a whole number in range, or a 400 (DRF would quietly
+    fall back to the default for `?page_size=abc`)."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+    def get_page_size(self, request: Any) -> int:
+        from leadflow.errors import FieldError, ValidationFailed
+
+        values = request.query_params.getlist(self.page_size_query_param)
+        if not values:
+            return self.page_size or 50
+        raw = values[-1]
+        if (
+            len(values) > 1
+            or not raw.isascii()
+            or not raw.isdigit()  # after isascii: no "²"
+            or not (1 <= int(raw) <= self.max_page_size)
+        ):
+            raise ValidationFailed(
+                [FieldError("page_size", f"A whole number from 1 to {self.max_page_size}.")]
+            )
+        return int(raw)

@@ -6,6 +6,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 from rest_framework.filters import OrderingFilter
 
+from leadflow.filters import BoundedNumberFilter, IdFilter, as_id
 from leads.choices import LeadState, Source
 from leads.models import Lead
 
@@ -15,8 +16,8 @@ class LeadFilter(django_filters.FilterSet):
     source = django_filters.MultipleChoiceFilter(choices=Source.choices)
     campaign = django_filters.CharFilter()
     owner = django_filters.CharFilter(method="filter_owner", help_text="A user id, or 'me'.")
-    team = django_filters.NumberFilter(field_name="team_id")
-    min_score = django_filters.NumberFilter(field_name="scores__total", lookup_expr="gte")
+    team = IdFilter(field_name="team_id")
+    min_score = BoundedNumberFilter(field_name="scores__total", lookup_expr="gte")
     q = django_filters.CharFilter(method="filter_q", help_text="Name, e-mail or company.")
 
     class Meta:
@@ -28,9 +29,8 @@ class LeadFilter(django_filters.FilterSet):
             return qs.filter(owner_id=self.request.user.pk if self.request else None)
         if value == "none":
             return qs.filter(owner__isnull=True)
-        if not value.isdigit():
-            return qs.none()
-        return qs.filter(owner_id=int(value))
+        owner_id = as_id(value)
+        return qs.none() if owner_id is None else qs.filter(owner_id=owner_id)
 
     def filter_q(self, qs: QuerySet[Lead], name: str, value: Any) -> QuerySet[Lead]:
         from leads.normalize import nfkc

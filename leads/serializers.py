@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from leadflow.serializers import JSONObjectField, StrictMixin, StrictSerializer
+from leadflow.serializers import DecimalInput, JSONObjectField, StrictMixin, StrictSerializer
 from leads.choices import DefinitionStatus, TransitionName
 from leads.event_input import EventItem, parse_events
 from leads.models import Definition, Event, Lead, LeadTransition
@@ -55,7 +55,7 @@ class LeadFieldsSerializer(StrictMixin, serializers.ModelSerializer):
 
     unknown_field_messages = {"state": STATE_MESSAGE}
     attributes = JSONObjectField(required=False)
-    budget = serializers.DecimalField(
+    budget = DecimalInput(
         max_digits=16, decimal_places=2, min_value=0, required=False, allow_null=True
     )
 
@@ -95,28 +95,6 @@ class EventBodySerializer(StrictSerializer):
         if value > timezone.now() + timedelta(days=1):
             raise serializers.ValidationError(_("Must not be in the future."), code="future")
         return value
-
-
-class EventItemSerializer(EventBodySerializer):
-    """An event posted to /events/: names its lead by `email` or `lead` id (documentation only)."""
-
-    email = serializers.CharField(max_length=254, required=False)
-    lead = serializers.IntegerField(min_value=1, required=False)
-
-    def validate_email(self, value: str) -> str:
-        try:
-            return normalize_email(value)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(
-                _("Enter a valid e-mail address."), code="invalid"
-            ) from exc
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if ("email" in attrs) == ("lead" in attrs):
-            raise serializers.ValidationError(
-                _("Give exactly one of 'email' or 'lead'."), code="required"
-            )
-        return attrs
 
 
 @extend_schema_field(EventBodySerializer(many=True))
@@ -208,7 +186,7 @@ class EventBatchResponseSerializer(serializers.Serializer):
 class TransitionBodySerializer(StrictSerializer):
     reason = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-    amount = serializers.DecimalField(
+    amount = DecimalInput(
         max_digits=16, decimal_places=2, required=False, allow_null=True, default=None
     )
     override = serializers.BooleanField(required=False, default=False)

@@ -6,7 +6,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from leadflow.serializers import StrictMixin
+from leadflow.serializers import DecimalInput, StrictMixin
 from leads.definitions import CRITERIA_FIELDS
 from scoring.choices import FitOp, RuleKind
 from scoring.models import ScoringRule
@@ -32,13 +32,13 @@ class ScoringRuleSerializer(StrictMixin, serializers.ModelSerializer):
     values = serializers.ListField(
         child=serializers.JSONField(allow_null=True), required=False, max_length=200
     )
-    points = serializers.DecimalField(
+    points = DecimalInput(
         max_digits=8, decimal_places=2, min_value=Decimal(-1000), max_value=Decimal(1000)
     )
-    half_life_days = serializers.DecimalField(
+    half_life_days = DecimalInput(
         max_digits=8, decimal_places=2, min_value=Decimal("0.01"), required=False, allow_null=True
     )
-    cap = serializers.DecimalField(
+    cap = DecimalInput(
         max_digits=10, decimal_places=2, min_value=Decimal("0.01"), required=False, allow_null=True
     )
 

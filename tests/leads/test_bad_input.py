@@ -180,3 +180,63 @@ def test_unauthenticated_is_problem_401(db: Any) -> None:
     )
     assert_problem(r, 401)
     assert not Lead.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"email": "t@example.jp", "consent": 1}, "consent"),
+        ({"email": "t@example.jp", "company": 5}, "company"),
+        ({"email": "t@example.jp", "company_size": 12.5}, "company_size"),
+        ({"email": "t@example.jp", "company_size": "12.5"}, "company_size"),
+        ({"email": "t@example.jp", "budget": "1e6"}, "budget"),
+        ({"email": "t@example.jp", "budget": True}, "budget"),
+        ({"email": "t@example.jp", "decision_maker": "yes"}, "decision_maker"),
+        ({"email": ["t@example.jp"]}, "email"),
+    ],
+)
+def test_a_value_of_the_wrong_json_type_is_refused(
+    key_client: Any, body: dict[str, Any], field: str
+) -> None:
+    before = counts()
+    problem = assert_problem(key_client.post("/api/v1/intake/", body, format="json"), 400)
+    assert problem["errors"][0]["field"] == field
+    nothing_written(before)
+
+
+def test_numbers_as_plain_or_full_width_digits_are_taken(key_client: Any) -> None:
+    body = {"email": "d@example.jp", "company_size": "１２０", "budget": "1500000.50"}
+    assert key_client.post("/api/v1/intake/", body, format="json").status_code == 201
+    lead = Lead.objects.get(email="d@example.jp")
+    assert (lead.company_size, str(lead.budget)) == (120, "1500000.50")
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["?stat=mql", "?page_size=0", "?page_size=abc", "?page_size=²", "?page_size=5&page_size=6",
+     "?team=99999999999999999999999", "?team=-1.7976931348623155e%2B308", "?min_score=1e400",
+     "?owner=²"],
+)  # fmt: skip
+def test_unknown_or_malformed_query_parameters_are_refused(client_for: Any, query: str) -> None:
+    r = client_for("coo").get(f"/api/v1/leads/{query}")
+    if query == "?owner=²":  # a free-text filter: no such owner, an empty page
+        assert r.status_code == 200 and r.json()["results"] == []
+        return
+    assert_problem(r, 400)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/leads/99999999999999999999999/", "/api/v1/leads/1/timeline/?limit=²",
+     "/api/v1/reports/criteria/?definition=²", "/api/v1/handoffs/?breached=null",
+     "/api/v1/reports/funnel/?group_by="],
+)  # fmt: skip
+def test_odd_numbers_in_paths_and_queries_are_4xx(client_for: Any, path: str) -> None:
+    r = client_for("coo").get(path)
+    assert 400 <= r.status_code < 500 and r["Content-Type"] == "application/problem+json", path
+
+
+@pytest.mark.parametrize("body", [None, [], {}, "x"])
+def test_an_events_post_without_an_event_is_refused(key_client: Any, body: Any) -> None:
+    r = key_client.post("/api/v1/events/", json.dumps(body), content_type="application/json")
+    assert_problem(r, 400)

@@ -21,6 +21,7 @@ from analytics.periods import Period, period_from
 from analytics.selectors import lead_scope_sql, report_leads
 from handoff.selectors import handoff_list
 from leadflow.errors import ValidationFailed
+from leadflow.filters import as_id
 from leads.selectors import definition_list, definition_published
 from web.roles import role_required
 from web.templatetags.ui import source_label, state_label
@@ -81,7 +82,7 @@ def _revenue(attribution: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 def dashboard(request: HttpRequest) -> HttpResponse:
     period = _period(request)
     raw = request.GET.get("definition", "")
-    definition_id = int(raw) if raw.isdigit() else None
+    definition_id = as_id(raw)
     definitions = list(definition_list().exclude(status="draft")[:50])
     chosen = next((d for d in definitions if d.pk == definition_id), None) or definition_published()
     leads = report_leads(request.user)

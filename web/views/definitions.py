@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from analytics.periods import period_from
 from leadflow.choices import Function, Role
 from leadflow.errors import LeadflowError, ValidationFailed
+from leadflow.filters import as_id
 from leadflow.jobs import job_create
 from leadflow.models import Job
 from leadflow.permissions import has_role
@@ -48,7 +49,8 @@ def definition_list_view(request: HttpRequest) -> HttpResponse:
 def definition_new(request: HttpRequest) -> HttpResponse:
     """A new draft: a copy of the published definition (or of the one named)."""
     raw = request.POST.get("from", "")
-    source = definition_get(definition_id=int(raw)) if raw.isdigit() else definition_published()
+    source_id = as_id(raw)
+    source = definition_get(definition_id=source_id) if source_id else definition_published()
     if source is None:
         from leads.management.commands.seed_demo import DEMO_DEFINITION
 
@@ -129,7 +131,7 @@ def _document_from_post(post: Any) -> tuple[dict[str, Any], list[tuple[str, str]
 def _criteria_from_post(post: Any, prefix: str, bad_json: list[tuple[str, str]]) -> list[Any]:
     indexes = sorted(
         {int(k.split(".")[3]) for k in post if k.startswith(f"{prefix}.criteria.")
-         and k.split(".")[3].isdigit()}
+         and k.split(".")[3].isascii() and k.split(".")[3].isdigit()}
     )  # fmt: skip
     criteria = []
     for n, i in enumerate(indexes):
@@ -220,8 +222,8 @@ def definition_edit(request: HttpRequest, definition_id: int) -> HttpResponse:
             return redirect("web:definition-edit", definition_id=d.pk)
     job = None
     raw_job = request.GET.get("job", "")
-    if raw_job.isdigit():
-        job = Job.objects.filter(pk=int(raw_job), kind="backtest", params__definition=d.pk).first()
+    if (job_id := as_id(raw_job)) is not None:
+        job = Job.objects.filter(pk=job_id, kind="backtest", params__definition=d.pk).first()
     return render(request, "web/definition_edit.html", {
         "definition": d, "name": name, "editable": editable,
         "stages": _stage_rows(document, errors),

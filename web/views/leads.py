@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from leadflow.choices import Role
 from leadflow.errors import CriteriaNotMet, LeadflowError, NotFound, ValidationFailed
+from leadflow.filters import as_id
 from leadflow.permissions import has_role
 from leadflow.problems import validation_failed
 from leads import selectors
@@ -149,7 +150,7 @@ def lead_export(request: HttpRequest) -> StreamingHttpResponse:
 @role_required(Role.MARKETING)
 def lead_bulk_archive(request: HttpRequest) -> HttpResponse:
     reason = request.POST.get("reason", "")
-    ids = [int(i) for i in request.POST.getlist("lead") if i.isdigit()][: PAGE_SIZE * 4]
+    ids = [i for i in map(as_id, request.POST.getlist("lead")) if i is not None][: PAGE_SIZE * 4]
     done, failed = 0, []
     for lead_id in ids:
         try:
@@ -230,7 +231,9 @@ def lead_edit(request: HttpRequest, lead_id: int) -> HttpResponse:
     """The lead's own fields (marketing, COO) or the qualification fields (sales)."""
     selectors.lead_access(user=request.user, lead_id=lead_id)
     names = SALES_FIELDS if request.POST.get("part") == "qualification" else EDITABLE
-    s = LeadFieldsSerializer(data=_form_fields(request.POST, names), partial=True)
+    s = LeadFieldsSerializer(
+        data=_form_fields(request.POST, names), partial=True, context={"form_input": True}
+    )
     try:
         if not s.is_valid():
             raise validation_failed(s.errors)

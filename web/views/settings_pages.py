@@ -99,7 +99,10 @@ def rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
     rule = scoring_selectors.rule_get(rule_id=rule_id) if rule_id else None
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        s = ScoringRuleSerializer(rule, data=_rule_data(request.POST), partial=rule is not None)
+        s = ScoringRuleSerializer(
+            rule, data=_rule_data(request.POST), partial=rule is not None,
+            context={"form_input": True},
+        )  # fmt: skip
         if s.is_valid():
             if rule is None:
                 scoring_services.rule_create(actor=request.user, **s.validated_data)
@@ -165,7 +168,9 @@ def webhook_edit(request: HttpRequest, subscription_id: int | None = None) -> Ht
         }  # fmt: skip
         if request.POST.get("secret") or sub is None:
             data["secret"] = request.POST.get("secret", "")
-        s = WebhookSubscriptionSerializer(sub, data=data, partial=sub is not None)
+        s = WebhookSubscriptionSerializer(
+            sub, data=data, partial=sub is not None, context={"form_input": True}
+        )
         if s.is_valid():
             subscription_save(
                 subscription_id=sub.pk if sub else None, actor=request.user, **s.validated_data
