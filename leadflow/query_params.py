@@ -5,6 +5,7 @@ the OpenAPI schema itself, so the check and the documentation cannot drift apart
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -19,9 +20,20 @@ UNCHECKED = ("/api/v1/schema/", "/api/v1/docs/")
 _PARAM = re.compile(r"<(?:[^:>]+:)?([^>]+)>")
 
 
-@lru_cache(maxsize=1)
+_generating = threading.Lock()
+
+
 def declared_query_params() -> dict[tuple[str, str], frozenset[str]]:
-    """(OpenAPI path, method) -> the names of the query parameters it declares."""
+    """(OpenAPI path, method) -> the names of the query parameters it declares; built once
+    per process (schema generation is not safe to run in two threads at once)."""
+    if _declared.cache_info().currsize:
+        return _declared()
+    with _generating:
+        return _declared()
+
+
+@lru_cache(maxsize=1)
+def _declared() -> dict[tuple[str, str], frozenset[str]]:
     from drf_spectacular.generators import SchemaGenerator
 
     schema = SchemaGenerator().get_schema(request=None, public=True)

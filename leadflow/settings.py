@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "leadflow.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: it turns a lockout into its 429 response.
     "axes.middleware.AxesMiddleware",
 ]

@@ -199,3 +199,136 @@ def test_a_worker_killed_mid_recompute_finishes_it_once_after_restart(
         if worker is not None and worker.poll() is None:
             worker.terminate()
             worker.wait(timeout=20)
+
+
+def _pg(action: str) -> None:
+    version = sorted(os.listdir("/etc/postgresql"))[0]
+    subprocess.run(  # noqa: S603
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action, "-m", "fast"]
+        if action == "stop" else
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action],
+        check=True, capture_output=True,
+    )  # fmt: skip
+
+
+def _pg_ready() -> bool:
+    return subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"], check=False).returncode == 0  # noqa: S607
+
+
+@pytest.mark.skipif(not os.path.isdir("/etc/postgresql"), reason="needs the local cluster")
+def test_postgresql_restarted_under_load_fails_cleanly_and_recovers(
+    users: Any, intake_key: str
+) -> None:
+    """gunicorn (2 workers, persistent connections) under four clients posting intakes and
+    reading lists; PostgreSQL is stopped for two seconds and started again. Every answer is a
+    success or a 503 problem+json with Retry-After, /readyz says so meanwhile, the service
+    recovers by itself, and every intake answered 201 is stored while no 503 wrote anything."""
+    import http.client
+    import json
+    import socket
+
+    from django.db import connections
+    from rest_framework.authtoken.models import Token
+
+    from leads.models import Lead
+
+    token = Token.objects.create(user=users["coo"]).key
+    s = connection.settings_dict
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": f"postgres://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}",
+           "CONN_MAX_AGE": "60", "DEBUG": "false", "ALLOWED_HOSTS": "127.0.0.1",
+           "RATE_LIMIT_INTAKE": "", "GUNICORN_WORKERS": "2", "LOG_LEVEL": "ERROR"}  # fmt: skip
+    server = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+         "--access-logfile", "/dev/null", "leadflow.wsgi"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    results: list[tuple[float, str, int, str, str | None, str]] = []
+    stop = threading.Event()
+
+    def request(conn: Any, method: str, path: str, body: Any, auth: str) -> tuple[int, str, Any]:
+        conn.request(method, path, json.dumps(body) if body else None,
+                     {"Authorization": auth, "Content-Type": "application/json"})  # fmt: skip
+        r = conn.getresponse()
+        return r.status, r.getheader("Content-Type") or "", (r.getheader("Retry-After"), r.read())
+
+    def client(n: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        i = 0
+        while not stop.is_set():
+            i += 1
+            email = f"load{n}-{i}@example.jp"
+            try:
+                if i % 2:
+                    code, ctype, (retry, body) = request(conn, "POST", "/api/v1/intake/",
+                                                         {"email": email}, f"Api-Key {intake_key}")  # fmt: skip
+                else:
+                    code, ctype, (retry, body) = request(conn, "GET", "/api/v1/leads/?page_size=5",
+                                                         None, f"Token {token}")  # fmt: skip
+                    email = ""
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                code, ctype, retry, body = -1, "", None, b""
+            results.append((time.monotonic(), email, code, ctype, retry, body[:300].decode()))
+            time.sleep(0.01)
+
+    try:
+        wait_for(lambda: _http_ok(port), what="gunicorn")
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        time.sleep(1.5)
+        _pg("stop")
+        down_at = time.monotonic()
+        time.sleep(0.5)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/readyz")
+        ready = conn.getresponse()
+        readyz = (ready.status, json.loads(ready.read()))
+        time.sleep(1.5)
+        _pg("start")
+        wait_for(_pg_ready, what="PostgreSQL back")
+        up_at = time.monotonic()
+        time.sleep(3)
+        stop.set()
+        for t in threads:
+            t.join(timeout=20)
+    finally:
+        stop.set()
+        if not _pg_ready():
+            _pg("start")
+            wait_for(_pg_ready, what="PostgreSQL back")
+        server.terminate()
+        server.wait(timeout=30)
+        connections.close_all()  # the test's own connection died with the restart
+
+    codes = {code for _, _, code, _, _, _ in results}
+    odd = [r[2:] for r in results if r[2] not in (200, 201, 503)][:3]
+    assert codes <= {200, 201, 503}, f"only successes and clean 503s: {sorted(codes)} {odd}"
+    unavailable = [r for r in results if r[2] == 503]
+    assert unavailable, "the outage was seen"
+    assert all(r[3] == "application/problem+json" and r[4] for r in unavailable)
+    assert all(down_at - 0.2 <= r[0] <= up_at + 1.0 for r in unavailable), "503s only then"
+    assert readyz[0] == 503 and readyz[1]["checks"]["database"] is False
+    after = [r for r in results if r[0] > up_at + 1.0]
+    assert len(after) > 20 and all(r[2] in (200, 201) for r in after), "recovered by itself"
+    created = {r[1] for r in results if r[2] == 201}
+    refused = {r[1] for r in results if r[2] == 503 and r[1]}
+    stored = set(Lead.objects.filter(email__startswith="load").values_list("email", flat=True))
+    assert created <= stored, "nothing answered 201 was lost"
+    assert not (refused & stored), "a 503 wrote nothing"
+    assert len(created) > 50
+
+
+def _http_ok(port: int) -> bool:
+    import http.client
+
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        conn.request("GET", "/healthz")
+        return conn.getresponse().status == 200
+    except OSError:
+        return False

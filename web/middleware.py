@@ -6,6 +6,7 @@ changes, so pages read it without a query."""
 from collections.abc import Callable
 from typing import Any
 
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
@@ -20,7 +21,10 @@ class UserLanguageMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         session = getattr(request, "session", None)
-        language = session.get(SESSION_KEY) if session is not None else None
+        try:
+            language = session.get(SESSION_KEY) if session is not None else None
+        except DatabaseError:  # the session store is down: the view answers 503 for it
+            language = None
         if language and not request.path.startswith("/api/"):
             translation.activate(language)
             request.LANGUAGE_CODE = language

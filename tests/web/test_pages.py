@@ -98,3 +98,22 @@ def test_the_inline_code_check_sees_what_the_policy_blocks() -> None:
         inline_code('<script src="/a.js"></script><script type="application/json">{}</script>')
         == []
     )
+
+
+def test_a_database_outage_is_a_503_page_not_a_500(
+    world: Any, web_as: Any, monkeypatch: Any
+) -> None:
+    from django.db import OperationalError
+
+    import web.views.leads
+
+    def down(**kwargs: Any) -> Any:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(web.views.leads.selectors, "lead_list", down)
+    client = web_as("marketing")
+    page = client.get("/leads/", HTTP_ACCEPT="text/html")
+    assert page.status_code == 503 and page["Retry-After"] == "5"
+    assert b"Temporarily unavailable" in page.content
+    data = client.get("/leads/export.csv", HTTP_ACCEPT="text/csv")
+    assert data.status_code == 503 and data["Content-Type"] == "application/problem+json"
