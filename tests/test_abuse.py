@@ -169,3 +169,18 @@ def test_the_api_docs_allow_only_their_inline_style(client: Any) -> None:
     policy = client.get("/api/v1/docs/")["Content-Security-Policy"]
     assert "style-src 'self' 'unsafe-inline'" in policy
     assert "script-src 'self'" in policy and "script-src 'self' 'unsafe" not in policy
+
+
+def test_the_web_login_locks_out_with_a_page(db: Any, settings: Any, users: Any) -> None:
+    from django.test import Client
+
+    client = Client(REMOTE_ADDR="10.9.2.1")
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        r = client.post("/login/", {"username": "aoki", "password": "nope"})
+        assert r.status_code == 200 and b"Log in" in r.content
+    locked = client.post("/login/", {"username": "aoki", "password": "nope"})
+    assert locked.status_code == 429 and b"Too many failed logins" in locked.content
+    assert int(locked["Retry-After"]) == int(settings.AXES_COOLOFF_TIME.total_seconds())
+    right = client.post("/login/", {"username": "aoki", "password": "pw-rep-a-1"})
+    assert right.status_code == 429, "the right password does not get past a lockout"
+    assert "_auth_user_id" not in client.session

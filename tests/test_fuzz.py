@@ -36,7 +36,23 @@ from accounts.models import Team
 from accounts.services import api_key_create
 from tests.factories import advance, make_mql
 
-RUNS: Counter[str] = Counter()
+RUNS: Counter[str] = Counter()  # requests sent, per caller
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _summary() -> Any:
+    """The figures of the run, for the record: test-artifacts/fuzz-summary.json."""
+    import json
+    from pathlib import Path
+
+    yield
+    out = Path(__file__).resolve().parent.parent / "test-artifacts"
+    out.mkdir(exist_ok=True)
+    (out / "fuzz-summary.json").write_text(json.dumps(
+        {"operations": len(list(schema.get_all_operations())), "requests": sum(RUNS.values()),
+         "per_caller": dict(RUNS)}, indent=2))  # fmt: skip
+
+
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance, negative_data_rejection,
           missing_required_header, unsupported_method, ignored_auth]  # fmt: skip
