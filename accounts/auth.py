@@ -2,14 +2,42 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
+import time
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 
 from accounts.models import ApiKey
+
+# Verified keys, per process, for API_KEY_CACHE_SECONDS: a busy form or integration would
+# otherwise cost a query and a hash per request. A revoked key stops working within that time.
+_cache: dict[str, tuple[float, ApiKey]] = {}
+_lock = threading.Lock()
+
+
+def _verified(key: str) -> ApiKey | None:
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    now = time.monotonic()
+    hit = _cache.get(digest)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    try:
+        api_key = cast(ApiKey, ApiKey.objects.get_from_key(key))
+    except ApiKey.DoesNotExist:
+        return None
+    if api_key.revoked:
+        return None
+    with _lock:
+        if len(_cache) > 10_000:
+            _cache.clear()
+        _cache[digest] = (now + settings.API_KEY_CACHE_SECONDS, api_key)
+    return api_key
 
 
 class ApiKeyAuthentication(BaseAuthentication):
@@ -25,10 +53,9 @@ class ApiKeyAuthentication(BaseAuthentication):
             key = header[1].decode()
         except UnicodeError as exc:
             raise exceptions.AuthenticationFailed("The API key is not valid.") from exc
-        try:
-            api_key = ApiKey.objects.get_from_key(key)
-        except ApiKey.DoesNotExist as exc:
-            raise exceptions.AuthenticationFailed("The API key is not valid.") from exc
+        api_key = _verified(key)
+        if api_key is None:
+            raise exceptions.AuthenticationFailed("The API key is not valid.")
         if api_key.has_expired:
             raise exceptions.AuthenticationFailed("The API key has expired.")
         return AnonymousUser(), cast(ApiKey, api_key)

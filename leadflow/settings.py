@@ -230,6 +230,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 API_KEY_CUSTOM_HEADER = None
+# How long a process trusts an API key it verified (a revoked key stops working within this).
+API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=30)
 
 # Celery: the broker is Redis. Without REDIS_URL (make run) jobs run in-process.
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -1,5 +1,6 @@
-"""Rate limits: fixed windows counted atomically in the cache (Redis `INCR`, through
-django-ratelimit), per client: the API key, else the user, else the address.
+"""Rate limits: fixed windows counted atomically in the cache, per client: the API key, else the
+user, else the address. On Redis one pipelined `INCR` + `EXPIRE NX` per request; any other cache
+(local memory in development) counts through django-ratelimit.
 
 Over the limit a request gets 429 problem+json with `Retry-After` (the seconds left in the
 window). If the cache itself is unreachable the request is let through and the outage logged:
@@ -8,9 +9,14 @@ a Redis outage must delay work, not refuse what would have been accepted."""
 from __future__ import annotations
 
 import logging
+import re
+import time
+import zlib
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django_ratelimit.core import get_usage
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
@@ -28,12 +34,38 @@ def client_key(group: str, request: Any) -> str:
     return f"ip:{request.META.get('REMOTE_ADDR', '')}"
 
 
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+RATE = re.compile(r"^(\d+)/(\d*)([smhd])$")
+
+
+def _redis_count(cache: RedisCache, scope: str, client: str, limit: int, period: int) -> int | None:
+    """One round trip to Redis: INCR the window's counter and give it its expiry. The window
+    of each client starts at its own offset (as django-ratelimit's do), so windows do not all
+    turn over at once. Returns the seconds to wait, or None if under the limit."""
+    key = f"leadflow.rl:{scope}:{client}"
+    now = time.time()
+    offset = zlib.crc32(key.encode()) % period
+    window_end = (int(now - offset) // period + 1) * period + offset
+    redis_key = cache.make_key(f"{key}:{window_end}")
+    pipe = cache._cache.get_client(redis_key, write=True).pipeline(transaction=False)  # type: ignore[attr-defined]
+    pipe.incr(redis_key)
+    pipe.expire(redis_key, period + 5, nx=True)
+    count = pipe.execute()[0]
+    return max(1, int(window_end - now)) if count > limit else None
+
+
 def rate_limit_hit(request: Any, scope: str) -> int | None:
     """Count one request of `scope`; the seconds to wait if it is over the limit, else None."""
     rate = settings.RATE_LIMITS.get(scope)
     if not rate:
         return None
     try:
+        cache = caches[settings.RATELIMIT_USE_CACHE]
+        parsed = RATE.match(rate)
+        if isinstance(cache, RedisCache) and parsed:
+            limit, count, unit = parsed.groups()
+            period = int(count or 1) * PERIODS[unit]
+            return _redis_count(cache, scope, client_key(scope, request), int(limit), period)
         usage = get_usage(
             request, group=f"leadflow.{scope}", key=client_key, rate=rate, increment=True
         )

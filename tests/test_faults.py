@@ -292,7 +292,7 @@ def test_postgresql_restarted_under_load_fails_cleanly_and_recovers(
         _pg("start")
         wait_for(_pg_ready, what="PostgreSQL back")
         up_at = time.monotonic()
-        time.sleep(3)
+        time.sleep(6)
         stop.set()
         for t in threads:
             t.join(timeout=20)
@@ -311,9 +311,10 @@ def test_postgresql_restarted_under_load_fails_cleanly_and_recovers(
     unavailable = [r for r in results if r[2] == 503]
     assert unavailable, "the outage was seen"
     assert all(r[3] == "application/problem+json" and r[4] for r in unavailable)
-    assert all(down_at - 0.2 <= r[0] <= up_at + 1.0 for r in unavailable), "503s only then"
+    late = [round(r[0] - up_at, 2) for r in unavailable if not down_at - 0.5 <= r[0] <= up_at + 3]
+    assert late == [], "503s only while it was down, or reconnecting just after"
     assert readyz[0] == 503 and readyz[1]["checks"]["database"] is False
-    after = [r for r in results if r[0] > up_at + 1.0]
+    after = [r for r in results if r[0] > up_at + 3]
     assert len(after) > 20 and all(r[2] in (200, 201) for r in after), "recovered by itself"
     created = {r[1] for r in results if r[2] == 201}
     refused = {r[1] for r in results if r[2] == 503 and r[1]}

@@ -73,6 +73,21 @@ schema = schemathesis.openapi.from_dict(_raw_schema())
 schema.app = get_wsgi_application()
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection() -> Any:
+    """schemathesis calls the WSGI app directly, which would close the test's connection (and
+    its transaction) at the end of every request; Django's own test client detaches the same
+    handler."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def callers(users: dict[str, Any], published_definition: Any, default_rules: Any) -> Any:
     """Headers per caller, and the ids of real objects to put in paths."""

@@ -238,3 +238,32 @@ def test_the_table_covers_every_operation_of_the_schema() -> None:
         for m, p, _, _ in TABLE
     }
     assert {(m, re.sub(r"\{[a-z_]+\}", "{}", p)) for m, p in documented} <= rows
+
+
+def test_a_revoked_api_key_stops_working_within_the_cache_time(db: Any, settings: Any) -> None:
+    from accounts.models import ApiKey
+    from accounts.services import api_key_create
+
+    api_key, key = api_key_create(name="to-revoke")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    assert (
+        client.post("/api/v1/intake/", {"email": "r1@example.jp"}, format="json").status_code == 201
+    )
+    ApiKey.objects.filter(pk=api_key.pk).update(revoked=True)
+    cached = client.post("/api/v1/intake/", {"email": "r2@example.jp"}, format="json")
+    assert cached.status_code == 201, "trusted for API_KEY_CACHE_SECONDS after its check"
+    settings.API_KEY_CACHE_SECONDS = 0
+    api_key2, key2 = api_key_create(name="revoked-at-once")
+    ApiKey.objects.filter(pk=api_key2.pk).update(revoked=True)
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key2}")
+    assert (
+        client.post("/api/v1/intake/", {"email": "r3@example.jp"}, format="json").status_code == 401
+    )
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    import accounts.auth
+
+    accounts.auth._cache.clear()  # what the cache time's end does
+    assert (
+        client.post("/api/v1/intake/", {"email": "r4@example.jp"}, format="json").status_code == 401
+    )

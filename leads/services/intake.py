@@ -1,7 +1,8 @@
 """Intake (SPEC §8): create or update a lead by its normalised e-mail, with optional events.
 
-The unique constraint on `Lead.email` is what dedupes: a concurrent twin's INSERT fails inside a
-savepoint and the request continues as an update of the row that won.
+The unique constraint on `Lead.email` is what dedupes: a concurrent twin's INSERT finds the e-mail
+taken (ON CONFLICT DO NOTHING on PostgreSQL, an IntegrityError in a savepoint elsewhere) and the
+request continues as an update of the row that won.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.selectors import rep_team_ids
@@ -21,7 +22,7 @@ from leads.event_input import EventItem
 from leads.models import Lead, LeadScore
 from leads.selectors import lead_list, lead_visible_q
 from leads.services.events import EventInput, IngestResult, event_ingest
-from leads.services.stage_entries import stage_entries_open
+from leads.services.stage_entries import stage_entries_open, stage_entry_open_sql
 
 # First-touch attribution: on an existing lead these are only filled when still empty.
 FIRST_TOUCH_FIELDS = frozenset(
@@ -46,17 +47,53 @@ def _unset(lead: Lead, name: str) -> bool:
     return _empty(value) or (name == "source" and value == Source.OTHER)
 
 
-def _new_lead(fields: dict[str, Any], actor: Any) -> Lead:
+def _new_lead(fields: dict[str, Any], actor: Any) -> Lead | None:
+    """Insert a lead with its score row and its `lead` stage entry; None if a lead with this
+    e-mail exists (possibly a concurrent twin that committed first)."""
     lead = Lead(**fields, created_by=actor, state_changed_at=timezone.now())
     if fields.get("source") == Source.SALES_GENERATED and has_role(actor, Role.SALES):
         # An SGL belongs to the rep who sourced it, ready to be claimed.
         lead.owner = actor
         team_ids = sorted(rep_team_ids(actor))
         lead.team_id = team_ids[0] if team_ids else None
-    lead.save(force_insert=True)
-    LeadScore.objects.create(lead=lead)
-    stage_entries_open([lead])
+    if connection.vendor == "postgresql":
+        return lead if _insert_in_one_statement(lead) else None
+    try:
+        with transaction.atomic():
+            lead.save(force_insert=True)
+            LeadScore.objects.create(lead=lead)
+            stage_entries_open([lead])
+    except IntegrityError:
+        return None
     return lead
+
+
+def _insert_in_one_statement(lead: Lead) -> bool:
+    """The lead, its score row, its stage entry and the funnel delta in one round trip; the
+    e-mail's unique index decides a race (ON CONFLICT DO NOTHING: no row, nothing inserted)."""
+    fields = [f for f in Lead._meta.concrete_fields if not f.primary_key and not f.generated]
+    values = [f.get_db_prep_save(f.pre_save(lead, True), connection) for f in fields]
+    cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    entry_sql, entry_params = stage_entry_open_sql(lead, "new_lead")
+    sql = f"""
+        WITH new_lead AS (
+            INSERT INTO leads_lead ({cols}) VALUES ({", ".join(["%s"] * len(fields))})
+            ON CONFLICT (email) DO NOTHING RETURNING id)
+        , new_score AS (
+            INSERT INTO leads_leadscore (lead_id, fit, engagement, needs_rescore, rescore_seq)
+            SELECT id, 0, 0, FALSE, 0 FROM new_lead)
+        {entry_sql}
+        SELECT id FROM new_lead
+    """  # noqa: S608 - columns come from the model
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, *entry_params])
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    lead.pk = row[0]
+    lead._state.adding = False
+    lead._state.db = connection.alias
+    return True
 
 
 def _apply_update(lead: Lead, fields: dict[str, Any]) -> list[str]:
@@ -88,10 +125,10 @@ def lead_intake(
     """`fields` are validated and normalised lead fields (email required); `events` are parsed
     event items of this lead."""
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                lead, created = _new_lead(fields, actor), True
-        except IntegrityError:
+        new = _new_lead(fields, actor)
+        if new is not None:
+            lead, created = new, True
+        else:
             lead = Lead.objects.select_for_update(of=("self",)).get(email=fields["email"])
             created = False
             if actor is not None and not lead_list(user=actor).filter(pk=lead.pk).exists():

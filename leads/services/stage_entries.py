@@ -72,6 +72,25 @@ def stage_entries_open(leads: Iterable[Lead]) -> None:
     deltas.save()
 
 
+def stage_entry_open_sql(lead: Lead, alias: str) -> tuple[str, list[Any]]:
+    """`stage_entries_open` for one lead being inserted by the same statement: CTEs that read
+    its id from `alias` (PostgreSQL's one-statement intake)."""
+    day = timezone.localtime(lead.created_at, report_zone()).date()
+    sql = f"""
+        , open_entry AS (
+            INSERT INTO leads_stageentry (lead_id, stage, reentry, entered_at, left_at,
+                next_state, team_id_at_entry, definition_id_at_entry, source, campaign)
+            SELECT id, %s, FALSE, %s, NULL, '', NULL, NULL, %s, %s FROM {alias})
+        , open_delta AS (
+            INSERT INTO leads_stagedelta (day, stage, reentry, bucket, entries, converted,
+                source, campaign, team_id, definition_id)
+            SELECT %s, %s, FALSE, {OPEN}, 1, 0, %s, %s, NULL, NULL FROM {alias})
+    """  # noqa: S608 - the alias and OPEN are ours
+    stage = LeadState.LEAD.value
+    return sql, [stage, lead.created_at, lead.source, lead.campaign, day, stage, lead.source,
+                 lead.campaign]  # fmt: skip
+
+
 def stage_entries_move(rows: list[LeadTransition], leads: dict[int, Lead]) -> None:
     """Close each lead's open entry and open the entry of the state it moved to. The leads are
     locked by the caller, so their open entries cannot change under us."""
