@@ -58,7 +58,7 @@ class ApiKeyAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed("The API key is not valid.")
         if api_key.has_expired:
             raise exceptions.AuthenticationFailed("The API key has expired.")
-        return AnonymousUser(), cast(ApiKey, api_key)
+        return AnonymousUser(), api_key
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword

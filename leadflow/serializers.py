@@ -99,7 +99,7 @@ class StrictMixin:
         """A model serializer introspects its model on every instantiation (~1.5 ms for a lead);
         the fields it builds depend only on the class, so they are built once and copied."""
         if not isinstance(self, serializers.ModelSerializer):
-            return super().get_fields()  # type: ignore[misc,no-any-return]
+            return super().get_fields()  # type: ignore[misc]
         cls = type(self)
         built = cls.__dict__.get("_built_fields")
         if built is None:
