@@ -66,7 +66,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy leadflow accounts leads scoring handoff analytics integrations web
 
+# Debian's wrk drives the intake benchmark; installed where it can be (root with apt-get).
 bench: $(STAMP)
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && \
+		{ apt-get install -y -qq --no-install-recommends wrk >/dev/null 2>&1 || \
+		  { apt-get update -qq && apt-get install -y -qq --no-install-recommends wrk >/dev/null; }; }; }
 	$(BIN)/python -m bench $(ARGS)
 
 migrations: $(STAMP)

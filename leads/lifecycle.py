@@ -167,18 +167,31 @@ class LeadLifecycle(ConcurrentTransitionMixin, models.Model):
     responsible = models.CharField(
         max_length=16, choices=Function.choices, default=Function.MARKETING
     )
+    # Indexed by (owner, state) and (team, state) on the lead; a single-column index more would
+    # only cost every intake. No index on the definition: definitions are never deleted.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="owned_leads",
+        db_index=False,
     )
     team = models.ForeignKey(
-        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        db_index=False,
     )
     definition = models.ForeignKey(
-        "leads.Definition", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "leads.Definition",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     state_changed_at = models.DateTimeField(null=True, blank=True)
     recycle_count = models.PositiveIntegerField(default=0)

@@ -64,7 +64,9 @@ class Lead(LeadLifecycle, TimeStampedModel):
     """A person at a company who may buy: from inquiry to won or lost. Its lifecycle `state`
     changes only through the transitions in `leads/lifecycle.py`."""
 
-    email = models.CharField(max_length=254, unique=True)  # normalised: NFKC, trimmed, lower-case
+    # Normalised (NFKC, trimmed, lower-case); unique by a constraint, which, unlike unique=True,
+    # adds no second (LIKE) index that no query uses.
+    email = models.CharField(max_length=254)
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
     first_name_kana = models.CharField(max_length=100, blank=True)
@@ -93,7 +95,12 @@ class Lead(LeadLifecycle, TimeStampedModel):
     need = models.TextField(max_length=2000, blank=True)
 
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # users are deactivated, not deleted
     )
 
     objects = LeadManager()
@@ -112,6 +119,7 @@ class Lead(LeadLifecycle, TimeStampedModel):
             ),
             models.CheckConstraint(condition=Q(source__in=Source.values), name="lead_source_valid"),
             models.CheckConstraint(condition=~Q(email=""), name="lead_email_not_empty"),
+            models.UniqueConstraint(fields=["email"], name="lead_email_unique"),
         ]
 
     def __str__(self) -> str:

@@ -20,12 +20,14 @@ class UserLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            return self.get_response(request)  # the API follows Accept-Language alone
         session = getattr(request, "session", None)
         try:
             language = session.get(SESSION_KEY) if session is not None else None
         except DatabaseError:  # the session store is down: the view answers 503 for it
             language = None
-        if language and not request.path.startswith("/api/"):
+        if language:
             translation.activate(language)
             request.LANGUAGE_CODE = language
         return self.get_response(request)
