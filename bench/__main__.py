@@ -194,7 +194,7 @@ def main() -> None:
     parser.add_argument("--repoint", action="store_true", help="last, time a rule change's repoint")
     args = parser.parse_args()
     n = args.leads or (100_000 if args.full else 10_000)
-    wrk_seconds = args.wrk_seconds or (20 if args.full else 10)
+    wrk_seconds = args.wrk_seconds or (15 if args.full else 10)
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     env = _env(url)
     os.environ.update(env)
@@ -234,10 +234,10 @@ def main() -> None:
     token = Token.objects.create(user=world["coo"]).key
     print("through gunicorn: events, intake (wrk), reads …", flush=True)
     with serve(env, queue="bench-unconsumed"):
-        report["http_ingestion"] = http_ingestion((1, top), args.requests, key)
-        report["raw_copy"] = raw_copy((1, top), args.requests * 1000)
         report["intake"] = intake.measure(key, wrk_seconds)
         report["reads"] = reads.measure(token)
+        report["http_ingestion"] = http_ingestion((1, top), args.requests, key)
+        report["raw_copy"] = raw_copy((1, top), args.requests * 1000)
     print("backtest …", flush=True)
     report["backtest"] = analytics.backtest_seconds(world["coo"])
     print("latency: event → handoff with a worker …", flush=True)

@@ -63,6 +63,9 @@ class LeadFieldsSerializer(StrictMixin, serializers.ModelSerializer):
         model = Lead
         fields = [*LEAD_FIELDS, *SALES_FIELDS]
         extra_kwargs: dict[str, Any] = {"email": {"validators": []}}
+        # The e-mail is the only unique field and intake dedupes on it; without this, DRF would
+        # introspect the model's constraints on every request to find none.
+        validators: list[Any] = []
 
     def validate_email(self, value: str) -> str:
         try:

@@ -8,6 +8,7 @@ request continues as an update of the row that won.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -68,24 +69,32 @@ def _new_lead(fields: dict[str, Any], actor: Any) -> Lead | None:
     return lead
 
 
-def _insert_in_one_statement(lead: Lead) -> bool:
-    """The lead, its score row, its stage entry and the funnel delta in one round trip; the
-    e-mail's unique index decides a race (ON CONFLICT DO NOTHING: no row, nothing inserted)."""
+@lru_cache(maxsize=1)
+def _insert_statement() -> tuple[list[Any], str]:
+    """The lead's columns and the statement's text (its CTEs after the lead's own insert), built
+    once per process."""
     fields = [f for f in Lead._meta.concrete_fields if not f.primary_key and not f.generated]
-    values = [f.get_db_prep_save(f.pre_save(lead, True), connection) for f in fields]
     cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    entry_sql, entry_params = stage_entry_open_sql(lead, "new_lead")
+    placeholders = ", ".join(["%s"] * len(fields))
     sql = f"""
         WITH new_lead AS (
-            INSERT INTO leads_lead ({cols}) VALUES ({", ".join(["%s"] * len(fields))})
+            INSERT INTO leads_lead ({cols}) VALUES ({placeholders})
             ON CONFLICT (email) DO NOTHING RETURNING id)
         , new_score AS (
             INSERT INTO leads_leadscore (lead_id, fit, engagement, needs_rescore, rescore_seq)
             SELECT id, 0, 0, FALSE, 0 FROM new_lead)
-        {entry_sql}
-        SELECT id FROM new_lead
     """  # noqa: S608 - columns come from the model
+    return fields, sql
+
+
+def _insert_in_one_statement(lead: Lead) -> bool:
+    """The lead, its score row, its stage entry and the funnel delta in one round trip; the
+    e-mail's unique index decides a race (ON CONFLICT DO NOTHING: no row, nothing inserted)."""
+    fields, head = _insert_statement()
+    values = [f.get_db_prep_save(f.pre_save(lead, True), connection) for f in fields]
+    entry_sql, entry_params = stage_entry_open_sql(lead, "new_lead")
     with connection.cursor() as cursor:
+        sql = f"{head}{entry_sql} SELECT id FROM new_lead"  # noqa: S608 - fixed fragments
         cursor.execute(sql, [*values, *entry_params])
         row = cursor.fetchone()
     if row is None:
@@ -124,6 +133,12 @@ def lead_intake(
 ) -> IntakeResult:
     """`fields` are validated and normalised lead fields (email required); `events` are parsed
     event items of this lead."""
+    if not events and connection.vendor == "postgresql" and connection.get_autocommit():
+        # A new lead is one statement, atomic on its own: no BEGIN/COMMIT round trips. A lead
+        # that exists takes the locked update path below.
+        new = _new_lead(fields, actor)
+        if new is not None:
+            return IntakeResult(lead=new, created=True, events=None)
     with transaction.atomic():
         new = _new_lead(fields, actor)
         if new is not None:
