@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from leads.models import Event, LeadScore
 
-# Called after commit with the ids of leads that received new events (the scoring app
-# registers its rescore enqueue here; leads never imports it).
+# Called after commit with the ids of leads that received new events or whose fields were edited
+# (the scoring app registers its rescore enqueue here; leads never imports it).
 after_events: list[Callable[[list[int]], None]] = []
 # Gives the SQL of an event's points (over the event alias `e`), its parameters and the key of
 # the rules it stands for; registered by the scoring app. Without it, events store no points.
@@ -108,6 +108,14 @@ def lead_score_mark(lead_ids: list[int]) -> None:
     )
 
 
+def lead_rescore_request(lead_ids: list[int]) -> None:
+    """Mark the leads in the caller's transaction and ask for their rescore after it commits; if
+    the ask is lost (broker down), the scoring sweep finds the marks."""
+    lead_score_mark(lead_ids)
+    for hook in after_events:
+        transaction.on_commit(lambda hook=hook: hook(lead_ids))  # type: ignore[misc]
+
+
 def event_ingest(*, events: list[EventInput]) -> IngestResult:
     """Store the events in bulk, mark their leads for rescoring, and announce them after commit."""
     result = IngestResult()
@@ -129,7 +137,5 @@ def event_ingest(*, events: list[EventInput]) -> IngestResult:
         result.accepted = inserted
         result.duplicates += len(unique) - inserted
         if inserted:
-            lead_score_mark(lead_ids)
-            for hook in after_events:
-                transaction.on_commit(lambda hook=hook: hook(lead_ids))  # type: ignore[misc]
+            lead_rescore_request(lead_ids)
     return result

@@ -22,7 +22,7 @@ from leads.choices import Source
 from leads.event_input import EventItem
 from leads.models import Lead, LeadScore
 from leads.selectors import lead_list, lead_visible_q
-from leads.services.events import EventInput, IngestResult, event_ingest
+from leads.services.events import EventInput, IngestResult, event_ingest, lead_rescore_request
 from leads.services.stage_entries import stage_entries_open, stage_entry_open_sql
 
 # First-touch attribution: on an existing lead these are only filled when still empty.
@@ -62,7 +62,7 @@ def _new_lead(fields: dict[str, Any], actor: Any) -> Lead | None:
     try:
         with transaction.atomic():
             lead.save(force_insert=True)
-            LeadScore.objects.create(lead=lead)
+            LeadScore.objects.create(lead=lead, needs_rescore=True, rescore_seq=1)
             stage_entries_open([lead])
     except IntegrityError:
         return None
@@ -82,7 +82,7 @@ def _insert_statement() -> tuple[list[Any], str]:
             ON CONFLICT (email) DO NOTHING RETURNING id)
         , new_score AS (
             INSERT INTO leads_leadscore (lead_id, fit, engagement, needs_rescore, rescore_seq)
-            SELECT id, 0, 0, FALSE, 0 FROM new_lead)
+            SELECT id, 0, 0, TRUE, 1 FROM new_lead)
     """  # noqa: S608 - columns come from the model
     return fields, sql
 
@@ -126,6 +126,7 @@ def _update_lead(lead: Lead, fields: dict[str, Any]) -> None:
     changed = _apply_update(lead, fields)
     if changed:
         lead.save(update_fields=[*changed, "updated_at"])
+        lead_rescore_request([lead.pk])  # its fit (and field criteria) may have changed
 
 
 def lead_intake(

@@ -14,6 +14,7 @@ from leadflow.permissions import roles_of
 from leads.choices import LeadState
 from leads.models import Lead
 from leads.selectors import lead_access
+from leads.services.events import lead_rescore_request
 
 SALES_FIELDS = frozenset({"budget", "decision_maker", "timeline", "need"})
 SALES_STATES = (LeadState.SAL, LeadState.SQL)
@@ -54,4 +55,6 @@ def lead_update(*, lead_id: int, actor: Any, fields: dict[str, Any]) -> Lead:
                 lead.save(update_fields=[*fields, "updated_at"] if fields else ["updated_at"])
         except IntegrityError as exc:
             raise Conflict(_("Another lead already has this e-mail address.")) from exc
+        if fields:
+            lead_rescore_request([lead.pk])  # its fit (and field criteria) may have changed
     return lead
