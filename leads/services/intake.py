@@ -206,7 +206,10 @@ def lead_intake_bulk(*, rows: list[dict[str, Any]], actor: Any = None) -> BulkIn
         except IntegrityError:
             # A concurrent intake created one of these e-mails first: row by row instead.
             return _intake_one_by_one(rows, actor)
-        LeadScore.objects.bulk_create([LeadScore(lead=lead) for lead in created])
+        # Marked, as a single intake's are: the sweep gives them their fit.
+        LeadScore.objects.bulk_create(
+            [LeadScore(lead=lead, needs_rescore=True, rescore_seq=1) for lead in created]
+        )
         stage_entries_open(created)
         updates = [found[email] for email, names in changed.items() if names]
         names = sorted({n for email in changed for n in changed[email]})
@@ -214,6 +217,7 @@ def lead_intake_bulk(*, rows: list[dict[str, Any]], actor: Any = None) -> BulkIn
             lead.updated_at = now
         if updates:
             Lead.objects.bulk_update(updates, [*names, "updated_at"], batch_size=500)
+            lead_rescore_request([lead.pk for lead in updates])  # one mark, one ask
     return BulkIntakeResult(
         created=len(created), updated=len(updates), unchanged=len(found) - len(updates)
     )

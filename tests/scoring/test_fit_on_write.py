@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from leads.models import Lead, LeadTransition
+from leads.models import Lead, LeadScore, LeadTransition
 from leads.services.definitions import definition_create, definition_publish
+from leads.services.intake import lead_intake_bulk
 from scoring.choices import RuleKind
 from scoring.models import ScoringRule
 from scoring.services import score_sweep
@@ -94,3 +95,31 @@ def test_an_edit_asks_for_a_rescore_of_that_lead(
 
     score_sweep()
     assert Lead.objects.get(pk=lead_id).fit_score == 15
+
+
+def test_a_bulk_intake_marks_what_it_creates_and_asks_once_for_what_it_changes(
+    users: dict[str, Any], software_fit: ScoringRule,
+    django_capture_on_commit_callbacks: Any, monkeypatch: Any,
+) -> None:  # fmt: skip
+    asked: list[list[int]] = []
+    monkeypatch.setattr("scoring.services._send", lambda task, *args: asked.append(args[0]))
+    first = lead_intake_bulk(rows=[{"email": f"b{i}@acme.co.jp", "industry": "retail"}
+                                   for i in range(3)], actor=users["marketing"])  # fmt: skip
+    assert first.created == 3
+    assert set(LeadScore.objects.values_list("needs_rescore", "rescore_seq")) == {(True, 1)}
+    score_sweep()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        again = lead_intake_bulk(
+            rows=[{"email": "b0@acme.co.jp", "industry": "software"},
+                  {"email": "b1@acme.co.jp", "industry": "software"},
+                  {"email": "b2@acme.co.jp", "industry": "retail"}],
+            actor=users["marketing"],
+        )  # fmt: skip
+    assert (again.updated, again.unchanged) == (2, 1)
+    changed = sorted(Lead.objects.filter(email__in=["b0@acme.co.jp", "b1@acme.co.jp"])
+                     .values_list("pk", flat=True))  # fmt: skip
+    assert asked == [changed]  # one ask for the chunk, not one per lead
+    score_sweep()
+    fits = dict(Lead.objects.values_list("email", "scores__fit"))
+    assert fits == {"b0@acme.co.jp": 15, "b1@acme.co.jp": 15, "b2@acme.co.jp": 0}
