@@ -19,6 +19,8 @@ from django.db import connection
 from django.utils import timezone
 
 from analytics.periods import Period
+from leadflow.jobs import job_start
+from leadflow.models import Job
 from leads.choices import CriterionKind, LeadState
 from leads.definitions import evaluate_stage
 from leads.models import Definition, Lead, LeadTransition
@@ -194,3 +196,11 @@ def backtest(
             str(k): v.isoformat() for k, v in sorted(would.items())[:LIST_LIMIT]
         },
     }
+
+
+def backtest_start(*, definition: Definition, period: Period, actor: Any) -> Job:
+    """The backtest of `definition` over `period` as a job, sent to a worker after commit."""
+    return job_start(kind="backtest", actor=actor, params={
+        "definition": definition.pk, "from": period.start.isoformat(),
+        "to": period.end.isoformat(),
+    })  # fmt: skip

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from integrations.choices import ImportKind
 from integrations.models import CsvImport, CsvImportChunk
 from leadflow.errors import FieldError, NotFound, ValidationFailed
-from leadflow.jobs import job_create
+from leadflow.jobs import job_start
 from leads.event_input import parse_events
 from leads.serializers import LEAD_FIELDS, LeadFieldsSerializer
 from leads.services.events import EventInput, event_ingest
@@ -179,20 +179,8 @@ def csv_import_start(*, imp: CsvImport, mapping: dict[str, str], actor: Any) -> 
         raise ValidationFailed([FieldError("mapping", _("This import has already started."))])
     with transaction.atomic():
         imp.mapping = mapping
-        imp.job = job_create(kind="csv_import", params={"import": imp.pk}, actor=actor)
+        imp.job = job_start(kind="csv_import", params={"import": imp.pk}, actor=actor)
         imp.save(update_fields=["mapping", "job", "updated_at"])
-
-        def enqueue() -> None:
-            from integrations.tasks import csv_import_job
-
-            try:
-                csv_import_job.delay(imp.job_id)
-            except Exception:  # the job requeue sweep sends it once the broker is back
-                import logging
-
-                logging.getLogger(__name__).warning("could not enqueue import %s", imp.pk)
-
-        transaction.on_commit(enqueue)
     return imp
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from leadflow.errors import NotFound
 from leadflow.models import Job
@@ -18,13 +19,30 @@ from leadflow.models import Job
 logger = logging.getLogger(__name__)
 REQUEUE_BATCH = 100
 
-# The Celery task (by name) that runs each kind of job with the job id as its one argument;
-# every app registers its own kinds, so a job whose first enqueue was lost can be sent again.
+# The Celery task (its dotted path, which is also its name) that runs each kind of job with the
+# job id as its one argument; every app registers its own kinds (`job_start`, `jobs_requeue`).
 job_tasks: dict[str, str] = {}
 
 
 def job_create(*, kind: str, params: dict[str, Any] | None = None, actor: Any = None) -> Job:
     return Job.objects.create(kind=kind, params=params or {}, created_by=actor)
+
+
+def job_start(*, kind: str, params: dict[str, Any] | None = None, actor: Any = None) -> Job:
+    """Create a job and send it to its kind's task once the caller's transaction commits. A send
+    lost to a broker outage is logged and the job stays queued: `jobs_requeue` sends it again."""
+    job = job_create(kind=kind, params=params, actor=actor)
+    transaction.on_commit(lambda: _send(job))
+    return job
+
+
+def _send(job: Job) -> bool:
+    try:
+        import_string(job_tasks[job.kind]).delay(job.pk)
+    except Exception:
+        logger.warning("could not send job %s; the requeue sweep will", job.pk, exc_info=True)
+        return False
+    return True
 
 
 def job_progress(*, job_id: int, progress: float) -> None:
@@ -67,18 +85,13 @@ def jobs_requeue(*, older_than: timedelta) -> int:
     """Send again every job still queued `older_than` after it was created or last sent: its
     enqueue was lost to a broker outage, or it waits behind a long queue. A copy that arrives
     while the job runs does nothing (`job_run`); one after it finished does nothing either."""
-    from leadflow.celery import app
-
     cutoff = timezone.now() - older_than
     jobs = Job.objects.filter(status=Job.Status.QUEUED, updated_at__lt=cutoff, kind__in=job_tasks)
     sent = 0
-    for pk, kind in jobs.order_by("pk").values_list("pk", "kind")[:REQUEUE_BATCH]:
-        try:
-            app.tasks[job_tasks[kind]].delay(pk)
-        except Exception:  # still down: the next sweep tries again
-            logger.warning("could not requeue job %s", pk, exc_info=True)
-            break
-        Job.objects.filter(pk=pk, status=Job.Status.QUEUED).update(updated_at=timezone.now())
+    for job in jobs.order_by("pk").only("pk", "kind")[:REQUEUE_BATCH]:
+        if not _send(job):
+            break  # still down: the next sweep tries again
+        Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(updated_at=timezone.now())
         sent += 1
     return sent
 

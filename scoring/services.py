@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Max, Min, Q
 from django.utils import timezone
 
-from leadflow.jobs import job_create
+from leadflow.jobs import job_start
 from leadflow.models import Job
 from leads.choices import LeadState
 from leads.definitions import criteria_q
@@ -165,8 +165,4 @@ def events_repoint_enqueue() -> None:
 
 
 def score_recompute_enqueue(*, actor: Any = None, reason: str = "") -> Job:
-    from scoring.tasks import score_recompute_job
-
-    job = job_create(kind="score_recompute", params={"reason": reason}, actor=actor)
-    transaction.on_commit(lambda: _send(score_recompute_job, job.pk))
-    return job
+    return job_start(kind="score_recompute", params={"reason": reason}, actor=actor)

@@ -5,21 +5,19 @@ Other roles read the definitions."""
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from analytics.backtest import backtest_start
 from analytics.periods import period_from
 from leadflow.choices import Function, Role
 from leadflow.errors import LeadflowError, ValidationFailed
 from leadflow.filters import as_id
-from leadflow.jobs import job_create
 from leadflow.models import Job
 from leadflow.permissions import has_role
 from leads.choices import CriterionKind, DefinitionStatus
@@ -29,7 +27,6 @@ from leads.services.definitions import definition_create, definition_publish, de
 from web.roles import role_required
 from web.views.base import flash_error, object_errors
 
-logger = logging.getLogger(__name__)
 STAGES = ["lead", "mql", "sal", "sql", "recycled", "lost"]
 WITH_SLA = {"mql", "sal"}
 WITH_COOLOFF = {"recycled", "lost"}
@@ -248,20 +245,7 @@ def definition_backtest(request: HttpRequest, definition_id: int) -> HttpRespons
     except ValidationFailed as exc:
         flash_error(request, exc)
         return redirect("web:definition-edit", definition_id=d.pk)
-    with transaction.atomic():
-        job = job_create(kind="backtest", actor=request.user, params={
-            "definition": d.pk, "from": period.start.isoformat(), "to": period.end.isoformat(),
-        })  # fmt: skip
-
-        def enqueue() -> None:
-            from analytics.tasks import backtest_job
-
-            try:
-                backtest_job.delay(job.pk)
-            except Exception:  # the job requeue sweep sends it once the broker is back
-                logger.warning("could not enqueue backtest job %s", job.pk)
-
-        transaction.on_commit(enqueue)
+    job = backtest_start(definition=d, period=period, actor=request.user)
     return redirect(f"/definitions/{d.pk}/?job={job.pk}#backtest")
 
 
