@@ -1,17 +1,16 @@
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from django.db import transaction
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics import funnel, reports
-from analytics.periods import period_from
+from analytics.backtest import backtest_start
+from analytics.periods import Period, period_from
 from analytics.selectors import lead_scope_sql, report_leads
 from analytics.serializers import (
     AttributionReportSerializer,
@@ -25,12 +24,10 @@ from leadflow.apis import JobSerializer
 from leadflow.choices import Role
 from leadflow.errors import FieldError, ValidationFailed
 from leadflow.filters import as_id
-from leadflow.jobs import job_create
 from leadflow.permissions import AnyRole, role_permission
 from leadflow.serializers import StrictSerializer
 from leads.selectors import definition_get, definition_published_or_409
 
-logger = logging.getLogger(__name__)
 PERIOD = [
     OpenApiParameter(
         "from", str, description="First day (YYYY-MM-DD) or an ISO date-time; default 90 days ago."
@@ -41,62 +38,65 @@ PERIOD = [
 ]
 
 
-class ReportFunnelApi(APIView):
+# A report over `from`/`to`, scoped to what the caller may see: its figures come from `report`,
+# its shape from `serializer_class`. (A comment, not a docstring: drf-spectacular would publish
+# a docstring as every subclass's description.)
+class PeriodReportApi(APIView):
     permission_classes = [AnyRole]
+    serializer_class: type[serializers.Serializer]
 
-    @extend_schema(
-        parameters=[*PERIOD, OpenApiParameter("group_by", str, enum=list(funnel.GROUPS))],
-        responses={200: FunnelReportSerializer},
-    )
+    def report(self, request: Request, period: Period) -> dict[str, Any]:
+        raise NotImplementedError
+
     def get(self, request: Request) -> Response:
+        period = period_from(request.query_params)
+        body = self.report(request, period)
+        return Response(
+            self.serializer_class({"from": period.start, "to": period.end, **body}).data
+        )
+
+
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[*PERIOD, OpenApiParameter("group_by", str, enum=list(funnel.GROUPS))]
+    )
+)
+class ReportFunnelApi(PeriodReportApi):
+    serializer_class = FunnelReportSerializer
+
+    def report(self, request: Request, period: Period) -> dict[str, Any]:
         group_by = request.query_params.get("group_by")
         if group_by is not None and group_by not in funnel.GROUPS:
             raise ValidationFailed(
                 [FieldError("group_by", f"One of: {', '.join(funnel.GROUPS)}.", "invalid_choice")]
             )
-        period = period_from(request.query_params)
-        body = funnel.funnel_report(
+        return funnel.funnel_report(
             period=period, group_by=group_by, scope=lead_scope_sql(request.user)
         )
-        return Response(
-            FunnelReportSerializer({"from": period.start, "to": period.end, **body}).data
-        )
 
 
-class ReportHandoffsApi(APIView):
-    permission_classes = [AnyRole]
+@extend_schema_view(get=extend_schema(parameters=PERIOD))
+class ReportHandoffsApi(PeriodReportApi):
+    serializer_class = HandoffReportSerializer
 
-    @extend_schema(parameters=PERIOD, responses={200: HandoffReportSerializer})
-    def get(self, request: Request) -> Response:
-        period = period_from(request.query_params)
-        body = reports.handoff_report(period=period, handoffs=handoff_list(user=request.user))
-        return Response(
-            HandoffReportSerializer({"from": period.start, "to": period.end, **body}).data
-        )
+    def report(self, request: Request, period: Period) -> dict[str, Any]:
+        return reports.handoff_report(period=period, handoffs=handoff_list(user=request.user))
 
 
-class ReportAttributionApi(APIView):
-    permission_classes = [AnyRole]
+@extend_schema_view(get=extend_schema(parameters=PERIOD))
+class ReportAttributionApi(PeriodReportApi):
+    serializer_class = AttributionReportSerializer
 
-    @extend_schema(parameters=PERIOD, responses={200: AttributionReportSerializer})
-    def get(self, request: Request) -> Response:
-        period = period_from(request.query_params)
-        body = reports.attribution_report(period=period, leads=report_leads(request.user))
-        return Response(
-            AttributionReportSerializer({"from": period.start, "to": period.end, **body}).data
-        )
+    def report(self, request: Request, period: Period) -> dict[str, Any]:
+        return reports.attribution_report(period=period, leads=report_leads(request.user))
 
 
-class ReportRecyclingApi(APIView):
-    permission_classes = [AnyRole]
+@extend_schema_view(get=extend_schema(parameters=PERIOD))
+class ReportRecyclingApi(PeriodReportApi):
+    serializer_class = RecyclingReportSerializer
 
-    @extend_schema(parameters=PERIOD, responses={200: RecyclingReportSerializer})
-    def get(self, request: Request) -> Response:
-        period = period_from(request.query_params)
-        body = reports.recycling_report(period=period, leads=report_leads(request.user))
-        return Response(
-            RecyclingReportSerializer({"from": period.start, "to": period.end, **body}).data
-        )
+    def report(self, request: Request, period: Period) -> dict[str, Any]:
+        return reports.recycling_report(period=period, leads=report_leads(request.user))
 
 
 class ReportCriteriaApi(APIView):
@@ -138,23 +138,5 @@ class DefinitionBacktestApi(APIView):
         s.is_valid(raise_exception=True)
         raw = {k: v.isoformat() for k, v in s.validated_data.items()}
         period = period_from(raw, default_days=365)
-        job = job_create(
-            kind="backtest",
-            actor=request.user,
-            params={
-                "definition": definition.pk,
-                "from": period.start.isoformat(),
-                "to": period.end.isoformat(),
-            },
-        )
-
-        def enqueue() -> None:
-            from analytics.tasks import backtest_job
-
-            try:
-                backtest_job.delay(job.pk)
-            except Exception:
-                logger.warning("could not enqueue backtest job %s", job.pk)
-
-        transaction.on_commit(enqueue)
+        job = backtest_start(definition=definition, period=period, actor=request.user)
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
