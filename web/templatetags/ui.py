@@ -12,7 +12,7 @@ from django import template
 from django.conf import settings
 from django.utils.translation import get_language, gettext, ngettext
 
-from leads.choices import LeadState, TransitionName
+from leads.choices import LeadState, Source, TransitionName
 
 register = template.Library()
 LOCALES = {"ja": "ja_JP", "en": "en_US"}
@@ -60,20 +60,22 @@ def pct(value: Any) -> str:
     return f"{float(value) * 100:.1f}%"
 
 
-@register.filter
-def state_label(value: str) -> str:
+def _label(choices: Any, value: str) -> str:
+    """The translated label of a choice; an unknown value as it is."""
     try:
-        return str(LeadState(value).label)
+        return str(choices(value).label)
     except ValueError:
         return value
+
+
+@register.filter
+def state_label(value: str) -> str:
+    return _label(LeadState, value)
 
 
 @register.filter
 def transition_label(value: str) -> str:
-    try:
-        return str(TransitionName(value).label)
-    except ValueError:
-        return value
+    return _label(TransitionName, value)
 
 
 @register.filter
@@ -128,9 +130,4 @@ def as_json(value: Any) -> str:
 
 @register.filter
 def source_label(value: str) -> str:
-    from leads.choices import Source
-
-    try:
-        return str(Source(value).label)
-    except ValueError:
-        return value
+    return _label(Source, value)
