@@ -8,9 +8,13 @@ import re
 from typing import Any
 
 from django.db import models
+from django.utils.functional import cached_property
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 from rest_framework.pagination import CursorPagination
+from rest_framework.utils import html
+from rest_framework.utils.serializer_helpers import BindingDict
 
 from leads.normalize import contains_nul
 
@@ -43,6 +47,23 @@ class IntegerInput(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+# The JSON type each kind of field takes, as the schema states it; the first match counts.
+JSON_TYPES: list[tuple[type, tuple[type, ...], str]] = [
+    (serializers.BooleanField, (bool,), "true or false"),
+    (serializers.IntegerField, (int,), "an integer"),
+    (serializers.PrimaryKeyRelatedField, (int,), "an integer id"),
+    (serializers.DecimalField, (int, float), "a number"),
+    (serializers.FloatField, (int, float), "a number"),
+    (serializers.ListField, (list,), "a list"),
+    (serializers.DictField, (dict,), "an object"),
+    (serializers.CharField, (str,), "a string"),
+    (serializers.ChoiceField, (str,), "a string"),
+    (serializers.DateField, (str,), "a date string"),
+    (serializers.DateTimeField, (str,), "a date-time string"),
+]
+_json_type_of: dict[type, tuple[tuple[type, ...], str] | None] = {}
+
+
 def json_type_error(field: serializers.Field, value: Any) -> str | None:
     """What is wrong with `value`'s JSON type for `field`, as the OpenAPI schema states it (DRF
     would otherwise take "1" for 1, 0 for false and 5 for "5"); None if it is right."""
@@ -50,36 +71,24 @@ def json_type_error(field: serializers.Field, value: Any) -> str | None:
         return None  # whether null is allowed is the field's own business
     if getattr(field, "accepts_text", False) and isinstance(value, str):
         return None  # the field checks the text itself
-    checks: list[tuple[type, tuple[type, ...], str]] = [
-        (serializers.BooleanField, (bool,), "true or false"),
-        (serializers.IntegerField, (int,), "an integer"),
-        (serializers.PrimaryKeyRelatedField, (int,), "an integer id"),
-        (serializers.DecimalField, (int, float), "a number"),
-        (serializers.FloatField, (int, float), "a number"),
-        (serializers.MultipleChoiceField, (list,), "a list"),
-        (serializers.ListField, (list,), "a list"),
-        (serializers.DictField, (dict,), "an object"),
-        (serializers.CharField, (str,), "a string"),
-        (serializers.ChoiceField, (str,), "a string"),
-        (serializers.DateField, (str,), "a date string"),
-        (serializers.DateTimeField, (str,), "a date-time string"),
-    ]
-    for kind, allowed, name in checks:
-        if isinstance(field, kind):
-            ok = isinstance(value, allowed) and not (
-                isinstance(value, bool) and bool not in allowed
-            )
-            return None if ok else f"Must be {name}."
-    return None
+    kind = type(field)
+    if kind not in _json_type_of:
+        _json_type_of[kind] = next(
+            ((allowed, name) for base, allowed, name in JSON_TYPES if issubclass(kind, base)), None
+        )
+    expected = _json_type_of[kind]
+    if expected is None:
+        return None
+    allowed, name = expected
+    ok = isinstance(value, allowed) and not (isinstance(value, bool) and bool not in allowed)
+    return None if ok else f"Must be {name}."
 
 
-def _clone(field: serializers.Field) -> serializers.Field:
-    """A fresh, unbound copy of a built field. Binding sets only the copy's own attributes, so
-    a shallow copy will do, and costs a tenth of DRF's deep copy (which re-runs `__init__`);
-    fields that hold other fields (a list's child, a nested serializer) are copied deeply."""
-    if hasattr(field, "child") or hasattr(field, "fields") or hasattr(field, "child_relation"):
-        return copy.deepcopy(field)
-    return copy.copy(field)
+def _binds_plainly(field: serializers.Field) -> bool:
+    """A field whose binding only names it (no child fields, no parent-dependent binding)."""
+    return type(field).bind is serializers.Field.bind and not (
+        hasattr(field, "child") or hasattr(field, "fields") or hasattr(field, "child_relation")
+    )
 
 
 class StrictMixin:
@@ -94,27 +103,64 @@ class StrictMixin:
         models.DecimalField: DecimalInput,
         models.PositiveIntegerField: IntegerInput,
     }
+    # The keys of the body being validated: optional fields it leaves out are not visited.
+    _present: Any = None
 
-    def get_fields(self) -> dict[str, Any]:
+    @cached_property
+    def fields(self) -> BindingDict:
         """A model serializer introspects its model on every instantiation (~1.5 ms for a lead);
-        the fields it builds depend only on the class, so they are built once and copied."""
+        the fields it builds depend only on the class, so they are built and bound once, and
+        each instance gets shallow copies with itself as the parent (a tenth of DRF's deep copy,
+        which re-runs every field's `__init__`). Fields that hold other fields, or bind in a
+        way of their own, are deep-copied and bound as DRF does."""
         if not isinstance(self, serializers.ModelSerializer):
-            return super().get_fields()  # type: ignore[misc]
+            return super().fields  # type: ignore[misc]
         cls = type(self)
-        built = cls.__dict__.get("_built_fields")
-        if built is None:
-            built = super().get_fields()  # type: ignore[misc]
-            cls._built_fields = built  # type: ignore[attr-defined]
-        return {name: _clone(field) for name, field in built.items()}
+        templates = cls.__dict__.get("_field_templates")
+        if templates is None:
+            templates = []
+            for name, field in super().get_fields().items():  # type: ignore[misc]
+                plain = _binds_plainly(field)
+                if plain:
+                    field.bind(field_name=name, parent=self)
+                    field.parent = None
+                templates.append((name, field, plain))
+            cls._field_templates = templates  # type: ignore[attr-defined]
+        bound = BindingDict(self)
+        for name, field, plain in templates:
+            if plain:
+                clone = object.__new__(type(field))
+                clone.__dict__.update(field.__dict__)
+                clone.parent = self
+                bound.fields[name] = clone
+            else:
+                bound[name] = copy.deepcopy(field)
+        return bound
+
+    @property
+    def _writable_fields(self) -> list[serializers.Field]:
+        """DRF's, less the fields it would skip anyway while a body is validated: absent,
+        optional and without a default."""
+        present = self._present
+        return [
+            field
+            for field in self.fields.values()
+            if not field.read_only
+            and (
+                present is None
+                or field.field_name in present
+                or field.required
+                or field.default is not empty
+            )
+        ]
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
-            fields = self.fields  # type: ignore[attr-defined]
-            writable = {name for name, f in fields.items() if not f.read_only}
+            fields = self.fields
             errors = {
                 key: [self.unknown_field_messages.get(key, "Unknown or read-only field.")]
                 for key in data
-                if key not in writable
+                if key not in fields or fields[key].read_only
             }
             if errors:
                 raise serializers.ValidationError(errors, code="unknown_field")
@@ -126,7 +172,12 @@ class StrictMixin:
                 }
                 if typed:
                     raise serializers.ValidationError(typed, code="invalid")
-        return super().to_internal_value(data)  # type: ignore[misc]
+            if not html.is_html_input(data):  # a form's absent checkbox still means false
+                self._present = data.keys()
+        try:
+            return super().to_internal_value(data)  # type: ignore[misc]
+        finally:
+            self._present = None
 
 
 class StrictSerializer(StrictMixin, serializers.Serializer):

@@ -8,11 +8,12 @@ from leadflow import views
 from web.views.public import form_post
 
 urlpatterns = [
-    path("", include("web.urls")),
-    path("forms/<str:public_key>/", form_post, name="public-form"),
-    path("healthz", views.healthz, name="healthz"),
-    path("readyz", views.readyz, name="readyz"),
-    path("admin/", admin.site.urls),
+    # The API first: its requests (intake, events) are the most frequent, and resolve without
+    # trying the web UI's routes.
+    path("api/v1/", include("leads.urls")),
+    path("api/v1/", include("scoring.urls")),
+    path("api/v1/", include("handoff.urls")),
+    path("api/v1/", include("analytics.urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its setup script as a file; its page keeps one inline <style>.
     path(
@@ -22,10 +23,11 @@ urlpatterns = [
         ),
         name="docs",
     ),
-    path("api/v1/", include("leads.urls")),
-    path("api/v1/", include("scoring.urls")),
-    path("api/v1/", include("handoff.urls")),
-    path("api/v1/", include("analytics.urls")),
+    path("", include("web.urls")),
+    path("forms/<str:public_key>/", form_post, name="public-form"),
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
 ]
 
 handler400 = "leadflow.problems.handler400"

@@ -97,8 +97,8 @@ class IntakeApi(APIView):
             events = fields.pop("events", None)
             result = lead_intake(fields=fields, events=events, actor=actor)
             body: dict[str, Any] = {
-                "id": result.lead.pk,
-                "state": result.lead.state,
+                "id": result.lead_id,
+                "state": result.state,
                 "created": result.created,
             }
             if result.events is not None:

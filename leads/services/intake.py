@@ -7,12 +7,14 @@ request continues as an update of the row that won.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from psycopg import sql
 
 from accounts.selectors import rep_team_ids
 from leadflow.choices import Role
@@ -31,11 +33,34 @@ FIRST_TOUCH_FIELDS = frozenset(
 )
 
 
-@dataclass(frozen=True)
 class IntakeResult:
-    lead: Lead
-    created: bool
-    events: IngestResult | None
+    """What an intake did. `lead` is the lead as stored; for a lead created by the one-statement
+    insert it is built when first asked for (the API answers with its id and state only)."""
+
+    def __init__(
+        self,
+        *,
+        lead: Callable[[], Lead],
+        lead_id: int,
+        state: str,
+        created: bool,
+        events: IngestResult | None,
+    ) -> None:
+        self._lead = lead
+        self.lead_id = lead_id
+        self.state = state
+        self.created = created
+        self.events = events
+
+    @classmethod
+    def of(cls, lead: Lead, *, created: bool, events: IngestResult | None) -> IntakeResult:
+        return cls(
+            lead=lambda: lead, lead_id=lead.pk, state=lead.state, created=created, events=events
+        )
+
+    @cached_property
+    def lead(self) -> Lead:
+        return self._lead()
 
 
 def _empty(value: Any) -> bool:
@@ -48,17 +73,18 @@ def _unset(lead: Lead, name: str) -> bool:
     return _empty(value) or (name == "source" and value == Source.OTHER)
 
 
-def _new_lead(fields: dict[str, Any], actor: Any) -> Lead | None:
+def _new_lead(fields: dict[str, Any], actor: Any) -> IntakeResult | None:
     """Insert a lead with its score row and its `lead` stage entry; None if a lead with this
     e-mail exists (possibly a concurrent twin that committed first)."""
-    lead = Lead(**fields, created_by=actor, state_changed_at=timezone.now())
+    now = timezone.now()
+    given = {**fields, "created_by": actor, "state_changed_at": now}
     if fields.get("source") == Source.SALES_GENERATED and has_role(actor, Role.SALES):
         # An SGL belongs to the rep who sourced it, ready to be claimed.
-        lead.owner = actor
         team_ids = sorted(rep_team_ids(actor))
-        lead.team_id = team_ids[0] if team_ids else None
+        given.update(owner=actor, team_id=team_ids[0] if team_ids else None)
     if connection.vendor == "postgresql":
-        return lead if _insert_in_one_statement(lead) else None
+        return _insert_in_one_statement(given, now)
+    lead = Lead(**given)
     try:
         with transaction.atomic():
             lead.save(force_insert=True)
@@ -66,43 +92,107 @@ def _new_lead(fields: dict[str, Any], actor: Any) -> Lead | None:
             stage_entries_open([lead])
     except IntegrityError:
         return None
-    return lead
+    return IntakeResult.of(lead, created=True, events=None)
+
+
+@dataclass(frozen=True)
+class _InsertPlan:
+    """The lead columns of the one-statement insert, built once per process: each column's
+    value is a parameter when given (or set per request), else its default as a literal."""
+
+    fields: list[Any]
+    literals: dict[str, str]  # field name -> SQL literal of its default
+    now_fields: frozenset[str]  # auto_now, auto_now_add, default=timezone.now
+    names: frozenset[str]  # what a given value may be keyed on: field names and attnames
+    head: str  # "INSERT INTO leads_lead (…) VALUES ("
+    tail: str  # ") ON CONFLICT … the score row's CTE"
+    state: str
+    source: str
 
 
 @lru_cache(maxsize=1)
-def _insert_statement() -> tuple[list[Any], str]:
-    """The lead's columns and the statement's text (its CTEs after the lead's own insert), built
-    once per process."""
+def _insert_plan() -> _InsertPlan:
     fields = [f for f in Lead._meta.concrete_fields if not f.primary_key and not f.generated]
+    literals: dict[str, str] = {}
+    now_fields = set()
+    with connection.cursor() as cursor:
+        raw = cursor.connection  # the driver's connection: it quotes the literals
+        for f in fields:
+            auto = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+            if auto or f.default is timezone.now:  # one instant for the whole row
+                now_fields.add(f.name)
+            elif not callable(f.default) or f.default in (dict, list):
+                default = f.get_db_prep_save(f.get_default(), connection)
+                # A literal '%' would read as a placeholder in the statement.
+                literals[f.name] = sql.Literal(default).as_string(raw).replace("%", "%%")
     cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    sql = f"""
-        WITH new_lead AS (
-            INSERT INTO leads_lead ({cols}) VALUES ({placeholders})
-            ON CONFLICT (email) DO NOTHING RETURNING id)
+    head = f"WITH new_lead AS (INSERT INTO leads_lead ({cols}) VALUES ("  # noqa: S608 - model columns
+    tail = """) ON CONFLICT (email) DO NOTHING RETURNING id)
         , new_score AS (
             INSERT INTO leads_leadscore (lead_id, fit, engagement, needs_rescore, rescore_seq)
             SELECT id, 0, 0, TRUE, 1 FROM new_lead)
-    """  # noqa: S608 - columns come from the model
-    return fields, sql
+    """
+    names = frozenset({f.name for f in fields} | {f.attname for f in fields})
+    return _InsertPlan(
+        fields=fields,
+        literals=literals,
+        now_fields=frozenset(now_fields),
+        names=names,
+        head=head,
+        tail=tail,
+        state=Lead._meta.get_field("state").get_default(),
+        source=Lead._meta.get_field("source").get_default(),
+    )
 
 
-def _insert_in_one_statement(lead: Lead) -> bool:
+def _insert_in_one_statement(given: dict[str, Any], now: Any) -> IntakeResult | None:
     """The lead, its score row, its stage entry and the funnel delta in one round trip; the
-    e-mail's unique index decides a race (ON CONFLICT DO NOTHING: no row, nothing inserted)."""
-    fields, head = _insert_statement()
-    values = [f.get_db_prep_save(f.pre_save(lead, True), connection) for f in fields]
-    entry_sql, entry_params = stage_entry_open_sql(lead, "new_lead")
+    e-mail's unique index decides a race (ON CONFLICT DO NOTHING: no row, nothing inserted).
+    Only the given columns travel as parameters; the others are their defaults' literals."""
+    plan = _insert_plan()
+    if unknown := given.keys() - plan.names:
+        raise TypeError(f"Lead has no field {', '.join(sorted(unknown))}")
+    values: list[str] = []
+    params: list[Any] = []
+    for f in plan.fields:
+        if f.name in given:
+            value = given[f.name]
+            if f.is_relation and value is not None and not isinstance(value, int):
+                value = value.pk
+            values.append("%s")
+            params.append(f.get_db_prep_save(value, connection))
+        elif f.attname in given:  # a foreign key given by id
+            values.append("%s")
+            params.append(given[f.attname])
+        elif f.name in plan.now_fields:
+            values.append("%s")
+            params.append(now)
+        elif f.name in plan.literals:
+            values.append(plan.literals[f.name])
+        else:
+            values.append("%s")
+            params.append(f.get_db_prep_save(f.get_default(), connection))
+    source = given.get("source", plan.source)
+    campaign = given.get("campaign", "")
+    entry_sql, entry_params = stage_entry_open_sql(
+        entered_at=now, source=source, campaign=campaign, alias="new_lead"
+    )
+    # Placeholders and literals quoted by the driver: no value is ever spliced in.
+    statement = f"{plan.head}{', '.join(values)}{plan.tail}{entry_sql} SELECT id FROM new_lead"  # noqa: S608
     with connection.cursor() as cursor:
-        sql = f"{head}{entry_sql} SELECT id FROM new_lead"  # noqa: S608 - fixed fragments
-        cursor.execute(sql, [*values, *entry_params])
+        cursor.execute(statement, [*params, *entry_params])
         row = cursor.fetchone()
     if row is None:
-        return False
-    lead.pk = row[0]
-    lead._state.adding = False
-    lead._state.db = connection.alias
-    return True
+        return None
+    pk = row[0]
+
+    def lead() -> Lead:
+        built = Lead(**given, pk=pk, created_at=now, updated_at=now)
+        built._state.adding = False
+        built._state.db = connection.alias
+        return built
+
+    return IntakeResult(lead=lead, lead_id=pk, state=plan.state, created=True, events=None)
 
 
 def _apply_update(lead: Lead, fields: dict[str, Any]) -> list[str]:
@@ -139,11 +229,11 @@ def lead_intake(
         # that exists takes the locked update path below.
         new = _new_lead(fields, actor)
         if new is not None:
-            return IntakeResult(lead=new, created=True, events=None)
+            return new
     with transaction.atomic():
         new = _new_lead(fields, actor)
         if new is not None:
-            lead, created = new, True
+            lead, created = new.lead, True
         else:
             lead = Lead.objects.select_for_update(of=("self",)).get(email=fields["email"])
             created = False
@@ -166,7 +256,7 @@ def lead_intake(
                     for i, e in enumerate(events)
                 ]
             )
-    return IntakeResult(lead=lead, created=created, events=ingest)
+    return IntakeResult.of(lead, created=created, events=ingest)
 
 
 @dataclass(frozen=True)

@@ -72,10 +72,12 @@ def stage_entries_open(leads: Iterable[Lead]) -> None:
     deltas.save()
 
 
-def stage_entry_open_sql(lead: Lead, alias: str) -> tuple[str, list[Any]]:
+def stage_entry_open_sql(
+    *, entered_at: Any, source: str, campaign: str, alias: str
+) -> tuple[str, list[Any]]:
     """`stage_entries_open` for one lead being inserted by the same statement: CTEs that read
     its id from `alias` (PostgreSQL's one-statement intake)."""
-    day = timezone.localtime(lead.created_at, report_zone()).date()
+    day = timezone.localtime(entered_at, report_zone()).date()
     sql = f"""
         , open_entry AS (
             INSERT INTO leads_stageentry (lead_id, stage, reentry, entered_at, left_at,
@@ -87,8 +89,7 @@ def stage_entry_open_sql(lead: Lead, alias: str) -> tuple[str, list[Any]]:
             SELECT %s, %s, FALSE, {OPEN}, 1, 0, %s, %s, NULL, NULL FROM {alias})
     """  # noqa: S608 - the alias and OPEN are ours
     stage = LeadState.LEAD.value
-    return sql, [stage, lead.created_at, lead.source, lead.campaign, day, stage, lead.source,
-                 lead.campaign]  # fmt: skip
+    return sql, [stage, entered_at, source, campaign, day, stage, source, campaign]
 
 
 def stage_entries_move(rows: list[LeadTransition], leads: dict[int, Lead]) -> None:
