@@ -72,7 +72,7 @@ MIDDLEWARE = [
     "web.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "leadflow.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "leadflow.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: it turns a lockout into its 429 response.

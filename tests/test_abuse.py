@@ -171,6 +171,31 @@ def test_the_api_docs_allow_only_their_inline_style(client: Any) -> None:
     assert "script-src 'self'" in policy and "script-src 'self' 'unsafe" not in policy
 
 
+def test_a_plain_response_gets_the_policy_django_csp_builds(client: Any) -> None:
+    from csp.utils import build_policy
+
+    for path in ("/api/v1/leads/", "/healthz", "/login/"):
+        r = client.get(path)
+        assert r["Content-Security-Policy"] == build_policy(), path
+        assert "Content-Security-Policy-Report-Only" not in r
+
+
+def test_the_policy_still_follows_report_only_and_excluded_paths(settings: Any) -> None:
+    from django.test import Client
+
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    r = Client().get("/healthz")
+    assert r["Content-Security-Policy-Report-Only"] == "default-src 'none'"
+    assert "default-src 'self'" in r["Content-Security-Policy"]
+    settings.CONTENT_SECURITY_POLICY = {
+        **settings.CONTENT_SECURITY_POLICY,
+        "EXCLUDE_URL_PREFIXES": ["/healthz"],
+    }
+    client = Client()
+    assert "Content-Security-Policy" not in client.get("/healthz")
+    assert "default-src 'self'" in client.get("/login/")["Content-Security-Policy"]
+
+
 def test_the_web_login_locks_out_with_a_page(db: Any, settings: Any, users: Any) -> None:
     from django.test import Client
 
