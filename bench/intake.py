@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -82,7 +83,8 @@ def measure(key: str, seconds: int) -> dict[str, Any]:
 
     with connection.cursor() as cursor:
         cursor.execute(TABLE)
-        cursor.execute("CHECKPOINT")  # no write-back of earlier loads during the measurement
+        cursor.execute("CHECKPOINT")  # no write-back of earlier loads during the measurement:
+    os.sync()  # neither PostgreSQL's nor the kernel's (gigabytes after the full size's loads)
     headers = {**PROXY, "Content-Type": "application/json", "Authorization": f"Api-Key {key}"}
     wrk("/api/v1/intake/", headers, 3)
     wrk("/bench/floor/", headers, 3)
