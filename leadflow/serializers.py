@@ -54,6 +54,7 @@ JSON_TYPES: list[tuple[type, tuple[type, ...], str]] = [
     (serializers.PrimaryKeyRelatedField, (int,), "an integer id"),
     (serializers.DecimalField, (int, float), "a number"),
     (serializers.FloatField, (int, float), "a number"),
+    (serializers.MultipleChoiceField, (list,), "a list"),
     (serializers.ListField, (list,), "a list"),
     (serializers.DictField, (dict,), "an object"),
     (serializers.CharField, (str,), "a string"),
