@@ -14,6 +14,7 @@ from handoff import assignment
 from handoff.choices import HandoffStatus
 from handoff.models import AssignmentRule, Handoff, WebhookSubscription
 from handoff.webhooks import webhook_emit
+from leadflow.broker import task_send
 from leads.choices import LeadState, TransitionName
 from leads.models import Lead, LeadTransition
 from leads.services.transitions import lead_transition
@@ -34,10 +35,7 @@ def _notify_after_commit(kind: str, handoff_id: int) -> None:
     def send() -> None:
         from handoff.tasks import notify_task
 
-        try:
-            notify_task.delay(kind, handoff_id)
-        except Exception:
-            logger.warning("could not enqueue the %s notice of handoff %s", kind, handoff_id)
+        task_send(notify_task, kind, handoff_id)
 
     transaction.on_commit(send)
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from handoff.choices import DeliveryStatus
 from handoff.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from leadflow.broker import task_send
 
 logger = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Leadflow-Signature"
@@ -50,10 +51,7 @@ def _enqueue(ids: list[int], countdown: float = 0) -> None:
     from handoff.tasks import webhook_deliver
 
     for pk in ids:
-        try:
-            webhook_deliver.apply_async((pk,), countdown=countdown)
-        except Exception:  # broker down: webhook_sweep sends it when due
-            logger.warning("could not enqueue webhook delivery %s; the sweep will send it", pk)
+        task_send(webhook_deliver, pk, countdown=countdown)  # lost: webhook_sweep sends it
 
 
 def _claim(delivery_id: int) -> WebhookDelivery | None:

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from leadflow.broker import task_send
 from leadflow.errors import NotFound
 from leadflow.models import Job
 
@@ -37,12 +38,7 @@ def job_start(*, kind: str, params: dict[str, Any] | None = None, actor: Any = N
 
 
 def _send(job: Job) -> bool:
-    try:
-        import_string(job_tasks[job.kind]).delay(job.pk)
-    except Exception:
-        logger.warning("could not send job %s; the requeue sweep will", job.pk, exc_info=True)
-        return False
-    return True
+    return task_send(import_string(job_tasks[job.kind]), job.pk)
 
 
 def job_progress(*, job_id: int, progress: float) -> None:

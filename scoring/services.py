@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Max, Min, Q
 from django.utils import timezone
 
+from leadflow.broker import task_send
 from leadflow.jobs import job_start
 from leadflow.models import Job
 from leads.choices import LeadState
@@ -143,25 +144,16 @@ def score_sweep() -> dict[str, int]:
 # --- enqueueing (after commit, never failing the caller) ---------------------------------------
 
 
-def _send(task: Any, *args: Any) -> None:
-    try:
-        task.delay(*args)
-    except Exception:  # broker down: the flag stays set and the sweep (beat) picks it up
-        logger.warning(
-            "could not enqueue %s; the sweep will pick the work up", task.name, exc_info=True
-        )
-
-
 def score_leads_enqueue(lead_ids: list[int]) -> None:
     from scoring.tasks import score_leads_task
 
-    _send(score_leads_task, sorted(set(lead_ids)))
+    task_send(score_leads_task, sorted(set(lead_ids)))  # lost: the marks stay for the sweep
 
 
 def events_repoint_enqueue() -> None:
     from scoring.tasks import events_repoint_task
 
-    transaction.on_commit(lambda: _send(events_repoint_task))
+    transaction.on_commit(lambda: task_send(events_repoint_task))
 
 
 def score_recompute_enqueue(*, actor: Any = None, reason: str = "") -> Job:

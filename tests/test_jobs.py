@@ -27,10 +27,12 @@ class Broker:
 
         class Task:
             @staticmethod
-            def delay(job_id: int) -> None:
+            def apply_async(args: tuple[int], countdown: float | None = None) -> None:
                 if not broker.up:
                     raise ConnectionError("broker down")
-                broker.sent.append((name, job_id))
+                broker.sent.append((name, *args))
+
+        Task.name = name
 
         return Task
 

@@ -69,7 +69,7 @@ def test_an_edit_asks_for_a_rescore_of_that_lead(
     django_capture_on_commit_callbacks: Any, monkeypatch: Any,
 ) -> None:  # fmt: skip
     asked: list[list[int]] = []
-    monkeypatch.setattr("scoring.services._send", lambda task, *args: asked.append(args[0]))
+    monkeypatch.setattr("scoring.services.task_send", lambda task, *args: asked.append(args[0]))
     lead_id = key_client.post(
         "/api/v1/intake/", {"email": "ops@acme.co.jp", "industry": "retail"}, format="json"
     ).json()["id"]
@@ -102,7 +102,7 @@ def test_a_bulk_intake_marks_what_it_creates_and_asks_once_for_what_it_changes(
     django_capture_on_commit_callbacks: Any, monkeypatch: Any,
 ) -> None:  # fmt: skip
     asked: list[list[int]] = []
-    monkeypatch.setattr("scoring.services._send", lambda task, *args: asked.append(args[0]))
+    monkeypatch.setattr("scoring.services.task_send", lambda task, *args: asked.append(args[0]))
     first = lead_intake_bulk(rows=[{"email": f"b{i}@acme.co.jp", "industry": "retail"}
                                    for i in range(3)], actor=users["marketing"])  # fmt: skip
     assert first.created == 3
