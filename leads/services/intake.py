@@ -101,18 +101,18 @@ class _InsertPlan:
     value is a parameter when given (or set per request), else its default as a literal."""
 
     fields: list[Any]
+    defaults: dict[str, Any]  # field name -> its fixed default (not per-request ones like now)
     literals: dict[str, str]  # field name -> SQL literal of its default
     now_fields: frozenset[str]  # auto_now, auto_now_add, default=timezone.now
     names: frozenset[str]  # what a given value may be keyed on: field names and attnames
     head: str  # "INSERT INTO leads_lead (…) VALUES ("
     tail: str  # ") ON CONFLICT … the score row's CTE"
-    state: str
-    source: str
 
 
 @lru_cache(maxsize=1)
 def _insert_plan() -> _InsertPlan:
     fields = [f for f in Lead._meta.concrete_fields if not f.primary_key and not f.generated]
+    defaults: dict[str, Any] = {}
     literals: dict[str, str] = {}
     now_fields = set()
     with connection.cursor() as cursor:
@@ -121,10 +121,11 @@ def _insert_plan() -> _InsertPlan:
             auto = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
             if auto or f.default is timezone.now:  # one instant for the whole row
                 now_fields.add(f.name)
-            elif not callable(f.default) or f.default in (dict, list):
-                default = f.get_db_prep_save(f.get_default(), connection)
+            elif not f.has_default() or not callable(f.default) or f.default in (dict, list):
+                defaults[f.name] = f.get_default()
+                prepared = f.get_db_prep_save(defaults[f.name], connection)
                 # A literal '%' would read as a placeholder in the statement.
-                literals[f.name] = sql.Literal(default).as_string(raw).replace("%", "%%")
+                literals[f.name] = sql.Literal(prepared).as_string(raw).replace("%", "%%")
     cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     head = f"WITH new_lead AS (INSERT INTO leads_lead ({cols}) VALUES ("  # noqa: S608 - model columns
     tail = """) ON CONFLICT (email) DO NOTHING RETURNING id)
@@ -135,13 +136,12 @@ def _insert_plan() -> _InsertPlan:
     names = frozenset({f.name for f in fields} | {f.attname for f in fields})
     return _InsertPlan(
         fields=fields,
+        defaults=defaults,
         literals=literals,
         now_fields=frozenset(now_fields),
         names=names,
         head=head,
         tail=tail,
-        state=Lead._meta.get_field("state").get_default(),
-        source=Lead._meta.get_field("source").get_default(),
     )
 
 
@@ -172,19 +172,18 @@ def _insert_in_one_statement(given: dict[str, Any], now: Any) -> IntakeResult | 
         else:
             values.append("%s")
             params.append(f.get_db_prep_save(f.get_default(), connection))
-    source = given.get("source", plan.source)
-    campaign = given.get("campaign", "")
+    row = {**plan.defaults, **given}  # the new lead's values, as its stage entry reads them
     entry_sql, entry_params = stage_entry_open_sql(
-        entered_at=now, source=source, campaign=campaign, alias="new_lead"
+        entered_at=now, source=row["source"], campaign=row["campaign"], alias="new_lead"
     )
     # Placeholders and literals quoted by the driver: no value is ever spliced in.
     statement = f"{plan.head}{', '.join(values)}{plan.tail}{entry_sql} SELECT id FROM new_lead"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(statement, [*params, *entry_params])
-        row = cursor.fetchone()
-    if row is None:
+        inserted = cursor.fetchone()
+    if inserted is None:
         return None
-    pk = row[0]
+    pk = inserted[0]
 
     def lead() -> Lead:
         built = Lead(**given, pk=pk, created_at=now, updated_at=now)
@@ -192,7 +191,7 @@ def _insert_in_one_statement(given: dict[str, Any], now: Any) -> IntakeResult | 
         built._state.db = connection.alias
         return built
 
-    return IntakeResult(lead=lead, lead_id=pk, state=plan.state, created=True, events=None)
+    return IntakeResult(lead=lead, lead_id=pk, state=row["state"], created=True, events=None)
 
 
 def _apply_update(lead: Lead, fields: dict[str, Any]) -> list[str]:
