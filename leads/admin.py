@@ -10,6 +10,7 @@ from leads.models import (
     Lead,
     LeadScore,
     LeadTransition,
+    RescoreMark,
     StageDelta,
     StageEntry,
     StageRollup,
@@ -103,9 +104,17 @@ class IdempotencyRecordAdmin(ReadOnlyAdmin):
 
 @admin.register(LeadScore)
 class LeadScoreAdmin(ReadOnlyAdmin):
-    list_display = ["lead", "fit", "engagement", "total", "needs_rescore"]
-    list_filter = ["needs_rescore"]
+    list_display = ["lead", "fit", "engagement", "total", "version"]
     list_select_related = ["lead"]
+
+
+@admin.register(RescoreMark)
+class RescoreMarkAdmin(ReadOnlyAdmin):
+    """The leads waiting for a rescore; the oldest mark's age is the scoring lag."""
+
+    list_display = ["marked_at", "lead"]
+    list_select_related = ["lead"]
+    ordering = ["marked_at"]
 
 
 @admin.register(StageEntry)

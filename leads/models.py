@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from leadflow.choices import Function
@@ -154,11 +155,12 @@ class LeadScore(models.Model):
     """A lead's current fit and engagement scores. They live in their own narrow row so that a
     full recompute rewrites ~60 bytes per lead instead of the whole lead and its indexes.
 
-    New events set `needs_rescore` and bump `rescore_seq` in their transaction; a recompute clears
-    the flag only if `rescore_seq` is still what its snapshot saw, so no event is lost to a race.
+    Writers of events and lead fields never touch this row: they append a `RescoreMark`. Every
+    score write adds one to `version`; a full recompute writes a lead only if its version is still
+    what the recompute's snapshot read, so a newer incremental result is never overwritten.
 
-    No index on `total`, and fillfactor 80 (migration 0002): a recompute's UPDATE then changes no
-    indexed column and stays a HOT update, never touching an index."""
+    No index on `total` or `version`, and fillfactor 80 (migration 0002): a score write changes
+    no indexed column and stays a HOT update, never touching an index."""
 
     lead = models.OneToOneField(
         Lead, primary_key=True, on_delete=models.CASCADE, related_name="scores"
@@ -170,18 +172,26 @@ class LeadScore(models.Model):
         output_field=models.DecimalField(max_digits=13, decimal_places=2),
         db_persist=True,
     )
-    needs_rescore = models.BooleanField(default=False)
-    rescore_seq = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        indexes = [
-            models.Index(
-                fields=["lead"], condition=Q(needs_rescore=True), name="leadscore_needs_rescore"
-            ),
-        ]
+    version = models.PositiveBigIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"{self.lead_id}: fit {self.fit} + engagement {self.engagement}"
+
+
+class RescoreMark(models.Model):
+    """A lead whose scores may be out of date: appended in the transaction of each write that can
+    change them (new events, edited fields, a new lead). An incremental rescore locks the leads'
+    score rows, deletes the marks it can see and then computes, so every mark it deletes is in
+    what it computes; a mark committed after that stays for the next rescore or the sweep.
+
+    A queue, not a flag on the score row: an append lands on the table's last page, where setting
+    a flag rewrote a random page of the score table and of its index for every lead."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    marked_at = models.DateTimeField(db_default=Now())
+
+    def __str__(self) -> str:
+        return f"{self.lead_id} @ {self.marked_at}"
 
 
 class LeadTransition(models.Model):
@@ -253,7 +263,9 @@ class Event(models.Model):
     type = models.CharField(max_length=64)
     occurred_at = models.DateTimeField()
     properties = models.JSONField(default=dict, blank=True)
-    external_id = models.CharField(max_length=128, null=True, blank=True, unique=True)
+    # Unique by a constraint, not `unique=True`: on PostgreSQL that adds a second index for
+    # `LIKE` beside the unique one, which no query uses and every insert writes.
+    external_id = models.CharField(max_length=128, null=True, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
     # The points of the rules that neither decay nor cap, computed at ingest under the rules
     # whose fingerprint is `points_key`. Only a cache for the recompute: an event whose key is
@@ -266,6 +278,9 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=["lead", "-occurred_at"], name="event_lead_time"),
             models.Index(fields=["type", "occurred_at"], name="event_type_time"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["external_id"], name="event_external_id_unique"),
         ]
 
     def __str__(self) -> str:

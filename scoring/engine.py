@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.db.models import Max, Min
 
 from leads.definitions import CRITERIA_FIELDS
-from leads.models import Event, Lead, LeadScore
+from leads.models import Event, Lead, LeadScore, RescoreMark
 from scoring.choices import FitOp, PropertyOp, RuleKind
 from scoring.models import ScoringRule
 
@@ -270,10 +270,10 @@ def _fit_sql(rules: list[ScoringRule], d: Dialect) -> tuple[str, list[Any]]:
 def compute_select(
     *, as_of: datetime, lead_filter: str, filter_params: list[Any]
 ) -> tuple[str, list[Any]]:
-    """SELECT lead_id, seq, fit, eng for the leads matching `lead_filter` (on `{col}`).
+    """SELECT lead_id, version, fit, eng for the leads matching `lead_filter` (on `{col}`).
 
-    `seq` is the lead's rescore_seq read in the same snapshot as its events, so a later write can
-    tell whether an event arrived since."""
+    `version` is the lead's score row version read in the same snapshot as its events, so a
+    later write can tell whether another one wrote the row since."""
     d = Dialect.current()
     eng_rules, fit_rules = active_rules(RuleKind.ENGAGEMENT), active_rules(RuleKind.FIT)
     fit_expr, fit_params = _fit_sql(fit_rules, d)
@@ -287,7 +287,7 @@ def compute_select(
     else:
         join, eng_col, eng_params = "", d.round2.format("0"), []
     sql = (
-        f"SELECT l.id AS lead_id, COALESCE(ls.rescore_seq, 0) AS seq, "  # noqa: S608
+        f"SELECT l.id AS lead_id, COALESCE(ls.version, 0) AS version, "  # noqa: S608
         f"{d.round2.format(fit_expr)} AS fit, {eng_col} AS eng "
         f"FROM {lead_table} l LEFT JOIN {score_table} ls ON ls.lead_id = l.id {join} "
         f"WHERE {lead_filter.format(col='l.id')}"
@@ -295,40 +295,71 @@ def compute_select(
     return sql, fit_params + eng_params + filter_params
 
 
-def _write(
-    cursor: Any, source: str, params: list[Any], target: str, target_params: list[Any]
-) -> int:
-    """Write computed scores (`source` yields lead_id, seq, fit, eng) into the score rows whose
-    `lead_id` matches `target` (the same leads, said again so the planner reaches them by key).
+def _write_sql(source: str, target: str, *, unchanged_since_read: bool) -> str:
+    """The UPDATE of computed scores (`source` yields lead_id, version, fit, eng) into the score
+    rows whose `lead_id` matches `target` (the same leads, said again so the planner reaches them
+    by key) and whose scores differ. Each write adds one to `version`.
 
-    A plain UPDATE … FROM (cheaper than an upsert), after inserting any missing rows. The flag is
-    cleared only if rescore_seq is unchanged since the snapshot: `t` is the row as it is now."""
-    table = LeadScore._meta.db_table
-    cursor.execute(
-        f"INSERT INTO {table} (lead_id, fit, engagement, needs_rescore, rescore_seq) "  # noqa: S608
-        f"SELECT s.lead_id, 0, 0, FALSE, 0 FROM ({source}) s "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {table} x WHERE x.lead_id = s.lead_id) "
-        "ON CONFLICT (lead_id) DO NOTHING",
-        params,
-    )
-    cursor.execute(
-        f"UPDATE {table} AS t SET fit = s.fit, engagement = s.eng, "  # noqa: S608
-        f"needs_rescore = (t.rescore_seq <> s.seq) FROM ({source}) s "
+    With `unchanged_since_read`, a row is written only if its version is still the one `source`
+    read (`t` is the row as it is now): a newer write by someone else stands."""
+    guard = " AND t.version = s.version" if unchanged_since_read else ""
+    return (
+        f"UPDATE {LeadScore._meta.db_table} AS t SET fit = s.fit, engagement = s.eng, "  # noqa: S608
+        f"version = t.version + 1 FROM ({source}) s "
         f"WHERE t.lead_id = s.lead_id AND {target.format(col='t.lead_id')} "
-        "AND (t.fit <> s.fit OR t.engagement <> s.eng OR t.needs_rescore)",
-        params + target_params,
+        f"AND (t.fit <> s.fit OR t.engagement <> s.eng){guard}"
     )
-    return int(cursor.rowcount)
+
+
+def _in(ids: Sequence[int]) -> str:
+    return "(" + ", ".join(["%s"] * len(ids)) + ")"
 
 
 def rescore(*, as_of: datetime, ids: Sequence[int]) -> int:
-    """Incremental: recompute the given leads. Returns the number of score rows changed."""
+    """Incremental: recompute the given leads and consume their rescore marks, in the caller's
+    transaction. Returns the number of score rows changed.
+
+    Their score rows are locked first, so two rescores of a lead take turns. The marks are
+    deleted before the scores are computed: whatever a mark stood for was committed before the
+    DELETE saw it, so the computation (a later snapshot) includes it. A mark committed after the
+    DELETE stays for the next rescore."""
     if not ids:
         return 0
-    lead_filter = "{col} IN (" + ", ".join(["%s"] * len(ids)) + ")"
-    source, params = compute_select(as_of=as_of, lead_filter=lead_filter, filter_params=list(ids))
+    ids = sorted(set(ids))
+    table, marks = LeadScore._meta.db_table, RescoreMark._meta.db_table
     with connection.cursor() as cursor:
-        return _write(cursor, source, params, lead_filter, list(ids))
+        cursor.execute(
+            f"INSERT INTO {table} (lead_id, fit, engagement, version) "  # noqa: S608
+            f"SELECT l.id, 0, 0, 0 FROM {Lead._meta.db_table} l WHERE l.id IN {_in(ids)} "
+            f"AND NOT EXISTS (SELECT 1 FROM {table} x WHERE x.lead_id = l.id) "
+            "ON CONFLICT (lead_id) DO NOTHING",
+            ids,
+        )
+        if connection.features.has_select_for_update:  # SQLite: the INSERT took the write lock
+            cursor.execute(
+                f"SELECT lead_id FROM {table} WHERE lead_id IN {_in(ids)} "  # noqa: S608
+                "ORDER BY lead_id FOR UPDATE",
+                ids,
+            )
+        cursor.execute(f"DELETE FROM {marks} WHERE lead_id IN {_in(ids)} RETURNING lead_id", ids)  # noqa: S608
+        consumed = {row[0] for row in cursor.fetchall()}
+        lead_filter = "{col} IN " + _in(ids)
+        source, params = compute_select(as_of=as_of, lead_filter=lead_filter, filter_params=ids)
+        # SQLite's RETURNING names the target's columns without its alias (and knows no other).
+        returning = "t.lead_id" if connection.vendor == "postgresql" else "lead_id"
+        cursor.execute(
+            f"{_write_sql(source, lead_filter, unchanged_since_read=False)} RETURNING {returning}",
+            params + ids,
+        )
+        changed = {row[0] for row in cursor.fetchall()}
+        # A consumed mark counts as a write even when the scores came out the same, so that a
+        # full recompute's older snapshot cannot overwrite what this one saw.
+        if bumped := sorted(consumed - changed):
+            cursor.execute(
+                f"UPDATE {table} SET version = version + 1 WHERE lead_id IN {_in(bumped)}",  # noqa: S608
+                bumped,
+            )
+    return len(changed)
 
 
 STAGE = "scoring_stage"
@@ -351,18 +382,29 @@ def full_recompute(*, as_of: datetime, chunk_size: int) -> Iterator[tuple[int, i
         cursor.execute(f"ANALYZE {STAGE}")
         cursor.execute(f"SELECT MIN(lead_id), MAX(lead_id) FROM {STAGE}")  # noqa: S608
         lo, hi = cursor.fetchone()
+    table = LeadScore._meta.db_table
     try:
         if lo is None:
             return
         for start in range(lo, hi + 1, chunk_size):
             end = min(start + chunk_size, hi + 1)
             chunk = (
-                f"SELECT lead_id, seq, fit, eng FROM {STAGE} WHERE lead_id >= %s AND lead_id < %s"  # noqa: S608
+                f"SELECT lead_id, version, fit, eng FROM {STAGE} "  # noqa: S608
+                "WHERE lead_id >= %s AND lead_id < %s"
             )
             with transaction.atomic(), connection.cursor() as cursor:
-                changed = _write(
-                    cursor, chunk, [start, end], "{col} >= %s AND {col} < %s", [start, end]
+                cursor.execute(
+                    f"INSERT INTO {table} (lead_id, fit, engagement, version) "  # noqa: S608
+                    f"SELECT s.lead_id, 0, 0, 0 FROM ({chunk}) s "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM {table} x WHERE x.lead_id = s.lead_id) "
+                    "ON CONFLICT (lead_id) DO NOTHING",
+                    [start, end],
                 )
+                target = "{col} >= %s AND {col} < %s"
+                cursor.execute(
+                    _write_sql(chunk, target, unchanged_since_read=True), [start, end, start, end]
+                )
+                changed = int(cursor.rowcount)
             yield start, end, changed
     finally:
         with connection.cursor() as cursor:

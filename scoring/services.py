@@ -17,7 +17,7 @@ from leadflow.jobs import job_start
 from leadflow.models import Job
 from leads.choices import LeadState
 from leads.definitions import criteria_q
-from leads.models import Lead, LeadScore
+from leads.models import Lead, RescoreMark
 from leads.selectors import definition_published
 from leads.services.transitions import lead_qualify_mql_bulk
 from scoring import engine
@@ -124,21 +124,23 @@ def events_repoint() -> dict[str, int]:
 
 
 def score_sweep() -> dict[str, int]:
-    """Rescore every lead still marked (events whose enqueue was lost to a broker outage)."""
+    """Rescore every lead marked before the sweep began (events or edits whose enqueue was lost
+    to a broker outage); later marks are their own tasks' work, or the next sweep's."""
     total = {"leads": 0, "changed": 0, "mql": 0}
-    while True:
+    ceiling = RescoreMark.objects.aggregate(top=Max("id"))["top"]
+    while ceiling is not None:
         ids = list(
-            LeadScore.objects.filter(needs_rescore=True)
+            RescoreMark.objects.filter(id__lte=ceiling)
             .order_by("lead_id")
-            .values_list("lead_id", flat=True)[:SWEEP_BATCH]
+            .values_list("lead_id", flat=True)
+            .distinct()[:SWEEP_BATCH]
         )
         if not ids:
-            return total
-        result = score_leads(lead_ids=ids)
+            break
+        result = score_leads(lead_ids=ids)  # consumes their marks: the next round finds others
         for k in total:
             total[k] += result[k]
-        if result["changed"] == 0:  # nothing moved: do not spin on rows another worker holds
-            return total
+    return total
 
 
 # --- enqueueing (after commit, never failing the caller) ---------------------------------------

@@ -8,10 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
-from leads.models import Event, LeadScore
+from leads.models import Event, RescoreMark
 
 # Called after commit with the ids of leads that received new events or whose fields were edited
 # (the scoring app registers its rescore enqueue here; leads never imports it).
@@ -89,23 +88,16 @@ def _insert(rows: list[EventInput]) -> int:
 
 
 def lead_score_mark(lead_ids: list[int]) -> None:
-    """Mark leads for rescoring in the caller's transaction (creating a missing score row)."""
+    """Mark leads for rescoring in the caller's transaction: one appended row each."""
     if connection.vendor == "postgresql":
-        # One upsert touches each row once (a bulk create, then an UPDATE, would find it twice).
-        table = LeadScore._meta.db_table
+        table = RescoreMark._meta.db_table
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {table} AS s (lead_id, fit, engagement, needs_rescore, rescore_seq) "  # noqa: S608
-                "SELECT i, 0, 0, TRUE, 1 FROM unnest(%s::bigint[]) AS u(i) "
-                "ON CONFLICT (lead_id) DO UPDATE SET needs_rescore = TRUE, "
-                "rescore_seq = s.rescore_seq + 1",
+                f"INSERT INTO {table} (lead_id) SELECT unnest(%s::bigint[])",
                 [sorted(lead_ids)],
             )
         return
-    LeadScore.objects.bulk_create([LeadScore(lead_id=i) for i in lead_ids], ignore_conflicts=True)
-    LeadScore.objects.filter(lead_id__in=lead_ids).update(
-        needs_rescore=True, rescore_seq=F("rescore_seq") + 1
-    )
+    RescoreMark.objects.bulk_create([RescoreMark(lead_id=i) for i in sorted(lead_ids)])
 
 
 def lead_rescore_request(lead_ids: list[int]) -> None:

@@ -24,7 +24,13 @@ from leads.choices import Source
 from leads.event_input import EventItem
 from leads.models import Lead, LeadScore
 from leads.selectors import lead_list, lead_visible_q
-from leads.services.events import EventInput, IngestResult, event_ingest, lead_rescore_request
+from leads.services.events import (
+    EventInput,
+    IngestResult,
+    event_ingest,
+    lead_rescore_request,
+    lead_score_mark,
+)
 from leads.services.stage_entries import stage_entries_open, stage_entry_open_sql
 
 # First-touch attribution: on an existing lead these are only filled when still empty.
@@ -74,8 +80,8 @@ def _unset(lead: Lead, name: str) -> bool:
 
 
 def _new_lead(fields: dict[str, Any], actor: Any) -> IntakeResult | None:
-    """Insert a lead with its score row and its `lead` stage entry; None if a lead with this
-    e-mail exists (possibly a concurrent twin that committed first)."""
+    """Insert a lead with its score row, its rescore mark and its `lead` stage entry; None if a
+    lead with this e-mail exists (possibly a concurrent twin that committed first)."""
     now = timezone.now()
     given = {**fields, "created_by": actor, "state_changed_at": now}
     if fields.get("source") == Source.SALES_GENERATED and has_role(actor, Role.SALES):
@@ -88,7 +94,8 @@ def _new_lead(fields: dict[str, Any], actor: Any) -> IntakeResult | None:
     try:
         with transaction.atomic():
             lead.save(force_insert=True)
-            LeadScore.objects.create(lead=lead, needs_rescore=True, rescore_seq=1)
+            LeadScore.objects.create(lead=lead)
+            lead_score_mark([lead.pk])
             stage_entries_open([lead])
     except IntegrityError:
         return None
@@ -106,7 +113,7 @@ class _InsertPlan:
     now_fields: frozenset[str]  # auto_now, auto_now_add, default=timezone.now
     names: frozenset[str]  # what a given value may be keyed on: field names and attnames
     head: str  # "INSERT INTO leads_lead (…) VALUES ("
-    tail: str  # ") ON CONFLICT … the score row's CTE"
+    tail: str  # ") ON CONFLICT … the score row's and mark's CTEs"
 
 
 @lru_cache(maxsize=1)
@@ -130,8 +137,9 @@ def _insert_plan() -> _InsertPlan:
     head = f"WITH new_lead AS (INSERT INTO leads_lead ({cols}) VALUES ("  # noqa: S608 - model columns
     tail = """) ON CONFLICT (email) DO NOTHING RETURNING id)
         , new_score AS (
-            INSERT INTO leads_leadscore (lead_id, fit, engagement, needs_rescore, rescore_seq)
-            SELECT id, 0, 0, TRUE, 1 FROM new_lead)
+            INSERT INTO leads_leadscore (lead_id, fit, engagement, version)
+            SELECT id, 0, 0, 0 FROM new_lead)
+        , new_mark AS (INSERT INTO leads_rescoremark (lead_id) SELECT id FROM new_lead)
     """
     names = frozenset({f.name for f in fields} | {f.attname for f in fields})
     return _InsertPlan(
@@ -146,8 +154,8 @@ def _insert_plan() -> _InsertPlan:
 
 
 def _insert_in_one_statement(given: dict[str, Any], now: Any) -> IntakeResult | None:
-    """The lead, its score row, its stage entry and the funnel delta in one round trip; the
-    e-mail's unique index decides a race (ON CONFLICT DO NOTHING: no row, nothing inserted).
+    """The lead, its score row and mark, its stage entry and the funnel delta in one round trip;
+    the e-mail's unique index decides a race (ON CONFLICT DO NOTHING: no row, nothing inserted).
     Only the given columns travel as parameters; the others are their defaults' literals."""
     plan = _insert_plan()
     if unknown := given.keys() - plan.names:
@@ -296,9 +304,8 @@ def lead_intake_bulk(*, rows: list[dict[str, Any]], actor: Any = None) -> BulkIn
             # A concurrent intake created one of these e-mails first: row by row instead.
             return _intake_one_by_one(rows, actor)
         # Marked, as a single intake's are: the sweep gives them their fit.
-        LeadScore.objects.bulk_create(
-            [LeadScore(lead=lead, needs_rescore=True, rescore_seq=1) for lead in created]
-        )
+        LeadScore.objects.bulk_create([LeadScore(lead=lead) for lead in created])
+        lead_score_mark([lead.pk for lead in created])
         stage_entries_open(created)
         updates = [found[email] for email, names in changed.items() if names]
         names = sorted({n for email in changed for n in changed[email]})

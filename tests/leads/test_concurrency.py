@@ -110,7 +110,7 @@ def test_concurrent_overlapping_event_batches_store_each_event_once(
     """30 batches of 100 events over 3 leads, fired at once; every client id sits in three
     batches. Each event is stored once, the accepted counts add up to the events, and the
     scores are those of the events stored."""
-    from leads.models import Event, LeadScore
+    from leads.models import Event, LeadScore, RescoreMark
     from scoring.services import score_sweep
 
     client = APIClient()
@@ -136,7 +136,7 @@ def test_concurrent_overlapping_event_batches_store_each_event_once(
     assert sum(r["duplicates"] for r in results) == 2000
     assert Event.objects.filter(external_id__startswith="race-").count() == 1000
     score_sweep()  # the rescore the enqueues asked for, whatever reached the broker
-    assert not LeadScore.objects.filter(lead_id__in=lead_ids, needs_rescore=True).exists()
+    assert not RescoreMark.objects.filter(lead_id__in=lead_ids).exists()
     per_lead = Counter(n % 3 for n in range(1000))
     assert {
         lead_id: int(score)
@@ -144,3 +144,47 @@ def test_concurrent_overlapping_event_batches_store_each_event_once(
             "lead_id", "engagement"
         )
     } == {lead_ids[k]: 8 * per_lead[k] for k in range(3)}
+
+
+def test_an_event_committed_during_a_rescore_keeps_its_mark(default_rules: Any) -> None:
+    """The rescore deletes only the marks it can see and computes after that; an event whose
+    transaction commits while it runs is not in its result, and its mark stays for the sweep."""
+    import threading
+    from datetime import UTC, datetime
+
+    from django.db import connections, transaction
+
+    from leads.models import Event, RescoreMark
+    from leads.services.events import lead_score_mark
+    from scoring import engine
+    from scoring.services import score_sweep
+    from tests.factories import make_lead
+
+    at = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    lead = make_lead()
+    Event.objects.create(lead=lead, type="quote_request", occurred_at=at)
+    lead_score_mark([lead.pk])
+    written, go = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        try:
+            with transaction.atomic():
+                Event.objects.create(lead=lead, type="quote_request", occurred_at=at)
+                lead_score_mark([lead.pk])
+                written.set()
+                assert go.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert written.wait(timeout=30)
+    with transaction.atomic():
+        assert engine.rescore(as_of=at, ids=[lead.pk]) == 1
+    go.set()
+    thread.join(timeout=30)
+    assert Lead.objects.get(pk=lead.pk).engagement_score == 8  # the first event only
+    assert RescoreMark.objects.filter(lead=lead).count() == 1  # the second event's mark
+    score_sweep()
+    assert Lead.objects.get(pk=lead.pk).engagement_score == 16
+    assert not RescoreMark.objects.filter(lead=lead).exists()

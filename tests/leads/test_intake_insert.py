@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.forms.models import model_to_dict
 
-from leads.models import Lead, LeadScore, StageDelta, StageEntry
+from leads.models import Lead, LeadScore, RescoreMark, StageDelta, StageEntry
 from leads.services.intake import lead_intake
 from tests.conftest import requires_postgres
 
@@ -54,9 +54,10 @@ def test_given_fields_and_defaults_are_stored_as_the_orm_would() -> None:
     # the returned lead is the stored one, field by field
     assert model_to_dict(result.lead, fields=COMPARED) == got
     assert result.lead.pk == stored.pk and not result.lead._state.adding
-    # its score row is marked for the sweep, its stage entry and funnel delta are open
+    # its score row is there, it is marked for the sweep, its stage entry and funnel delta are open
     score = LeadScore.objects.get(lead_id=stored.pk)
-    assert (score.needs_rescore, score.rescore_seq, score.fit, score.engagement) == (True, 1, 0, 0)
+    assert (score.version, score.fit, score.engagement) == (0, 0, 0)
+    assert list(RescoreMark.objects.values_list("lead_id", flat=True)) == [stored.pk]
     entry = StageEntry.objects.get(lead_id=stored.pk)
     assert (entry.stage, entry.entered_at, entry.source, entry.campaign) == (
         "lead",

@@ -10,7 +10,8 @@ from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from leads.models import Event, Lead, LeadScore
+from leads.models import Event, Lead, LeadScore, RescoreMark
+from leads.services.events import lead_score_mark
 from scoring import engine, reference
 from scoring.choices import RuleKind
 from scoring.models import ScoringRule
@@ -196,15 +197,54 @@ def test_full_equals_incremental_equals_reference(
         transaction.set_rollback(True)
 
 
-def test_rescore_clears_the_flag_only_for_what_it_saw(db: Any) -> None:
+def _marks(lead: Lead) -> int:
+    return RescoreMark.objects.filter(lead=lead).count()
+
+
+def _version(lead: Lead) -> int:
+    return LeadScore.objects.get(lead=lead).version
+
+
+def test_a_rescore_consumes_the_marks_and_counts_each_write(db: Any) -> None:
     lead = make_lead()
     Event.objects.create(lead=lead, type="quote_request", occurred_at=AS_OF)
-    LeadScore.objects.filter(lead=lead).update(needs_rescore=True, rescore_seq=1)
-    engine.rescore(as_of=AS_OF, ids=[lead.pk])
-    lead = Lead.objects.get(pk=lead.pk)
-    assert lead.engagement_score == 8
-    assert lead.scores.needs_rescore is False
+    lead_score_mark([lead.pk])
+    assert (_marks(lead), _version(lead)) == (2, 0)  # the new lead's mark and the event's
+
+    assert engine.rescore(as_of=AS_OF, ids=[lead.pk]) == 1
+    assert Lead.objects.get(pk=lead.pk).engagement_score == 8
+    assert (_marks(lead), _version(lead)) == (0, 1)
     assert engine.rescore(as_of=AS_OF, ids=[lead.pk]) == 0, "an unchanged lead is not rewritten"
+    assert _version(lead) == 1
+    # a consumed mark is a write even when the scores come out the same
+    lead_score_mark([lead.pk])
+    assert engine.rescore(as_of=AS_OF, ids=[lead.pk]) == 0
+    assert (_marks(lead), _version(lead)) == (0, 2)
+
+
+def test_a_rescore_creates_a_missing_score_row(db: Any) -> None:
+    lead = make_lead()
+    Event.objects.create(lead=lead, type="quote_request", occurred_at=AS_OF)
+    LeadScore.objects.filter(lead=lead).delete()
+    assert engine.rescore(as_of=AS_OF, ids=[lead.pk]) == 1
+    assert (Lead.objects.get(pk=lead.pk).engagement_score, _version(lead)) == (8, 1)
+
+
+def test_a_full_recompute_leaves_a_newer_incremental_result_alone(db: Any) -> None:
+    first, second = make_lead(), make_lead()
+    for lead in (first, second):
+        Event.objects.create(lead=lead, type="quote_request", occurred_at=AS_OF)
+    chunks = engine.full_recompute(as_of=AS_OF, chunk_size=second.pk - first.pk)
+    assert next(chunks)[2] == 1  # its snapshot is taken; the first lead's chunk is written
+    # Between the recompute's snapshot and its write of the second lead's chunk, a new event
+    # arrives and an incremental rescore writes the second lead.
+    Event.objects.create(lead=second, type="quote_request", occurred_at=AS_OF)
+    lead_score_mark([second.pk])
+    assert engine.rescore(as_of=AS_OF, ids=[second.pk]) == 1
+    assert sum(changed for _lo, _hi, changed in chunks) == 0  # its older result is not written
+    assert Lead.objects.get(pk=first.pk).engagement_score == 8
+    assert Lead.objects.get(pk=second.pk).engagement_score == 16
+    assert (_version(first), _version(second)) == (1, 1)
 
 
 def test_decay_halves_at_the_half_life(db: Any) -> None:

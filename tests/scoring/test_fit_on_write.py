@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from leads.models import Lead, LeadScore, LeadTransition
+from leads.models import Lead, LeadScore, LeadTransition, RescoreMark
 from leads.services.definitions import definition_create, definition_publish
 from leads.services.intake import lead_intake_bulk
 from scoring.choices import RuleKind
@@ -47,13 +47,13 @@ def test_a_new_lead_is_fit_scored_and_qualified_by_the_sweep(
     other = key_client.post("/api/v1/intake/", {"email": "x@retail.co.jp", "company": "Retail",
                                                 "industry": "retail"}, format="json")  # fmt: skip
     lead = Lead.objects.get(pk=r.json()["id"])
-    assert lead.scores.needs_rescore is True  # marked by the insert itself
+    assert RescoreMark.objects.filter(lead=lead).count() == 1  # marked by the insert itself
 
     assert score_sweep()["leads"] == 2
 
     lead.refresh_from_db()
     assert (lead.fit_score, lead.engagement_score, lead.state) == (15, 0, "mql")
-    assert lead.scores.needs_rescore is False
+    assert not RescoreMark.objects.filter(lead=lead).exists()
     row = LeadTransition.objects.get(lead=lead)
     assert (row.transition, row.actor_kind, row.definition) == (
         "qualify_mql", "system", fit_only_definition,
@@ -82,7 +82,7 @@ def test_an_edit_asks_for_a_rescore_of_that_lead(
         )
     assert r.status_code == 200
     assert asked == [[lead_id]]  # one rescore asked for, after the commit
-    assert Lead.objects.get(pk=lead_id).scores.needs_rescore is True
+    assert RescoreMark.objects.filter(lead_id=lead_id).count() == 1  # the sweep consumed the first
 
     with django_capture_on_commit_callbacks(execute=True):  # intake's update of the same lead
         key_client.post("/api/v1/intake/", {"email": "ops@acme.co.jp", "industry": "software"},
@@ -106,7 +106,11 @@ def test_a_bulk_intake_marks_what_it_creates_and_asks_once_for_what_it_changes(
     first = lead_intake_bulk(rows=[{"email": f"b{i}@acme.co.jp", "industry": "retail"}
                                    for i in range(3)], actor=users["marketing"])  # fmt: skip
     assert first.created == 3
-    assert set(LeadScore.objects.values_list("needs_rescore", "rescore_seq")) == {(True, 1)}
+    # each new lead has its score row and one mark
+    assert sorted(RescoreMark.objects.values_list("lead_id", flat=True)) == sorted(
+        LeadScore.objects.values_list("lead_id", flat=True)
+    )
+    assert LeadScore.objects.count() == 3
     score_sweep()
 
     with django_capture_on_commit_callbacks(execute=True):

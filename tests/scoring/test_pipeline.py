@@ -8,7 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from leadflow.celery import app
-from leads.models import Lead, LeadTransition
+from leads.models import Lead, LeadTransition, RescoreMark
 from tests.conftest import requires_worker, wait_for
 
 pytestmark = [
@@ -46,7 +46,7 @@ def test_seed_example_reaches_mql_by_system(
     wait_for(lambda: Lead.objects.get(pk=lead_id).state == "mql", what="the automatic MQL")
     lead = Lead.objects.get(pk=lead_id)
     assert lead.engagement_score == 32
-    assert lead.scores.needs_rescore is False
+    assert not RescoreMark.objects.filter(lead=lead).exists()  # the rescore consumed its marks
     row = LeadTransition.objects.get(lead=lead)
     assert (row.transition, row.actor, row.actor_kind) == ("qualify_mql", None, "system")
     assert row.definition == published_definition
@@ -88,7 +88,9 @@ def test_broker_outage_during_ingestion_loses_nothing(
         assert r.status_code == 200
     finally:
         _point_broker_at(good_url)
-    assert Lead.objects.filter(pk__in=ids, scores__needs_rescore=True).count() == 5
+    assert set(
+        RescoreMark.objects.filter(lead_id__in=ids).values_list("lead_id", flat=True)
+    ) == set(ids)
     assert Lead.objects.filter(pk__in=ids, scores__engagement=0).count() == 5, (
         "nothing was scored during the outage"
     )
@@ -97,7 +99,7 @@ def test_broker_outage_during_ingestion_loses_nothing(
 
     score_sweep.delay()
     wait_for(
-        lambda: not Lead.objects.filter(pk__in=ids, scores__needs_rescore=True).exists(),
+        lambda: not RescoreMark.objects.filter(lead_id__in=ids).exists(),
         what="the sweep",
     )
     scores = dict(Lead.objects.filter(pk__in=ids).values_list("pk", "scores__engagement"))
