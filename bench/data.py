@@ -68,8 +68,8 @@ def generate_leads(n: int, *, start: int = 0, seed: int = 7) -> int:
     copied = copy_rows(Lead._meta.db_table, cols, rows())
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO leads_leadscore (lead_id, fit, engagement, needs_rescore, rescore_seq) "
-            "SELECT id, 0, 0, FALSE, 0 FROM leads_lead ON CONFLICT DO NOTHING"
+            "INSERT INTO leads_leadscore (lead_id, fit, engagement, version) "
+            "SELECT id, 0, 0, 0 FROM leads_lead ON CONFLICT DO NOTHING"
         )
     return copied
 
