@@ -88,6 +88,8 @@ class EventAdmin(admin.ModelAdmin):
     list_filter = ["type"]
     raw_id_fields = ["lead"]
     list_select_related = ["lead"]
+    ordering = ["-id"]  # newest received first, by the key: no sort of every event
+    show_full_result_count = False  # no count of every event per page
 
 
 @admin.register(Definition)

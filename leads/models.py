@@ -275,9 +275,11 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
+        # Every read of events is per lead (scoring, criteria, the timeline, the backtest's
+        # self-join) or a full pass. A (type, time) index served none of them, yet was the most
+        # written index of an event insert (migration 0012).
         indexes = [
             models.Index(fields=["lead", "-occurred_at"], name="event_lead_time"),
-            models.Index(fields=["type", "occurred_at"], name="event_type_time"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["external_id"], name="event_external_id_unique"),

@@ -19,14 +19,9 @@ def _indexes(table: str) -> dict[str, str]:
         return dict(cursor.fetchall())
 
 
-def test_an_event_insert_writes_four_indexes_and_none_for_like(db: Any) -> None:
+def test_an_event_insert_writes_three_indexes(db: Any) -> None:
     indexes = _indexes("leads_event")
-    assert sorted(indexes) == [
-        "event_external_id_unique",
-        "event_lead_time",
-        "event_type_time",
-        "leads_event_pkey",
-    ]
+    assert sorted(indexes) == ["event_external_id_unique", "event_lead_time", "leads_event_pkey"]
     assert "UNIQUE" in indexes["event_external_id_unique"]
     assert not any("pattern_ops" in d for d in indexes.values())
 
