@@ -328,19 +328,15 @@ def rescore(*, as_of: datetime, ids: Sequence[int]) -> int:
     ids = sorted(set(ids))
     table, marks = LeadScore._meta.db_table, RescoreMark._meta.db_table
     with connection.cursor() as cursor:
+        # One statement inserts the missing score rows and locks the others, in id order: an
+        # ON CONFLICT DO UPDATE locks every conflicting row, even one its WHERE leaves unchanged.
+        # (SQLite has no row locks: the statement takes its one write lock.)
         cursor.execute(
-            f"INSERT INTO {table} (lead_id, fit, engagement, version) "  # noqa: S608
+            f"INSERT INTO {table} AS t (lead_id, fit, engagement, version) "  # noqa: S608
             f"SELECT l.id, 0, 0, 0 FROM {Lead._meta.db_table} l WHERE l.id IN {_in(ids)} "
-            f"AND NOT EXISTS (SELECT 1 FROM {table} x WHERE x.lead_id = l.id) "
-            "ON CONFLICT (lead_id) DO NOTHING",
+            "ORDER BY l.id ON CONFLICT (lead_id) DO UPDATE SET version = t.version WHERE FALSE",
             ids,
         )
-        if connection.features.has_select_for_update:  # SQLite: the INSERT took the write lock
-            cursor.execute(
-                f"SELECT lead_id FROM {table} WHERE lead_id IN {_in(ids)} "  # noqa: S608
-                "ORDER BY lead_id FOR UPDATE",
-                ids,
-            )
         cursor.execute(f"DELETE FROM {marks} WHERE lead_id IN {_in(ids)} RETURNING lead_id", ids)  # noqa: S608
         consumed = {row[0] for row in cursor.fetchall()}
         lead_filter = "{col} IN " + _in(ids)
