@@ -116,7 +116,7 @@ class RescoreMarkAdmin(ReadOnlyAdmin):
 
     list_display = ["marked_at", "lead"]
     list_select_related = ["lead"]
-    ordering = ["marked_at"]
+    ordering = ["id"]  # oldest first, by the key
 
 
 @admin.register(StageEntry)

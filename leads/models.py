@@ -172,7 +172,7 @@ class LeadScore(models.Model):
         output_field=models.DecimalField(max_digits=13, decimal_places=2),
         db_persist=True,
     )
-    version = models.PositiveBigIntegerField(default=0)
+    version = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"{self.lead_id}: fit {self.fit} + engagement {self.engagement}"

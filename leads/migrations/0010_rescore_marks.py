@@ -1,7 +1,8 @@
 """Leads waiting for a rescore move from a flag on the score row to an append-only queue.
 
 The pending flags become marks before the flag is dropped; `rescore_seq` becomes `version`
-(every score write adds one to it from now on)."""
+(every score write adds one to it from now on), renamed in place: its type stays, so the score
+table is not rewritten."""
 
 import django.db.models.deletion
 import django.db.models.functions.datetime
@@ -41,10 +42,5 @@ class Migration(migrations.Migration):
             model_name='leadscore',
             old_name='rescore_seq',
             new_name='version',
-        ),
-        migrations.AlterField(
-            model_name='leadscore',
-            name='version',
-            field=models.PositiveBigIntegerField(default=0),
         ),
     ]
