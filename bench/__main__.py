@@ -204,7 +204,7 @@ def main() -> None:
     parser.add_argument("--leads", type=int, help="N (default 10,000; 100,000 with --full)")
     parser.add_argument("--requests", type=int, default=100, help="HTTP batches of 1000 events")
     parser.add_argument(
-        "--wrk-seconds", type=int, help="per intake measurement (10; 20 with --full)"
+        "--wrk-seconds", type=int, help="per intake measurement (10; 15 with --full)"
     )
     parser.add_argument("--latency-leads", type=int, default=200)
     parser.add_argument("--no-scale", action="store_true", help="stay at N (skip the 10·N run)")

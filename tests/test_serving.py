@@ -81,7 +81,9 @@ def _get(sock: socket.socket, buffer: bytearray) -> tuple[int, dict[str, str]]:
 
 
 def _closed_by_server(sock: socket.socket) -> bool:
-    sock.settimeout(5)
+    """Whether the server closes the connection at once: within 1 s, well inside gunicorn's idle
+    keep-alive timeout (`keepalive = 5`), which would close any connection left waiting."""
+    sock.settimeout(1)
     try:
         return sock.recv(1) == b""
     except TimeoutError:
