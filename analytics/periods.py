@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
 
 from leadflow.errors import FieldError, ValidationFailed
 
@@ -19,29 +20,44 @@ class Period:
 
 
 def _bound(raw: str | None, name: str, *, end: bool) -> datetime | None:
+    """A period's bound: a date is a whole day in `TIME_ZONE` (the start of the first day, or
+    the end of the last one: periods include both ends); a date-time is taken as it is."""
     if not raw:
         return None
-    try:  # well-formed but impossible values (month 13) raise
-        dt = parse_datetime(raw)
-        d: date | None = parse_date(raw) if dt is None else None
-    except ValueError:
-        dt = d = None
-    if dt is None:
-        if d is None:
-            raise ValidationFailed(
-                [FieldError(name, "A date (YYYY-MM-DD) or an ISO 8601 date-time.", "invalid")]
+    try:  # well-formed but impossible values (month 13) raise; so do dates past year 9999
+        # A bare date first: `parse_datetime` would read it as midnight, the start of that day.
+        d = parse_date(raw) if len(raw) == 10 else None
+        dt: datetime | None
+        if d is not None:
+            dt = datetime.combine(d + timedelta(days=1) if end else d, time.min)
+        else:
+            dt = parse_datetime(raw)
+        if dt is not None:
+            dt = (
+                timezone.make_aware(dt, timezone.get_default_timezone())
+                if timezone.is_naive(dt)
+                else dt
             )
-        dt = datetime.combine(d + timedelta(days=1) if end else d, time.min)
-    return timezone.make_aware(dt) if timezone.is_naive(dt) else dt
+            dt.astimezone(UTC)  # refuses a date-time whose offset leaves the calendar
+    except (ValueError, OverflowError):
+        dt = None
+    if dt is None:
+        raise ValidationFailed(
+            [FieldError(name, _("A date (YYYY-MM-DD) or an ISO 8601 date-time."), "invalid")]
+        )
+    return dt
 
 
 def period_from(params: Any, *, default_days: int = 90) -> Period:
-    """`from` and `to` (inclusive dates or date-times); the last `default_days` by default."""
+    """`from` and `to`: dates are whole days in `TIME_ZONE`, both included (`from=to=` is one
+    day); date-times are exact. By default, the last `default_days` up to now."""
     now = timezone.now()
     end = _bound(params.get("to"), "to", end=True) or now
     start = _bound(params.get("from"), "from", end=False) or end - timedelta(days=default_days)
     if start >= end:
-        raise ValidationFailed([FieldError("from", "Must be before 'to'.", "invalid")])
+        raise ValidationFailed(
+            [FieldError("from", _("The first day must not be after the last day."), "invalid")]
+        )
     if end - start > timedelta(days=3660):
-        raise ValidationFailed([FieldError("from", "At most ten years.", "invalid")])
+        raise ValidationFailed([FieldError("from", _("At most ten years."), "invalid")])
     return Period(start, end)
