@@ -11,15 +11,15 @@ from rest_framework.views import APIView
 from analytics import funnel, reports
 from analytics.backtest import backtest_start
 from analytics.periods import Period, period_from
-from analytics.selectors import lead_scope_sql, report_leads
+from analytics.selectors import lead_scope_sql, report_handoffs, report_leads
 from analytics.serializers import (
     AttributionReportSerializer,
     CriteriaReportSerializer,
     FunnelReportSerializer,
     HandoffReportSerializer,
     RecyclingReportSerializer,
+    RevenueReportSerializer,
 )
-from handoff.selectors import handoff_list
 from leadflow.apis import JobSerializer
 from leadflow.choices import Role
 from leadflow.errors import FieldError, ValidationFailed
@@ -80,7 +80,7 @@ class ReportHandoffsApi(PeriodReportApi):
     serializer_class = HandoffReportSerializer
 
     def report(self, request: Request, period: Period) -> dict[str, Any]:
-        return reports.handoff_report(period=period, handoffs=handoff_list(user=request.user))
+        return reports.handoff_report(period=period, handoffs=report_handoffs(request.user))
 
 
 @extend_schema_view(get=extend_schema(parameters=PERIOD))
@@ -97,6 +97,33 @@ class ReportRecyclingApi(PeriodReportApi):
 
     def report(self, request: Request, period: Period) -> dict[str, Any]:
         return reports.recycling_report(period=period, leads=report_leads(request.user))
+
+
+def definition_param(request: Request) -> int | None:
+    raw = request.query_params.get("definition")
+    if raw is None or raw == "":
+        return None
+    definition_id = as_id(raw)
+    if definition_id is None:
+        raise ValidationFailed([FieldError("definition", "A definition id.", "invalid")])
+    return definition_id
+
+
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[
+            *PERIOD,
+            OpenApiParameter("definition", int, description="Only wins under this version."),
+        ]
+    )
+)
+class ReportRevenueApi(PeriodReportApi):
+    serializer_class = RevenueReportSerializer
+
+    def report(self, request: Request, period: Period) -> dict[str, Any]:
+        return reports.revenue_report(
+            period=period, leads=report_leads(request.user), definition_id=definition_param(request)
+        )
 
 
 class ReportCriteriaApi(APIView):

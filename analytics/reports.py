@@ -7,7 +7,7 @@ from decimal import Decimal
 from statistics import quantiles
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.db.models.fields.json import KT
 
 from analytics.periods import Period
@@ -71,13 +71,15 @@ def attribution_report(*, period: Period, leads: QuerySet[Lead]) -> dict[str, An
     """Per source and campaign of the leads created in the period: leads, MQLs, SQLs, won count
     and amount; first touch (the lead's source and campaign at intake) and last touch (the
     campaign of the last event before the lead first became an MQL, when an event names one)."""
-    first_mql = LeadTransition.objects.filter(lead=OuterRef("pk"), to_state=LeadState.MQL).order_by(
-        "occurred_at"
-    )
     base = leads.filter(created_at__gte=period.start, created_at__lt=period.end)
-    cohort = base.annotate(first_mql_at=Subquery(first_mql.values("occurred_at")[:1]))
-    mql_at = dict(cohort.filter(first_mql_at__isnull=False).values_list("pk", "first_mql_at"))
-    with_mql = base.filter(history__to_state=LeadState.MQL).values("pk")
+    # Each lead's first MQL, from one grouped pass over the history (not a subquery per lead).
+    mql_at = dict(
+        LeadTransition.objects.filter(to_state=LeadState.MQL, lead__in=base.values("pk"))
+        .values("lead_id")
+        .annotate(first=Min("occurred_at"))
+        .values_list("lead_id", "first")
+    )
+    with_mql = list(mql_at)
     touches: dict[int, str] = {}
     campaign_events = (
         Event.objects.filter(lead__in=with_mql, properties__has_key="utm_campaign")
@@ -102,9 +104,10 @@ def attribution_report(*, period: Period, leads: QuerySet[Lead]) -> dict[str, An
     last: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"mqls": 0, "won": 0, "won_amount": Decimal(0)}
     )
-    for pk, source, campaign, first_at, amount in cohort.values_list(
-        "pk", "source", "campaign", "first_mql_at", "won_amount"
+    for pk, source, campaign, amount in base.values_list(
+        "pk", "source", "campaign", "won_amount"
     ).iterator(chunk_size=5000):
+        first_at = mql_at.get(pk)
         touch = touches.get(pk)
         row = first[(source, campaign)]
         won = pk in reached[LeadState.WON]
@@ -121,6 +124,40 @@ def attribution_report(*, period: Period, leads: QuerySet[Lead]) -> dict[str, An
     return {
         "first_touch": [{"source": s, "campaign": c, **v} for (s, c), v in sorted(first.items())],
         "last_touch": [{"campaign": c, **v} for c, v in sorted(last.items())],
+    }
+
+
+def revenue_report(
+    *, period: Period, leads: QuerySet[Lead], definition_id: int | None = None
+) -> dict[str, Any]:
+    """Won deals counted on the day they were won (the `win` transition), under the definition
+    version that was published then when one is asked for, per first-touch source and campaign.
+    The same wins as the funnel's `won` entries, so the totals agree with its Won figure."""
+    wins = LeadTransition.objects.filter(
+        transition=TransitionName.WIN,
+        occurred_at__gte=period.start,
+        occurred_at__lt=period.end,
+        lead__in=leads.values("pk"),
+    )
+    if definition_id is not None:
+        wins = wins.filter(definition_id=definition_id)
+    figures = {"won": Count("id"), "amount": Sum("amount")}
+
+    def rows(*keys: str) -> list[dict[str, Any]]:
+        out = []
+        for row in wins.values(*keys).annotate(**figures).order_by(*keys):
+            out.append({
+                **{k.removeprefix("lead__"): row[k] for k in keys},
+                "won": row["won"], "amount": row["amount"] or Decimal(0),
+            })  # fmt: skip
+        return out
+
+    total = wins.aggregate(**figures)
+    return {
+        "won": total["won"],
+        "amount": total["amount"] or Decimal(0),
+        "by_source": rows("lead__source"),
+        "by_campaign": rows("lead__source", "lead__campaign"),
     }
 
 

@@ -110,3 +110,17 @@ class RecyclingReportSerializer(PeriodSerializer):
     recycled_leads = serializers.IntegerField()
     came_back = serializers.IntegerField(help_text="Of those leads, how many became MQLs again.")
     eventually_won = serializers.IntegerField(help_text="Of those leads, how many are won.")
+
+
+class RevenueRowSerializer(serializers.Serializer):
+    source = serializers.CharField()  # type: ignore[assignment]
+    campaign = serializers.CharField(allow_blank=True, required=False)
+    won = serializers.IntegerField()
+    amount = serializers.DecimalField(max_digits=20, decimal_places=2)
+
+
+class RevenueReportSerializer(PeriodSerializer):
+    won = serializers.IntegerField(help_text="Deals won in the period (counted on the win day).")
+    amount = serializers.DecimalField(max_digits=20, decimal_places=2)
+    by_source = RevenueRowSerializer(many=True, help_text="By first-touch source.")
+    by_campaign = RevenueRowSerializer(many=True, help_text="By first-touch source and campaign.")

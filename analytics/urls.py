@@ -9,6 +9,7 @@ urlpatterns = [
     path("reports/attribution/", apis.ReportAttributionApi.as_view(), name="report-attribution"),
     path("reports/criteria/", apis.ReportCriteriaApi.as_view(), name="report-criteria"),
     path("reports/recycling/", apis.ReportRecyclingApi.as_view(), name="report-recycling"),
+    path("reports/revenue/", apis.ReportRevenueApi.as_view(), name="report-revenue"),
     path(
         "definitions/<id:definition_id>/backtest/",
         apis.DefinitionBacktestApi.as_view(),

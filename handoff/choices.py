@@ -18,18 +18,18 @@ class DeliveryStatus(models.TextChoices):
 class WebhookEvent(models.TextChoices):
     """What a subscriber may receive. `transition.<name>` for every lifecycle transition."""
 
-    HANDOFF_OPENED = "handoff.opened"
-    HANDOFF_ACCEPTED = "handoff.accepted"
-    HANDOFF_REJECTED = "handoff.rejected"
-    HANDOFF_BREACHED = "handoff.breached"
-    HANDOFF_REASSIGNED = "handoff.reassigned"
-    TRANSITION_QUALIFY_MQL = "transition.qualify_mql"
-    TRANSITION_ACCEPT = "transition.accept"
-    TRANSITION_REJECT = "transition.reject"
-    TRANSITION_CLAIM = "transition.claim"
-    TRANSITION_QUALIFY_SQL = "transition.qualify_sql"
-    TRANSITION_DISQUALIFY = "transition.disqualify"
-    TRANSITION_WIN = "transition.win"
-    TRANSITION_LOSE = "transition.lose"
-    TRANSITION_RECYCLE = "transition.recycle"
-    TRANSITION_ARCHIVE = "transition.archive"
+    HANDOFF_OPENED = "handoff.opened", _("Handoff opened")
+    HANDOFF_ACCEPTED = "handoff.accepted", _("Handoff accepted")
+    HANDOFF_REJECTED = "handoff.rejected", _("Handoff rejected")
+    HANDOFF_BREACHED = "handoff.breached", _("Handoff SLA breached")
+    HANDOFF_REASSIGNED = "handoff.reassigned", _("Handoff re-assigned")
+    TRANSITION_QUALIFY_MQL = "transition.qualify_mql", _("Lead qualified as MQL")
+    TRANSITION_ACCEPT = "transition.accept", _("MQL accepted by sales")
+    TRANSITION_REJECT = "transition.reject", _("MQL rejected by sales")
+    TRANSITION_CLAIM = "transition.claim", _("Sales-generated lead claimed")
+    TRANSITION_QUALIFY_SQL = "transition.qualify_sql", _("Lead qualified as SQL")
+    TRANSITION_DISQUALIFY = "transition.disqualify", _("Lead disqualified")
+    TRANSITION_WIN = "transition.win", _("Deal won")
+    TRANSITION_LOSE = "transition.lose", _("Deal lost")
+    TRANSITION_RECYCLE = "transition.recycle", _("Lost lead recycled")
+    TRANSITION_ARCHIVE = "transition.archive", _("Lead archived")

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -122,22 +122,42 @@ def problem_response(
     )
 
 
-def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return problem_response(request, 404, "not-found", "Not found", "No such resource.")
+def _wants_page(request: HttpRequest) -> bool:
+    """A person's browser on a UI page gets an HTML page; the API and other clients get
+    problem+json."""
+    if request.path.startswith(("/api/", "/healthz", "/readyz")):
+        return False
+    accept = request.headers.get("Accept", "")
+    return "text/html" in accept or not accept or "*/*" in accept
 
 
-def handler500(request: HttpRequest) -> JsonResponse:
-    return problem_response(
-        request, 500, "server-error", "Server error", "An unexpected error occurred."
-    )
+def _error(request: HttpRequest, status: int, code: str, title: str, detail: str) -> HttpResponse:
+    if not _wants_page(request):
+        return problem_response(request, status, code, title, detail)
+    from django.shortcuts import render
+
+    template = "web/public_error.html" if request.path.startswith("/forms/") else "web/error.html"
+    try:
+        return render(request, template, {"status": status}, status=status)
+    except Exception:  # a page that cannot render must not hide the error it reports
+        logger.exception("error page")
+        return problem_response(request, status, code, title, detail)
 
 
-def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return problem_response(request, 400, "bad-request", "Bad request", "The request is malformed.")
+def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(request, 404, "not-found", "Not found", "No such resource.")
 
 
-def handler403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return problem_response(request, 403, "forbidden", "Forbidden", "You may not do this.")
+def handler500(request: HttpRequest) -> HttpResponse:
+    return _error(request, 500, "server-error", "Server error", "An unexpected error occurred.")
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(request, 400, "bad-request", "Bad request", "The request is malformed.")
+
+
+def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(request, 403, "forbidden", "Forbidden", "You may not do this.")
 
 
 def lockout_response(request: HttpRequest, response: Any, credentials: Any) -> JsonResponse:

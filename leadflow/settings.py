@@ -19,7 +19,9 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 LEADFLOW_ENV = env.str("LEADFLOW_ENV", default="development")
 PRODUCTION = LEADFLOW_ENV == "production"
 
-DEBUG = env.bool("DEBUG", default=not PRODUCTION)
+# Off unless asked for: Django's debug pages (settings, URL patterns) never reach users, and the
+# UI's own error pages show in their place, in `make run` too.
+DEBUG = env.bool("DEBUG", default=False)
 if PRODUCTION:
     SECRET_KEY = env.str("SECRET_KEY")
 else:
@@ -163,6 +165,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# Outside production the static files are served from the apps' folders (no collectstatic).
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = DEBUG
 STATIC_ROOT = BASE_DIR / "var" / "static"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

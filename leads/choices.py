@@ -37,6 +37,33 @@ class Source(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class Industry(models.TextChoices):
+    """The industries the UI offers. Criteria and fit rules compare normalised values, so an
+    imported `Software` matches `software`."""
+
+    SOFTWARE = "software", _("Software")
+    MANUFACTURING = "manufacturing", _("Manufacturing")
+    RETAIL = "retail", _("Retail")
+    FINANCE = "finance", _("Finance")
+    LOGISTICS = "logistics", _("Logistics")
+    HEALTHCARE = "healthcare", _("Healthcare")
+    CONSTRUCTION = "construction", _("Construction")
+    EDUCATION = "education", _("Education")
+    PUBLIC_SECTOR = "public_sector", _("Public sector")
+    SERVICES = "services", _("Services")
+    OTHER = "other", _("Other")
+
+
+class DisqualifyReason(models.TextChoices):
+    NO_BUDGET = "no_budget", _("No budget")
+    NO_NEED = "no_need", _("No need")
+    NO_AUTHORITY = "no_authority", _("No decision maker reached")
+    BAD_TIMING = "bad_timing", _("Timing not right")
+    UNREACHABLE = "unreachable", _("Could not reach")
+    COMPETITOR = "competitor", _("Chose a competitor")
+    OTHER = "other", _("Other")
+
+
 class LostReason(models.TextChoices):
     PRICE = "price", _("Price")
     COMPETITOR = "competitor", _("Competitor")

@@ -24,6 +24,17 @@ class LeadFilter(django_filters.FilterSet):
         model = Lead
         fields = ["state", "source", "campaign", "owner", "team", "min_score", "q"]
 
+    # A form's "any" option sends an empty value: it means no filter on that field, not a
+    # choice that does not exist.
+    MULTIPLE = ("state", "source")
+
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        if data is not None and any("" in data.getlist(k) for k in self.MULTIPLE):
+            data = data.copy()
+            for key in self.MULTIPLE:
+                data.setlist(key, [v for v in data.getlist(key) if v])
+        super().__init__(data, *args, **kwargs)
+
     def filter_owner(self, qs: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:
         if value == "me":
             return qs.filter(owner_id=self.request.user.pk if self.request else None)

@@ -24,7 +24,14 @@ from accounts.selectors import managed_team_ids, rep_team_ids
 from leadflow.choices import Function, Role
 from leadflow.errors import CriteriaNotMet, FieldError, ValidationFailed
 from leadflow.permissions import has_role, roles_of
-from leads.choices import OTHER_REASON, ArchiveReason, LeadState, LostReason, Source
+from leads.choices import (
+    OTHER_REASON,
+    ArchiveReason,
+    DisqualifyReason,
+    LeadState,
+    LostReason,
+    Source,
+)
 
 if TYPE_CHECKING:
     from accounts.models import Team
@@ -273,7 +280,7 @@ class LeadLifecycle(ConcurrentTransitionMixin, models.Model):
 
     @transition(field=state, source=[S.SAL, S.SQL], target=S.RECYCLED, permission=may_work_own)
     def disqualify(self, inp: TransitionInput) -> None:
-        _require_reason(inp, None)
+        _require_reason(inp, list(DisqualifyReason.values))
         self._to_recycled(inp, inp.reason)
 
     @transition(field=state, source=S.SQL, target=S.WON, permission=may_work_own)

@@ -44,3 +44,39 @@ def contains_nul(value: object) -> bool:
     if isinstance(value, list):
         return any(contains_nul(v) for v in value)
     return False
+
+
+_CURRENCY_MARKS = ("¥", "円", "JPY", "$", "USD", "€", "EUR")
+
+
+def parse_amount(value: str) -> str:
+    """An amount as people write it (`1,000,000`, `¥1,000,000`, `１２３`, `4,800,000円`) as plain
+    digits with an optional decimal point; what is not an amount comes back as it was typed, for
+    the validation to name."""
+    text = nfkc(value)
+    # NFKC maps the full-width yen sign to ¥ and full-width digits and commas to ASCII.
+    cleaned = text.upper()
+    for mark in _CURRENCY_MARKS:
+        cleaned = cleaned.replace(mark, "")
+    cleaned = cleaned.replace(",", "").replace(" ", "").replace("_", "")
+    if cleaned.count(".") <= 1 and cleaned.replace(".", "").isdigit() and cleaned[0] != ".":
+        return cleaned
+    return text
+
+
+def phone_display(value: str) -> str:
+    """A stored E.164 number as people read it: national format in the default region
+    (`03-6769-5617`), international elsewhere."""
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, settings.PHONE_DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return value
+    region = phonenumbers.region_code_for_number(number)
+    fmt = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if region == settings.PHONE_DEFAULT_REGION
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, fmt)

@@ -41,7 +41,7 @@ SELLERS = ["rep_a", "rep_a2", "manager_a", "rep_b", "manager_b"]
 SALES = {"accept", "reject", "claim", "qualify_sql", "disqualify", "win", "lose"}
 AIMED_REASONS = {
     "reject": ["engaged", "icp", "contactable", "need", "other"],
-    "disqualify": ["timing", "other"],
+    "disqualify": ["no_budget", "other"],
     "lose": ["price", "competitor", "timing", "no_decision", "other"],
     "archive": ["spam", "invalid", "duplicate", "do_not_contact"],
 }

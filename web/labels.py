@@ -33,3 +33,25 @@ FIELD_LABELS = {
     "id": _("Event id"),
     "properties": _("Properties (JSON)"),
 }
+
+# Names of inputs that are not lead fields, as pages show them.
+INPUT_LABELS = {
+    "from": _("From"),
+    "to": _("To"),
+    "min_score": _("Score at least"),
+    "amount": _("Amount"),
+    "reason": _("Reason"),
+    "note": _("Note"),
+    "name": _("Name"),
+    "url": _("URL"),
+    "secret": _("Secret"),
+    "event_types": _("Events"),
+}
+
+
+def label_of(field: str) -> str:
+    """The label of an input named in an error; "" where the error concerns the whole form."""
+    if field in ("", "body", "non_field_errors"):
+        return ""
+    label = FIELD_LABELS.get(field) or INPUT_LABELS.get(field)
+    return str(label) if label else ""

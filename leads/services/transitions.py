@@ -78,8 +78,8 @@ def _check(lead: Lead, name: str, method: Any, actor: Any, args: TransitionArgs)
     meta = method._django_fsm
     if not meta.has_transition(lead.state):
         raise TransitionNotAvailable(
-            _("'%(name)s' is not available from state '%(state)s'.")
-            % {"name": name, "state": lead.state}
+            _("“%(name)s” is not possible for a lead in state “%(state)s”.")
+            % {"name": TransitionName(name).label, "state": LeadState(lead.state).label}
         )
     if actor is not None and not meta.has_transition_perm(lead, lead.state, actor):
         raise Forbidden(_("Your role may not '%s' this lead.") % name)

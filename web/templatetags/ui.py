@@ -131,3 +131,96 @@ def as_json(value: Any) -> str:
 @register.filter
 def source_label(value: str) -> str:
     return _label(Source, value)
+
+
+def _is_ja() -> bool:
+    return (get_language() or "en")[:2] == "ja"
+
+
+@register.filter
+def datetime(value: Any) -> str:
+    """A moment in `TIME_ZONE`: `2026-12-07 04:44`, in Japanese `2026年12月7日 04:44`."""
+    from datetime import datetime as dt
+
+    from django.utils import timezone
+
+    if not isinstance(value, dt):
+        return "—"
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    if _is_ja():
+        return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+    return f"{local:%Y-%m-%d %H:%M}"
+
+
+@register.filter
+def day(value: Any) -> str:
+    """A calendar day: `2026-12-07`, in Japanese `2026年12月7日`."""
+    from datetime import date
+    from datetime import datetime as dt
+
+    from django.utils import timezone
+
+    if isinstance(value, dt):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    if not isinstance(value, date):
+        return "—"
+    return f"{value.year}年{value.month}月{value.day}日" if _is_ja() else value.isoformat()
+
+
+@register.filter
+def webhook_event_label(value: str) -> str:
+    from handoff.choices import WebhookEvent
+
+    return gettext("every event") if value == "*" else _label(WebhookEvent, value)
+
+
+@register.filter
+def webhook_events(values: Any) -> str:
+    return ", ".join(webhook_event_label(v) for v in values or [])
+
+
+@register.filter
+def input_value(lead: Any, name: str) -> Any:
+    """A lead field as its form input shows it (a JP phone in national format)."""
+    from leads.normalize import phone_display
+
+    value = getattr(lead, name, None)
+    if name == "phone":
+        return phone_display(value or "")
+    return value
+
+
+@register.filter
+def display_value(lead: Any, name: str) -> str:
+    """A lead field as a page shows it: labels for choices, "—" for nothing."""
+    from leads.normalize import phone_display
+    from web.criteria import value_text
+
+    value = getattr(lead, name, None)
+    if name == "phone":
+        return phone_display(value or "") or "—"
+    if name == "company_size" and value is not None:
+        return number(value)
+    return value_text(name, value)
+
+
+@register.filter
+def amount_input(value: Any) -> str:
+    """An amount as a form input shows it: `5,000,000` (no decimals where there are none)."""
+    from web.criteria import number_text
+
+    return "" if value is None else number_text(value)
+
+
+@register.filter
+def reason(code: str) -> str:
+    from web.criteria import reason_label
+
+    return reason_label(code or "")
+
+
+@register.filter
+def event_label(event_type: str) -> str:
+    from web.criteria import event_label as label
+
+    return label(event_type or "")

@@ -25,9 +25,12 @@ def back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
 
 
 def error_text(exc: LeadflowError) -> str:
+    """A business error in words: each problem named by its field's label, never its code."""
+    from web.labels import label_of
+
     if isinstance(exc, ValidationFailed):
         return "; ".join(
-            f"{e.message}" if e.field in ("body", "") else f"{e.field}: {e.message}"
+            e.message if not label_of(e.field) else f"{label_of(e.field)}: {e.message}"
             for e in exc.errors
         )
     return str(exc.detail)

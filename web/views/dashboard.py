@@ -3,9 +3,7 @@ revenue by source and campaign, for a period and a definition version, scoped by
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -13,16 +11,17 @@ from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts.models import Team
 from analytics import funnel, reports
 from analytics.periods import Period, period_from
-from analytics.selectors import lead_scope_sql, report_leads
-from handoff.selectors import handoff_list
+from analytics.selectors import figures_q, lead_scope_sql, report_handoffs, report_leads
 from leadflow.errors import ValidationFailed
 from leadflow.filters import as_id
 from leads.selectors import definition_list, definition_published
+from web.criteria import reason_label
 from web.roles import role_required
 from web.templatetags.ui import source_label, state_label
 from web.views.base import error_text
@@ -34,6 +33,18 @@ def _period(request: HttpRequest) -> Period:
     except ValidationFailed as exc:
         messages.error(request, error_text(exc))
         return period_from({})
+
+
+def _scope_text(user: Any) -> str:
+    """Whose figures the page shows (SPEC §15: a rep their own, a manager their teams')."""
+    from leadflow.choices import Role
+    from leadflow.permissions import has_role
+
+    if figures_q(user) is None:
+        return ""
+    if has_role(user, Role.SALES_MANAGER):
+        return _("Your teams' figures")
+    return _("Your own figures")
 
 
 def _funnel(period: Period, user: Any, definition_id: int | None) -> dict[str, Any]:
@@ -63,20 +74,6 @@ def _versions(period: Period, user: Any) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: r["version"])
 
 
-def _revenue(attribution: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    by_source: dict[str, Decimal] = defaultdict(Decimal)
-    for row in attribution["first_touch"]:
-        by_source[row["source"]] += Decimal(row["won_amount"])
-    campaigns = sorted(
-        (r for r in attribution["first_touch"] if r["won"]),
-        key=lambda r: -Decimal(r["won_amount"]),
-    )
-    return {
-        "by_source": [{"source": k, "amount": v} for k, v in sorted(by_source.items()) if v],
-        "by_campaign": campaigns[:15],
-    }
-
-
 @require_GET
 @role_required()
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -87,11 +84,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     chosen = next((d for d in definitions if d.pk == definition_id), None) or definition_published()
     leads = report_leads(request.user)
     stages = _funnel(period, request.user, definition_id)["stages"]
-    handoffs = reports.handoff_report(period=period, handoffs=handoff_list(user=request.user))
+    handoffs = reports.handoff_report(period=period, handoffs=report_handoffs(request.user))
     criteria = reports.criteria_report(definition=chosen, leads=leads) if chosen else None
-    attribution = reports.attribution_report(period=period, leads=leads)
     recycling = reports.recycling_report(period=period, leads=leads)
-    revenue = _revenue(attribution)
+    revenue = reports.revenue_report(period=period, leads=leads, definition_id=definition_id)
     team_names = dict(
         Team.objects.filter(pk__in={r["team"] for r in handoffs["teams"]}).values_list("pk", "name")
     )
@@ -100,13 +96,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .objects.filter(pk__in={r["rep"] for r in handoffs["reps"]})
         .values_list("pk", "username")
     )
+    document = chosen.document if chosen else None
+    for c in (criteria or {}).get("criteria", []):
+        c["label"] = reason_label(c["code"], document)
+    for r in recycling["by_reason"]:
+        r["label"] = reason_label(r["reason"], document)
     chart = {
         "stages": [str(state_label(s["stage"])) for s in stages],
         "first": [s["first"]["entered"] for s in stages],
         "reentry": [s["reentry"]["entered"] for s in stages],
         "conversion": [s["first"]["conversion_rate"] for s in stages],
         "median_days": [s["first"]["median_days"] for s in stages],
-        "rejections": {c["code"]: c["rejections"] for c in (criteria or {}).get("criteria", [])},
+        "rejections": {c["label"]: c["rejections"] for c in (criteria or {}).get("criteria", [])},
         "revenue": {
             str(source_label(r["source"])): float(r["amount"]) for r in revenue["by_source"]
         },
@@ -119,7 +120,5 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "versions": _versions(period, request.user),
         "from_value": timezone.localtime(period.start).date().isoformat(),
         "to_value": timezone.localtime(period.end - timedelta(microseconds=1)).date().isoformat(),
-        "won_total": sum(
-            (Decimal(r["won_amount"]) for r in attribution["first_touch"]), Decimal(0)
-        ),
+        "scope": _scope_text(request.user),
     })  # fmt: skip

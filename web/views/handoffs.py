@@ -17,9 +17,11 @@ from handoff.models import Handoff
 from handoff.selectors import handoff_list
 from leadflow.choices import Role
 from leadflow.errors import LeadflowError
+from leadflow.permissions import has_role
 from leads import selectors
-from leads.choices import OTHER_REASON, LeadState, LostReason
+from leads.choices import DisqualifyReason, LeadState, LostReason
 from leads.services.transitions import TransitionArgs, available_transitions, lead_transition
+from web.criteria import describe, reason_choices, reason_label
 from web.roles import role_required
 from web.views.base import back, error_text
 
@@ -27,12 +29,20 @@ SALES_ROLES = (Role.SALES, Role.SALES_MANAGER, Role.COO)
 INBOX_LIMIT = 200
 
 
-def _reasons(h: Handoff) -> list[str]:
-    from leads.choices import LeadState
-
-    stage = h.definition.stage(LeadState.MQL) if h.definition else {}
-    codes = [c["code"] for c in stage.get("criteria", [])]
-    return [*codes, OTHER_REASON]
+def _decorate(h: Handoff, user: Any | None) -> Handoff:
+    """What a row shows besides the handoff: the reasons to reject by label, why the lead
+    qualified in words, and whether the user may still open the lead."""
+    document = h.definition.document if h.definition else None
+    h.reasons = reason_choices(document)  # type: ignore[attr-defined]
+    h.why = describe(  # type: ignore[attr-defined]
+        h.qualification.evaluation if h.qualification else [], document, LeadState.MQL
+    )
+    h.reason_text = reason_label(h.reason, document)  # type: ignore[attr-defined]
+    # An open handoff's lead is in the user's scope; an answered one may have left it.
+    h.lead_visible = user is None or (  # type: ignore[attr-defined]
+        selectors.lead_list(user=user).filter(pk=h.lead_id).exists()
+    )
+    return h
 
 
 def _inbox_rows(request: HttpRequest, tab: str) -> list[Handoff]:
@@ -41,15 +51,25 @@ def _inbox_rows(request: HttpRequest, tab: str) -> list[Handoff]:
         qs = qs.filter(assignee_id=request.user.pk)
     rows = list(qs.select_related("definition").order_by("due_at", "id")[:INBOX_LIMIT])
     for h in rows:
-        h.reasons = _reasons(h)  # type: ignore[attr-defined]
+        _decorate(h, None)
     return rows
 
 
 @require_GET
 @role_required(*SALES_ROLES)
 def inbox(request: HttpRequest) -> HttpResponse:
-    tab = "team" if request.GET.get("tab") == "team" else "mine"
-    return render(request, "web/inbox.html", {"tab": tab, "handoffs": _inbox_rows(request, tab)})
+    """A manager or the COO lands on the team's handoffs, a rep on their own."""
+    default = "mine" if has_role(request.user, Role.SALES) else "team"
+    asked = request.GET.get("tab", "")
+    tab = asked if asked in ("mine", "team") else default
+    rows = _inbox_rows(request, tab)
+    counts = {
+        "mine": handoff_list(user=request.user)
+        .filter(status=HandoffStatus.OPEN, assignee_id=request.user.pk)
+        .count(),
+        "team": handoff_list(user=request.user).filter(status=HandoffStatus.OPEN).count(),
+    }
+    return render(request, "web/inbox.html", {"tab": tab, "handoffs": rows, "counts": counts})
 
 
 @require_POST
@@ -69,10 +89,12 @@ def handoff_answer(request: HttpRequest, handoff_id: int, action: str) -> HttpRe
         lead_transition(lead_id=h.lead_id, name=action, actor=request.user, args=args)
     except LeadflowError as exc:
         error = error_text(exc)
-    h = Handoff.objects.select_related(
-        "lead", "lead__scores", "qualification", "team", "assignee", "definition"
-    ).get(pk=h.pk)
-    h.reasons = _reasons(h)  # type: ignore[attr-defined]
+    h = _decorate(
+        Handoff.objects.select_related(
+            "lead", "lead__scores", "qualification", "team", "assignee", "definition"
+        ).get(pk=h.pk),
+        request.user,
+    )
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "web/partials/handoff_row.html", {"h": h, "error": error})
     if error:
@@ -90,10 +112,12 @@ def handoff_answer(request: HttpRequest, handoff_id: int, action: str) -> HttpRe
 @require_GET
 @role_required(Role.SALES, Role.SALES_MANAGER)
 def pipeline(request: HttpRequest) -> HttpResponse:
-    """My SALs and SQLs (a manager's: the team's), oldest change first."""
+    """A rep's own SALs and SQLs; a manager's, the team's (with the owner), oldest first."""
+    qs = selectors.lead_list(user=request.user)
+    if has_role(request.user, Role.SALES):
+        qs = qs.filter(owner_id=request.user.pk)
     leads = list(
-        selectors.lead_list(user=request.user)
-        .filter(state__in=[LeadState.SAL, LeadState.SQL])
+        qs.filter(state__in=[LeadState.SAL, LeadState.SQL])
         .select_related("owner", "team")
         .order_by("state_changed_at", "id")[:INBOX_LIMIT]
     )
@@ -103,4 +127,6 @@ def pipeline(request: HttpRequest) -> HttpResponse:
     return render(request, "web/pipeline.html", {
         "rows": rows, "lost_reasons": LostReason.choices, "archive_reasons": [],
         "reject_reasons": [], "may_override": False,
+        "disqualify_reasons": DisqualifyReason.choices,
+        "show_owner": not has_role(request.user, Role.SALES),
     })  # fmt: skip

@@ -29,14 +29,24 @@ from leadflow.filters import as_id
 from leadflow.permissions import has_role
 from leadflow.problems import validation_failed
 from leads import selectors
-from leads.choices import OTHER_REASON, ArchiveReason, LeadState, LostReason, Source
+from leads.choices import (
+    ArchiveReason,
+    DisqualifyReason,
+    Industry,
+    LeadState,
+    LostReason,
+    Source,
+)
 from leads.filters import LeadFilter
 from leads.models import Lead
+from leads.normalize import parse_amount
 from leads.serializers import LEAD_FIELDS, SALES_FIELDS, LeadFieldsSerializer
 from leads.services.leads import lead_may_edit, lead_update
 from leads.services.transitions import TransitionArgs, available_transitions, lead_transition
 from scoring.selectors import lead_score_breakdown
+from web.criteria import describe, reason_choices
 from web.roles import role_required
+from web.templatetags.ui import field_label
 from web.views.base import back, error_text, field_errors, flash_error, object_errors
 
 PAGE_SIZE = 50
@@ -46,7 +56,9 @@ SORTS: dict[str, tuple[str, bool, Any]] = {  # key -> (field, descending, label)
     "-score": ("sort_score", True, gettext_lazy("Highest score")),
     "email": ("email", False, gettext_lazy("E-mail")),
 }
-EDITABLE = [f for f in LEAD_FIELDS if f not in ("email", "attributes", "consent")]
+# Family name first, as Japanese forms (and business cards) have it.
+NAMES = ["last_name", "first_name", "last_name_kana", "first_name_kana"]
+EDITABLE = NAMES + [f for f in LEAD_FIELDS if f not in ("email", "attributes", "consent", *NAMES)]
 EXPORT_FIELDS = ["id", "email", *[f for f in LEAD_FIELDS if f not in ("email", "attributes")],
                  *SALES_FIELDS, "state", "fit", "engagement", "score", "owner", "team",
                  "created_at", "state_changed_at"]  # fmt: skip
@@ -57,7 +69,12 @@ def _filtered(request: HttpRequest) -> tuple[LeadFilter, QuerySet[Lead]]:
         sort_score=Coalesce(F("scores__total"), Value(Decimal(0)))
     )
     f = LeadFilter(request.GET, queryset=qs, request=request)
-    return f, (f.qs if f.is_valid() else qs.none())
+    if not f.is_valid():
+        return f, qs.none()
+    if not [v for v in request.GET.getlist("state") if v]:
+        # Archived leads are out of the way unless asked for by their state.
+        return f, f.qs.exclude(state=LeadState.ARCHIVED)
+    return f, f.qs
 
 
 def _encode(value: Any, pk: int) -> str:
@@ -66,32 +83,70 @@ def _encode(value: Any, pk: int) -> str:
 
 
 def _decode(cursor: str, field: str) -> tuple[Any, int] | None:
+    """A cursor as (sort value, id); None for anything that is not one we wrote."""
     try:
         raw, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        value: Any = raw
+        value: Any = str(raw)
         if field == "created_at":
-            value = parse_datetime(raw)
+            value = parse_datetime(value)
         elif field == "sort_score":
-            value = Decimal(raw)
-        return (value, int(pk)) if value is not None else None
-    except (ValueError, TypeError, InvalidOperation, json.JSONDecodeError):
+            value = Decimal(value)
+            if not value.is_finite() or abs(value) > 10**12:
+                return None
+        pk = int(pk)
+        if value is None or not 0 < pk < 2**63:
+            return None
+        return value, pk
+    except (ValueError, TypeError, InvalidOperation, json.JSONDecodeError, OverflowError):
         return None
 
 
-def keyset_page(qs: QuerySet[Lead], sort: str, cursor: str | None) -> tuple[list[Lead], str | None]:
-    """One page in `sort` order after `cursor` (the last row of the page before), and the cursor
-    of the next page: an index range read, however deep the page."""
+def keyset_page(
+    qs: QuerySet[Lead], sort: str, cursor: str | None, *, backwards: bool = False
+) -> tuple[list[Lead], str | None, str | None]:
+    """One page in `sort` order after `cursor` (the last row of the page before), or, going
+    `backwards`, before it (the first row of the page after): an index range read, however deep
+    the page. Returns the rows and the cursors of the next and the previous page."""
     field, desc, _label = SORTS[sort]
-    order = [f"-{field}", "-id"] if desc else [field, "id"]
+    reverse = desc != backwards
+    order = [f"-{field}", "-id"] if reverse else [field, "id"]
     after = _decode(cursor, field) if cursor else None
     if after is not None:
-        op = "lt" if desc else "gt"
+        op = "lt" if reverse else "gt"
         value, pk = after
         qs = qs.filter(Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"id__{op}": pk}))
     rows = list(qs.select_related("owner", "team").order_by(*order)[: PAGE_SIZE + 1])
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
-    return rows, (_encode(getattr(rows[-1], field), rows[-1].pk) if more else None)
+    if backwards:
+        rows.reverse()
+    if not rows:
+        return rows, None, None
+    has_next, has_prev = (True, more) if backwards else (more, after is not None)
+    return (
+        rows,
+        _encode(getattr(rows[-1], field), rows[-1].pk) if has_next else None,
+        _encode(getattr(rows[0], field), rows[0].pk) if has_prev else None,
+    )
+
+
+def _people_and_teams(user: Any) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """Whom the owner and team filters offer: the reps and teams the user may see leads of."""
+    from django.contrib.auth import get_user_model
+
+    from accounts.models import Team
+    from accounts.selectors import managed_team_ids, rep_team_ids
+
+    teams = Team.objects.order_by("name")
+    if not has_role(user, Role.MARKETING, Role.COO) and not user.is_superuser:
+        teams = teams.filter(pk__in=managed_team_ids(user) | rep_team_ids(user))
+    people = (
+        get_user_model()
+        .objects.filter(team_memberships__team__in=teams, is_active=True)
+        .distinct()
+        .order_by("username")
+    )
+    return list(people.values_list("pk", "username")), list(teams.values_list("pk", "name"))
 
 
 @require_GET
@@ -100,15 +155,31 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     f, qs = _filtered(request)
     sort = request.GET.get("sort", "-created")
     sort = sort if sort in SORTS else "-created"
-    rows, next_cursor = keyset_page(qs, sort, request.GET.get("cursor"))
+    backwards = request.GET.get("dir") == "prev"
+    rows, next_cursor, prev_cursor = keyset_page(
+        qs, sort, request.GET.get("cursor"), backwards=backwards
+    )
+    people, teams = _people_and_teams(request.user)
     return render(request, "web/lead_list.html", {
-        "filter": f, "leads": rows, "next_cursor": next_cursor, "sort": sort,
+        "filter": f, "leads": rows, "next_cursor": next_cursor, "prev_cursor": prev_cursor,
+        "total": qs.count(), "sort": sort,
         "sorts": [(k, v[2]) for k, v in SORTS.items()], "states": LeadState.choices,
         "sources": Source.choices, "archive_reasons": ArchiveReason.choices,
         "may_archive": has_role(request.user, Role.MARKETING),
         "selected_states": request.GET.getlist("state"),
         "selected_sources": request.GET.getlist("source"),
+        "people": people, "teams": teams,
+        "filter_errors": filter_error_lines(f),
     })  # fmt: skip
+
+
+def filter_error_lines(f: LeadFilter) -> list[str]:
+    """The filter form's problems, each named by its field's label."""
+    labels = {"min_score": _("Score at least"), "team": _("Team"), "owner": _("Owner")}
+    return [
+        f"{labels.get(name, field_label(name))}: {' '.join(errs)}"
+        for name, errs in f.errors.items()
+    ]
 
 
 class _Echo:
@@ -168,25 +239,66 @@ def lead_bulk_archive(request: HttpRequest) -> HttpResponse:
     return back(request, reverse("web:lead-list"))
 
 
+def industry_choices(current: str) -> list[tuple[str, str]]:
+    """The industries to choose from, with a value typed elsewhere (an import) kept as it is."""
+    choices = [(str(v), str(label)) for v, label in Industry.choices]
+    if current and current not in Industry.values:
+        choices.append((current, current))
+    return choices
+
+
+PAST_MQL = (LeadState.MQL, LeadState.SAL, LeadState.SQL, LeadState.WON, LeadState.LOST)
+PAST_SQL = (LeadState.SQL, LeadState.WON, LeadState.LOST)
+
+
+def _stored(lead: Lead, name: str, stage: str) -> dict[str, Any] | None:
+    """The evaluation recorded with the lead's last `name` transition: what moved it."""
+    row = (
+        lead.history.filter(transition=name)
+        .select_related("definition")
+        .order_by("-occurred_at", "-id")
+        .first()
+    )
+    if row is None:
+        return None
+    document = row.definition.document if row.definition else None
+    return {
+        "stage": stage, "stored": True, "at": row.occurred_at, "version": row.definition_id,
+        "override": row.override, "note": row.note,
+        "criteria": describe(row.evaluation, document, stage),
+        "passed": row.override or all(c.get("passed") for c in row.evaluation or []),
+    }  # fmt: skip
+
+
+def _evaluations(lead: Lead, definition: Any, now: Any) -> list[dict[str, Any]]:
+    """Why the lead is (or is not) past each stage: once past it, the evaluation stored with
+    the transition that moved it; before it, today's evaluation against the published
+    definition."""
+    out: list[dict[str, Any]] = []
+    for stage, past, name in ((LeadState.MQL, PAST_MQL, "qualify_mql"),
+                              (LeadState.SQL, PAST_SQL, "qualify_sql")):  # fmt: skip
+        if lead.state in past:
+            stored = _stored(lead, name, stage)
+            out.append(stored or {"stage": stage, "stored": True, "claimed": True})
+        elif definition is not None and (stage == LeadState.MQL or lead.state == LeadState.SAL):
+            raw = selectors.lead_evaluate(lead=lead, stage=stage, definition=definition, now=now)
+            out.append({
+                "stage": stage, "stored": False, "version": definition.pk,
+                "criteria": describe(raw, definition.document, stage),
+                "passed": all(c["passed"] for c in raw),
+            })  # fmt: skip
+    return out
+
+
 def _lead_context(request: HttpRequest, lead: Lead) -> dict[str, Any]:
     now = timezone.now()
     definition = selectors.definition_published()
-    evaluations = []
-    if definition is not None:
-        stages = [LeadState.MQL]
-        if lead.state in (LeadState.SAL, LeadState.SQL):
-            stages.append(LeadState.SQL)
-        for stage in stages:
-            criteria = selectors.lead_evaluate(
-                lead=lead, stage=stage, definition=definition, now=now
-            )
-            evaluations.append({"stage": stage, "criteria": criteria,
-                                "passed": all(c["passed"] for c in criteria)})  # fmt: skip
+    evaluations = _evaluations(lead, definition, now)
     qualified_under = lead.definition or definition
-    mql_stage = qualified_under.stage(LeadState.MQL) if qualified_under else {}
-    mql_codes = [c["code"] for c in mql_stage.get("criteria", [])]
+    header = [p for p in (lead.company, lead.title, lead.email) if p]
     return {
         "lead": lead, "definition": definition, "evaluations": evaluations,
+        "header_parts": header,
         "breakdown": lead_score_breakdown(lead=lead, as_of=now),
         "timeline": selectors.lead_timeline(lead=lead, before=None, limit=100),
         "transitions": available_transitions(lead, request.user),
@@ -194,9 +306,11 @@ def _lead_context(request: HttpRequest, lead: Lead) -> dict[str, Any]:
         "may_qualify": lead_may_edit(lead, request.user, set(SALES_FIELDS))
         and lead.state in (LeadState.SAL, LeadState.SQL),
         "may_override": has_role(request.user, Role.COO),
-        "reject_reasons": [*mql_codes, OTHER_REASON], "lost_reasons": LostReason.choices,
+        "reject_reasons": reason_choices(qualified_under.document if qualified_under else None),
+        "lost_reasons": LostReason.choices, "disqualify_reasons": DisqualifyReason.choices,
         "archive_reasons": ArchiveReason.choices, "editable": EDITABLE,
-        "sources": Source.choices, "errors": {}, "values": {},
+        "sources": Source.choices, "industries": industry_choices(lead.industry),
+        "errors": {}, "part": None, "values": {},
     }  # fmt: skip
 
 
@@ -215,7 +329,9 @@ def _form_fields(post: Any, names: list[str]) -> dict[str, Any]:
         if name not in post:
             continue
         value = post.get(name, "").strip()
-        if name in ("company_size", "budget", "timeline"):
+        if name == "budget":
+            out[name] = parse_amount(value) or None
+        elif name in ("company_size", "timeline"):
             out[name] = value or None
         elif name == "decision_maker":
             out[name] = {"true": True, "false": False}.get(value)
@@ -241,7 +357,9 @@ def lead_edit(request: HttpRequest, lead_id: int) -> HttpResponse:
     except ValidationFailed as exc:
         lead = selectors.lead_access(user=request.user, lead_id=lead_id)
         context = _lead_context(request, lead)
-        context.update(errors=field_errors(exc), values=request.POST)
+        # The form that was sent shows what was typed; the other keeps the stored values.
+        context.update(errors=field_errors(exc), part=request.POST.get("part"),
+                       values=request.POST)  # fmt: skip
         messages.error(request, _("The lead was not saved; see the marked fields."))
         return render(request, "web/lead_detail.html", context, status=400)
     except NotFound:
@@ -257,7 +375,7 @@ def lead_edit(request: HttpRequest, lead_id: int) -> HttpResponse:
 @role_required()
 @object_errors
 def lead_transition_view(request: HttpRequest, lead_id: int, name: str) -> HttpResponse:
-    amount_raw = request.POST.get("amount", "").replace(",", "").strip()
+    amount_raw = parse_amount(request.POST.get("amount", ""))
     try:
         amount = Decimal(amount_raw) if amount_raw else None
     except InvalidOperation:

@@ -2,12 +2,14 @@
 (function () {
   "use strict";
 
-  function formatSpan(ms) {
+  function formatSpan(ms, units) {
+    // units: the page's words for days, hours and minutes ("d h m"; "日 時間 分" in Japanese)
+    var u = (units || "d h m").split(" ");
     var minutes = Math.floor(Math.abs(ms) / 60000);
     var d = Math.floor(minutes / 1440), h = Math.floor((minutes % 1440) / 60), m = minutes % 60;
-    if (d > 0) return d + "d " + h + "h";
-    if (h > 0) return h + "h " + m + "m";
-    return m + "m";
+    if (d > 0) return d + u[0] + " " + h + u[1];
+    if (h > 0) return h + u[1] + " " + m + u[2];
+    return m + u[2];
   }
 
   function tickCountdowns() {
@@ -17,7 +19,7 @@
       if (isNaN(due)) return;
       var left = due - now;
       var template = left >= 0 ? el.dataset.left : el.dataset.overdue;
-      el.textContent = (template || "%s").replace("%s", formatSpan(left));
+      el.textContent = (template || "%s").replace("%s", formatSpan(left, el.dataset.units));
       el.classList.toggle("overdue", left < 0);
       el.classList.toggle("soon", left >= 0 && left < 2 * 3600 * 1000);
     });
