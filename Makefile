@@ -49,10 +49,10 @@ run: export DATABASE_URL = sqlite:///$(CURDIR)/var/leadflow.sqlite3
 run: export REDIS_URL =
 run: export CELERY_TASK_ALWAYS_EAGER = true
 run: $(STAMP) $(CHART) $(MO)
-	mkdir -p var
+	mkdir -p var/static
 	$(MANAGE) migrate --noinput -v0
 	$(MANAGE) seed_demo --if-empty
-	$(MANAGE) runserver 127.0.0.1:8000 --noreload
+	$(MANAGE) run_embedded 127.0.0.1:8000
 
 # The whole suite on PostgreSQL and Redis with a real worker and chromium, 0 skipped: the URLs
 # given in DATABASE_URL / REDIS_URL, else a throwaway server of each (scripts/with-services).

@@ -128,7 +128,8 @@ WSGI_APPLICATION = "leadflow.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The project's own pages live in the top-level templates/; apps' (admin, DRF) in theirs.
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -147,6 +148,13 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'leadflow.sqlite3'}")
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The embedded mode writes from the web threads and the scheduler's thread: write-ahead
+    # logging lets readers run beside a writer, and a writer takes its lock when it begins
+    # (IMMEDIATE) and waits for another instead of failing at its first write.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+    )
 # A health check costs a `SELECT 1` round trip at the start of every request. Without it, a
 # connection that died (a database restart) fails one request with a 503 and is replaced.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)

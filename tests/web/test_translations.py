@@ -12,7 +12,8 @@ from django.utils.translation.template import templatize
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "locale" / "ja" / "LC_MESSAGES" / "django.po"
-APPS = ["leadflow", "accounts", "leads", "scoring", "handoff", "integrations", "analytics", "web"]
+APPS = ["leadflow", "accounts", "leads", "scoring", "handoff", "integrations", "analytics", "web",
+        "templates"]  # fmt: skip
 KEYWORDS = {**DEFAULT_KEYWORDS, "gettext_lazy": None, "ngettext_lazy": (1, 2),
             "pgettext": ((1, "c"), 2), "pgettext_lazy": ((1, "c"), 2)}  # fmt: skip
 

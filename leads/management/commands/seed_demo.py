@@ -1,31 +1,35 @@
-"""The demo data set of `make run`: a company after a quarter of use.
+"""The demo data set of `make run`: a company after a quarter of use, built by living it.
 
-Users for every role, two sales teams, the published definition of SPEC §3 and a few thousand
-leads with events and a history that walks the real lifecycle edges. Rows are generated in memory
-and written with bulk_create (set-based), so it takes seconds even on SQLite.
+Users for every role, two sales teams, fit and engagement rules, a definition published at the
+start and a revised one in the middle, and a few thousand leads. A clock walks the last 90 days
+(time-machine) and everything happens through the same services as live traffic, at its own
+moment: leads arrive by intake, act (events), are scored and qualified automatically, handed
+to a rep by the assignment rules, answered (mostly within the SLA), qualified, won or lost,
+recycled; the SLA sweep marks what really was late. So the dashboard tells a true story.
 """
 
 from __future__ import annotations
 
+import functools
+import heapq
+import itertools
+import json
+import logging
+import math
 import random
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from types import SimpleNamespace
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
-from accounts.models import Team
-from accounts.services import user_add
-from handoff.models import Handoff
-from leads.choices import LeadState, LostReason
-from leads.definitions import evaluate_stage
-from leads.lifecycle import EDGES
-from leads.models import Event, Lead, LeadScore, LeadTransition
-from leads.services.definitions import definition_create, definition_publish
-from leads.services.stage_entries import stage_entries_rebuild, stage_rollups_rebuild
+from leads.choices import LeadState
+from leads.models import Lead
 
 S = LeadState
 DEMO_USERS = [
@@ -39,15 +43,17 @@ DEMO_USERS = [
     ("rep_west1", "sales", "West"),
     ("rep_west2", "sales", "West"),
 ]
-DEMO_DEFINITION = {
+ADMIN_USER = "admin"
+MQL_CRITERIA = [
+    {"code": "engaged", "kind": "score_at_least", "params": {"score": "engagement", "value": 20}},
+    {"code": "icp", "kind": "field_in", "params": {"field": "industry", "values": ["software", "manufacturing"]}},
+    {"code": "contactable", "kind": "fields_present", "params": {"fields": ["company", "phone", "title"]}},
+    {"code": "need", "kind": "activity_within", "params": {"types": ["quote_request", "demo_request"], "days": 30}},
+]  # fmt: skip
+DEMO_DEFINITION: dict[str, Any] = {
     "stages": {
         "lead": {"owner": "marketing"},
-        "mql": {"owner": "sales", "sla_hours": 24, "criteria": [
-            {"code": "engaged", "kind": "score_at_least", "params": {"score": "engagement", "value": 20}},
-            {"code": "icp", "kind": "field_in", "params": {"field": "industry", "values": ["software", "manufacturing"]}},
-            {"code": "contactable", "kind": "fields_present", "params": {"fields": ["company", "phone", "title"]}},
-            {"code": "need", "kind": "activity_within", "params": {"types": ["quote_request", "demo_request"], "days": 30}},
-        ]},
+        "mql": {"owner": "sales", "sla_hours": 24, "criteria": MQL_CRITERIA},
         "sal": {"owner": "sales", "sla_hours": 72},
         "sql": {"owner": "sales", "criteria": [
             {"code": "decision_maker", "kind": "field_true", "params": {"field": "decision_maker"}},
@@ -58,314 +64,308 @@ DEMO_DEFINITION = {
         "lost": {"owner": "sales", "cooloff_days": 90},
     }
 }  # fmt: skip
-SURNAMES = [("佐藤", "サトウ"), ("鈴木", "スズキ"), ("高橋", "タカハシ"), ("田中", "タナカ"), ("伊藤", "イトウ"),
-            ("渡辺", "ワタナベ"), ("山本", "ヤマモト"), ("中村", "ナカムラ"), ("小林", "コバヤシ"), ("加藤", "カトウ")]  # fmt: skip
-GIVEN = [
-    ("翔", "ショウ"),
-    ("陽菜", "ヒナ"),
-    ("蓮", "レン"),
-    ("結衣", "ユイ"),
-    ("大輝", "ダイキ"),
-    ("美咲", "ミサキ"),
-]
-COMPANIES = [
-    "アクメ",
-    "サクラ精機",
-    "東京ソフト",
-    "北斗製作所",
-    "ミライ商事",
-    "青葉システム",
-    "富士テック",
-    "浪速工業",
-]
-INDUSTRIES = [
-    "software",
-    "software",
-    "manufacturing",
-    "manufacturing",
-    "retail",
-    "finance",
-    "logistics",
-]
-TITLES = ["部長", "課長", "マネージャー", "エンジニア", "CTO", "代表取締役", ""]
+FIT_RULES = [
+    {"name": "Target industry", "field": "industry", "operator": "in",
+     "values": ["software", "manufacturing"], "points": Decimal(10)},
+    {"name": "Mid-size company", "field": "company_size", "operator": "between",
+     "values": [100, 3000], "points": Decimal(5)},
+    {"name": "Senior title", "field": "title", "operator": "in",
+     "values": ["部長", "CTO", "代表取締役", "事業部長"], "points": Decimal(5)},
+    {"name": "Free-mail address", "field": "email", "operator": "email_domain_in",
+     "values": ["gmail.com", "yahoo.co.jp"], "points": Decimal(-5)},
+]  # fmt: skip
+SURNAMES = [("佐藤", "サトウ", "sato"), ("鈴木", "スズキ", "suzuki"), ("高橋", "タカハシ", "takahashi"),
+            ("田中", "タナカ", "tanaka"), ("伊藤", "イトウ", "ito"), ("渡辺", "ワタナベ", "watanabe"),
+            ("山本", "ヤマモト", "yamamoto"), ("中村", "ナカムラ", "nakamura"),
+            ("小林", "コバヤシ", "kobayashi"), ("加藤", "カトウ", "kato")]  # fmt: skip
+GIVEN = [("翔", "ショウ", "sho"), ("陽菜", "ヒナ", "hina"), ("蓮", "レン", "ren"), ("結衣", "ユイ", "yui"),
+         ("大輝", "ダイキ", "daiki"), ("美咲", "ミサキ", "misaki"), ("健", "ケン", "ken"),
+         ("葵", "アオイ", "aoi")]  # fmt: skip
+# (company, its domain, industry)
+COMPANIES = [("アクメ株式会社", "acme.co.jp", "software"), ("サクラ精機株式会社", "sakura-seiki.co.jp", "manufacturing"),
+             ("東京ソフト株式会社", "tokyosoft.jp", "software"), ("北斗製作所", "hokuto-mfg.co.jp", "manufacturing"),
+             ("ミライ商事株式会社", "mirai-shoji.co.jp", "retail"), ("青葉システム株式会社", "aoba-sys.jp", "software"),
+             ("富士テック株式会社", "fujitech.co.jp", "manufacturing"), ("浪速工業株式会社", "naniwa-kogyo.co.jp", "manufacturing"),
+             ("みなと銀行", "minato-bank.co.jp", "finance"), ("つばさ物流株式会社", "tsubasa-logi.co.jp", "logistics"),
+             ("ひかりクラウド株式会社", "hikari-cloud.jp", "software"), ("大和化成株式会社", "yamato-kasei.co.jp", "manufacturing")]  # fmt: skip
+TITLES = ["部長", "課長", "マネージャー", "エンジニア", "CTO", "代表取締役", "事業部長", ""]
 SOURCES = [("web_form", "fy26-webinar"), ("ad", "google-search"), ("seminar", "dx-seminar-tokyo"),
            ("exhibition", "japan-it-week"), ("referral", ""), ("import", "")]  # fmt: skip
-# (weight, path of transitions after intake)
-PATHS: list[tuple[int, list[str]]] = [
-    (52, []), (5, ["archive"]), (6, ["qualify_mql"]), (6, ["qualify_mql", "reject"]),
-    (2, ["qualify_mql", "reject", "qualify_mql"]), (6, ["qualify_mql", "accept"]),
-    (3, ["qualify_mql", "accept", "disqualify"]), (5, ["qualify_mql", "accept", "qualify_sql"]),
-    (5, ["qualify_mql", "accept", "qualify_sql", "win"]), (4, ["qualify_mql", "accept", "qualify_sql", "lose"]),
-    (1, ["qualify_mql", "accept", "qualify_sql", "lose", "recycle"]), (2, ["claim", "qualify_sql", "win"]),
-]  # fmt: skip
-EVENT_POINTS = {"page_view:/features": 3, "document_download": 5, "quote_request": 8}
+BROWSING = ["page_view:/blog", "page_view:/pricing", "page_view:/features", "document_download",
+            "webinar_attended"]  # fmt: skip
+REJECT_REASONS = ["icp", "need", "engaged", "contactable"]
+DAYS = 90
 
 
 class Command(BaseCommand):
-    help = "Load the demo data set (users, teams, a published definition, leads with history)."
+    help = "Load the demo data set: users, rules, definitions and a quarter of leads, lived."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--leads", type=int, default=3000)
+        parser.add_argument("--leads", type=int, default=2500)
         parser.add_argument("--seed", type=int, default=2027)
         parser.add_argument("--if-empty", action="store_true", help="Do nothing if leads exist.")
+        parser.add_argument(
+            "--force", action="store_true", help="Run with LEADFLOW_ENV=production."
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        if settings.PRODUCTION and not opts["force"]:
+            raise CommandError("seed_demo writes demo data: refused in production without --force.")
         if opts["if_empty"] and Lead.objects.exists():
             self.stdout.write("Demo data already present; nothing to do.")
             return
-        rng = random.Random(opts["seed"])
-        with transaction.atomic():
-            users = self._users()
-            coo = users["coo"]
-            definition = definition_publish(
-                definition_id=definition_create(
-                    name="FY2027 H1", document=DEMO_DEFINITION, actor=coo
-                ).pk
-            )
-            counts = Generator(rng, users, definition).run(opts["leads"])
+        from leadflow.celery import app
+
+        users = self._users()
+        # Background work runs here and now, as in `make run`; the notices of a quarter's
+        # handoffs would otherwise be e-mailed to the console.
+        eager = app.conf.task_always_eager
+        app.conf.task_always_eager = True
+        logging.getLogger("celery.app.trace").setLevel(logging.WARNING)  # a line per task
+        try:
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+                counts = Company(random.Random(opts["seed"]), users).live(opts["leads"])
+        finally:
+            app.conf.task_always_eager = eager
         self.stdout.write(self.style.SUCCESS(f"Seeded {counts}."))
 
     def _users(self) -> dict[str, Any]:
+        """The demo users; one that exists already is left exactly as it is."""
+        from django.contrib.auth import get_user_model
+
+        from accounts.services import user_add
+
+        User = get_user_model()
         users = {}
         self.stdout.write("Demo users (username / password):")
         for username, role, team in DEMO_USERS:
             password = f"demo-{username}"
+            existing = User.objects.filter(username=username).first()
+            if existing is not None:
+                users[username] = existing
+                self.stdout.write(f"  {username:14} (exists, unchanged)")
+                continue
             users[username] = user_add(username=username, role=role, team=team, password=password,
                                        email=f"{username}@leadflow.example")  # fmt: skip
             self.stdout.write(f"  {username:14} {password:22} {role}{' / ' + team if team else ''}")
+        if not User.objects.filter(username=ADMIN_USER).exists():
+            User.objects.create_superuser(ADMIN_USER, "admin@leadflow.example", "demo-admin")
+            self.stdout.write(f"  {ADMIN_USER:14} {'demo-admin':22} the Django admin at /admin/")
         return users
 
 
-class Generator:
-    def __init__(self, rng: random.Random, users: dict[str, Any], definition: Any) -> None:
-        self.rng, self.users, self.definition = rng, users, definition
-        self.now = timezone.now()
-        self.teams = {t.name: t for t in Team.objects.all()}
-        self.reps = {"East": [users[f"rep_east{i}"] for i in (1, 2, 3)],
-                     "West": [users[f"rep_west{i}"] for i in (1, 2)]}  # fmt: skip
-        self.owner_of = {
-            s: d.get("owner", "marketing") for s, d in definition.document["stages"].items()
-        }
+class Company:
+    """A quarter of a company's revenue process, played through the services on a clock."""
 
-    def run(self, n: int) -> dict[str, int]:
-        plans = [self._plan(i) for i in range(n)]
-        leads = Lead.objects.bulk_create([p["lead"] for p in plans], batch_size=500)
-        events, history = [], []
-        for plan, lead in zip(plans, leads, strict=True):
-            plan["score"].lead_id = lead.pk
-            for e in plan["events"]:
-                e.lead_id = lead.pk
-                events.append(e)
-            for h in plan["history"]:
-                h.lead_id = lead.pk
-                history.append(h)
-        LeadScore.objects.bulk_create([p["score"] for p in plans], batch_size=1000)
-        Event.objects.bulk_create(events, batch_size=1000)
-        LeadTransition.objects.bulk_create(history, batch_size=1000)
-        handoffs = Handoff.objects.bulk_create(self._handoffs(history), batch_size=1000)
-        stage_entries_rebuild()
+    def __init__(self, rng: random.Random, users: dict[str, Any]) -> None:
+        self.rng, self.users = rng, users
+        self.end = timezone.now().replace(microsecond=0)
+        self.start = self.end - timedelta(days=DAYS)
+        self.queue: list[tuple[datetime, int, Callable[[], None]]] = []
+        self.seq = itertools.count()
+        self.n_events = 0
+        self.codes = itertools.count(1)
+
+    # --- the clock -----------------------------------------------------------------------------
+
+    def at(self, when: datetime, action: Callable[[], None]) -> None:
+        if when < self.end:
+            heapq.heappush(self.queue, (when, next(self.seq), action))
+
+    def live(self, n: int) -> dict[str, int]:
+        import time_machine
+
+        from handoff.models import Handoff
+        from leads.models import Event, LeadTransition
+        from leads.services.stage_entries import stage_rollups_rebuild
+
+        with time_machine.travel(self.start, tick=False) as clock:
+            self._setup()
+            for i in range(n):
+                self.at(self.start + timedelta(seconds=self.rng.uniform(0, DAYS * 86400)),
+                        functools.partial(self.arrive, i))  # fmt: skip
+            for hour in range(1, DAYS * 24):  # the SLA sweep, as beat runs it
+                self.at(self.start + timedelta(hours=hour), self.sweep)
+            self.at(self.start + timedelta(days=45), self.revise_definition)
+            while self.queue:
+                when, _seq, action = heapq.heappop(self.queue)
+                clock.move_to(when)
+                action()
         stage_rollups_rebuild()
         return {
-            "leads": len(leads),
-            "events": len(events),
-            "history": len(history),
-            "handoffs": len(handoffs),
-        }
+            "leads": Lead.objects.count(), "events": Event.objects.count(),
+            "history": LeadTransition.objects.count(), "handoffs": Handoff.objects.count(),
+        }  # fmt: skip
 
-    def _handoffs(self, history: list[LeadTransition]) -> list[Handoff]:
-        """One handoff per entry into mql, answered by the transition that left mql (if any)."""
-        sla = timedelta(hours=self.definition.stage("mql").get("sla_hours", 24))
-        answer = {"accept": "accepted", "reject": "rejected"}
-        out: list[Handoff] = []
-        open_by_lead: dict[int, Handoff] = {}
-        for row in sorted(history, key=lambda r: (r.lead_id, r.occurred_at)):
-            h = open_by_lead.pop(row.lead_id, None)
-            if h is not None and row.from_state == S.MQL:
-                h.status = answer.get(row.transition, "closed")
-                h.answered_at, h.answered_by, h.reason = row.occurred_at, row.actor, row.reason
-                if row.occurred_at > h.due_at:
-                    h.breached_at = h.due_at
-            if row.to_state == S.MQL:
-                h = Handoff(lead_id=row.lead_id, definition=self.definition, qualification=row,
-                            team=row.team_after, assignee=row.owner_after, opened_at=row.occurred_at,
-                            due_at=row.occurred_at + sla, warn_at=row.occurred_at + sla * 0.75)  # fmt: skip
-                if h.due_at < self.now:
-                    h.breached_at = h.due_at
-                open_by_lead[row.lead_id] = h
-                out.append(h)
-        return out
+    def _setup(self) -> None:
+        from leads.services.definitions import definition_create, definition_publish
+        from scoring.services import rule_create
 
-    def _plan(self, i: int) -> dict[str, Any]:
-        rng = self.rng
-        created = self.now - timedelta(days=rng.uniform(1, 92), hours=rng.uniform(0, 23))
-        path = rng.choices([p for _, p in PATHS], weights=[w for w, _ in PATHS])[0]
-        qualifies = bool(path) and path[0] in ("qualify_mql", "claim")
+        coo = self.users["coo"]
+        for rule in FIT_RULES:
+            rule_create(actor=coo, kind="fit", **rule)
+        draft = definition_create(name="FY2026 H2", document=DEMO_DEFINITION, actor=coo)
+        definition_publish(definition_id=draft.pk)
+
+    def revise_definition(self) -> None:
+        """Mid-quarter the COO asks for a little more engagement: v2 replaces v1."""
+        import copy
+
+        from leads.services.definitions import definition_create, definition_publish
+
+        document = copy.deepcopy(DEMO_DEFINITION)
+        document["stages"]["mql"]["criteria"][0]["params"]["value"] = 22
+        draft = definition_create(name="FY2027 H1", document=document, actor=self.users["coo"])
+        definition_publish(definition_id=draft.pk)
+
+    def sweep(self) -> None:
+        from handoff.services import handoff_sla_sweep, recycle_sweep
+
+        handoff_sla_sweep()
+        if timezone.now().hour == 0:
+            recycle_sweep()
+
+    # --- a lead's life ---------------------------------------------------------------------------
+
+    def arrive(self, i: int) -> None:
+        from leads.services.intake import lead_intake
+
+        rng, now = self.rng, timezone.now()
         surname, given = rng.choice(SURNAMES), rng.choice(GIVEN)
-        source, campaign = rng.choice(SOURCES)
-        if path and path[0] == "claim":
-            source, campaign = "sales_generated", ""
-        team_name = rng.choice(["East", "West"])
+        company, domain, industry = rng.choice(COMPANIES)
+        fate = rng.random()
+        sgl = fate < 0.03
+        keen = 0.03 <= fate < 0.42  # will look for a quote within days
+        if rng.random() < 0.07:
+            domain = rng.choice(["gmail.com", "yahoo.co.jp"])
+        source, campaign = ("sales_generated", "") if sgl else rng.choice(SOURCES)
         fields = {
-            "email": f"{i:05d}.{rng.choice(['sato', 'info', 'contact', 'k.tanaka'])}@"
-            f"{rng.choice(['example.co.jp', 'demo.jp', 'sample.com', 'gmail.com'])}",
+            "email": f"{given[2]}.{surname[2]}{i}@{domain}",
             "last_name": surname[0], "last_name_kana": surname[1],
             "first_name": given[0], "first_name_kana": given[1],
-            "company": f"{rng.choice(COMPANIES)}株式会社",
-            "title": rng.choice(TITLES[:-1]) if qualifies else rng.choice(TITLES),
-            "phone": f"+8136{rng.randint(1000000, 9999999):07d}" if qualifies or rng.random() < 0.6 else "",
-            "industry": rng.choice(INDUSTRIES[:4]) if qualifies else rng.choice(INDUSTRIES),
+            "company": company, "industry": industry if keen or rng.random() < 0.7 else "",
+            "title": rng.choice(TITLES[:-1] if keen else TITLES),
+            "phone": f"+813{rng.randint(10000000, 99999999)}" if keen or rng.random() < 0.6 else "",
             "company_size": rng.choice([12, 45, 120, 300, 800, 2500]),
             "country": "JP", "source": source, "campaign": campaign,
-            "utm_source": "google" if source == "ad" else "", "consent": rng.random() < 0.8,
+            "utm_source": "google" if source == "ad" else "", "consent": rng.random() < 0.85,
         }  # fmt: skip
-        if "qualify_sql" in path:
-            fields |= {
-                "decision_maker": True,
-                "budget": Decimal(rng.choice([1, 3, 5, 10, 30]) * 1_000_000),
-            }
-        # The lead's fields as the history sees them; the Lead itself is built last, in its
-        # final state (its state field is protected once set).
-        draft = SimpleNamespace(
-            **{"decision_maker": None, "budget": None, **fields}, timeline=None, attributes={}
-        )
-        events, score = self._events(created, qualifies, rng)
-        state = SimpleNamespace(state=S.LEAD, at=created, team=None, owner=None, recycle_count=0,
-                                engagement=score, lead=draft)  # fmt: skip
-        history = []
-        for step in path:  # a path still under way today stops where it is
-            row = self._step(step, state, team_name, events)
-            if row is None:
-                break
-            history.append(row)
-        lead = Lead(
-            **fields, timeline=draft.timeline, created_at=created,
-            **self._final_fields(state),
-        )  # fmt: skip
-        scores = LeadScore(engagement=Decimal(sum(self._points(e) for e in events)))
-        return {"lead": lead, "score": scores, "events": events, "history": history}
+        actor = self.rep() if sgl else None
+        lead = lead_intake(fields=fields, actor=actor).lead
+        if sgl:
+            self.at(now + timedelta(hours=rng.uniform(1, 48)), lambda: self.claim(lead.pk, actor))
+            return
+        if keen:  # browses, downloads, then asks for a quote: the MQL follows by itself
+            first = now + timedelta(hours=rng.uniform(1, 30))
+            self.at(first, lambda: self.act(lead.pk, ["page_view:/features",
+                    "page_view:/features", "document_download"], 20))  # fmt: skip
+            self.at(first + timedelta(hours=rng.uniform(6, 72)),
+                    lambda: self.act(lead.pk, ["document_download", "quote_request"], 4))  # fmt: skip
+        else:
+            kinds = [rng.choice(BROWSING) for _ in range(rng.randint(0, 5))]
+            if kinds:
+                self.at(now + timedelta(days=rng.uniform(0.2, 20)),
+                        lambda: self.act(lead.pk, kinds, 72))  # fmt: skip
+            if rng.random() < 0.06:
+                self.at(now + timedelta(days=rng.uniform(1, 10)), lambda: self.archive(lead.pk))
 
-    def _events(
-        self, start: datetime, qualifies: bool, rng: random.Random
-    ) -> tuple[list[Event], int]:
-        span = max((self.now - start).total_seconds(), 3600)
-        kinds = [
-            "page_view:/features",
-            "page_view:/blog",
-            "page_view:/pricing",
-            "document_download",
-            "webinar_attended",
-        ]
-        n = rng.randint(0, 6)
-        chosen = [rng.choice(kinds) for _ in range(n)]
-        if qualifies:  # enough engagement and a quote request early in the lead's life
-            chosen += [
-                "page_view:/features",
-                "page_view:/features",
-                "document_download",
-                "document_download",
-                "quote_request",
-            ]
-        events = []
-        for j, kind in enumerate(chosen):
-            offset = (
-                (j + 1) / (len(chosen) + 1) * min(span, 2 * 86400)
-                if qualifies
-                else rng.uniform(0, span)
-            )
+    def act(self, lead_id: int, kinds: list[str], spread_hours: float) -> None:
+        """The lead's recent behaviour arrives (a tracker's batch), and is scored."""
+        from leads.services.events import EventInput, event_ingest
+
+        now = timezone.now()
+        items = []
+        for j, kind in enumerate(kinds):
             etype, _, url = kind.partition(":")
-            events.append(Event(type=etype, occurred_at=start + timedelta(seconds=offset),
-                                properties={"url": url} if url else {}))  # fmt: skip
-        return events, sum(self._points(e) for e in events)
+            when = now - timedelta(hours=spread_hours * (len(kinds) - j) / (len(kinds) + 1))
+            items.append(EventInput(index=j, lead_id=lead_id, type=etype, occurred_at=when,
+                                    properties_json=json.dumps({"url": url} if url else {}),
+                                    external_id=f"demo-{next(self.codes)}"))  # fmt: skip
+        from scoring.services import score_leads
 
-    @staticmethod
-    def _points(e: Event) -> int:
-        key = f"{e.type}:{e.properties.get('url', '')}" if e.type == "page_view" else e.type
-        return EVENT_POINTS.get(key, 0)
+        with transaction.atomic():
+            event_ingest(events=items)
+        score_leads(lead_ids=[lead_id])  # what the rescore task does once the batch commits
+        self.n_events += len(items)
+        self.next_step(lead_id)
 
-    def _step(
-        self, name: str, st: SimpleNamespace, team_name: str, events: list[Event]
-    ) -> LeadTransition | None:
-        rng = self.rng
-        at = st.at + timedelta(days=rng.uniform(0.2, 6))
-        if st.state == S.MQL:  # most handoffs are answered within the 24 h SLA, some are not
-            at = st.at + timedelta(hours=rng.uniform(0.5, 36))
-        if name == "qualify_mql" and st.state == S.LEAD:  # after the first two days' activity
-            at = st.at + timedelta(days=2 + rng.uniform(0.1, 6))
-        if name == "qualify_mql" and st.state == S.RECYCLED:  # cool-off, then new interest
-            at = st.at + timedelta(days=31 + rng.uniform(0.1, 3))
-        if at >= self.now:
-            return None
-        if name == "qualify_mql" and st.state == S.RECYCLED:
-            events += [Event(type=t, occurred_at=at - timedelta(hours=h), properties={})
-                       for t, h in (("document_download", 30), ("demo_request", 4))]  # fmt: skip
-        target = EDGES[(name, st.state)]
-        before = (st.state, self.owner_of.get(st.state, "marketing"), st.team, st.owner)
-        actor, reason, amount, evaluation = None, "", None, []
-        team = self.teams[team_name]
-        if name == "qualify_mql":
-            st.team, st.owner = team, rng.choice(self.reps[team_name])
-            st.recycle_count += st.state == S.RECYCLED
-            evaluation = self._evaluate(st, "mql", at, events)
-        elif name in ("accept", "claim", "qualify_sql", "disqualify", "win", "lose"):
-            if st.owner is None:
-                st.team, st.owner = team, rng.choice(self.reps[team_name])
-            actor = st.owner
-            if name == "qualify_sql":
-                st.lead.timeline = (at + timedelta(days=rng.randint(20, 150))).date()
-                evaluation = self._evaluate(st, "sql", at, events)
-            reason = {"disqualify": "no_budget", "lose": rng.choice(LostReason.values[:4])}.get(
-                name, ""
+    def next_step(self, lead_id: int) -> None:
+        """What the people do next with a lead, by its state, at a human pace."""
+        rng, now = self.rng, timezone.now()
+        lead = Lead.objects.get(pk=lead_id)
+        if lead.state == S.MQL:  # the rep answers, mostly well within the 24 h SLA
+            if now > self.end - timedelta(days=1) and rng.random() < 0.6:
+                return  # the last day's handoffs are still waiting in the inbox
+            delay = timedelta(hours=min(rng.lognormvariate(math.log(3.5), 1.0), 60))
+            if rng.random() < 0.24:
+                reason = rng.choice(REJECT_REASONS)
+                self.at(now + delay, lambda: self.move(lead_id, "reject", reason=reason,
+                                                      note="業種・ニーズが合わない"))  # fmt: skip
+            else:
+                self.at(now + delay, lambda: self.move(lead_id, "accept"))
+        elif lead.state == S.SAL:
+            later = now + timedelta(days=rng.uniform(1, 9))
+            roll = rng.random()
+            if roll < 0.15:
+                reason = rng.choice(["no_budget", "no_need", "bad_timing", "unreachable"])
+                self.at(later, lambda: self.move(lead_id, "disqualify", reason=reason))
+            elif roll < 0.9:
+                self.at(later, lambda: self.qualify(lead_id))
+        elif lead.state == S.SQL:
+            later = now + timedelta(days=rng.uniform(4, 25))
+            roll = rng.random()
+            if roll < 0.5:
+                amount = Decimal(rng.choice([800_000, 1_500_000, 2_400_000, 4_800_000, 12_000_000]))
+                self.at(later, lambda: self.move(lead_id, "win", amount=amount))
+            elif roll < 0.85:
+                reason = rng.choice(["price", "competitor", "timing", "no_decision"])
+                self.at(later, lambda: self.move(lead_id, "lose", reason=reason))
+        elif lead.state == S.RECYCLED and rng.random() < 0.35:
+            # Comes back after the cool-off with new interest: a re-entry.
+            self.at(
+                now + timedelta(days=rng.uniform(31, 45)),
+                lambda: self.act(
+                    lead_id, ["document_download", "page_view:/features", "demo_request"], 30
+                ),
             )
-            if name == "win":
-                amount = Decimal(rng.choice([0.8, 1.5, 2.4, 4.8, 12]) * 1_000_000).quantize(
-                    Decimal(1)
-                )
-                st.amount = amount
-            if name == "lose":
-                st.lost_reason = reason
-        elif name == "reject":
-            actor, reason = st.owner, rng.choice(["icp", "need", "engaged", "contactable"])
-        elif name in ("archive", "recycle"):
-            actor, reason = self.users["marketing"], "spam" if name == "archive" else ""
-        if target in (S.RECYCLED, S.ARCHIVED):
-            st.team, st.owner = None, None
-            st.reason = reason or "lost"
-        st.state, st.at = target, at
-        return LeadTransition(
-            transition=name, from_state=before[0], to_state=target, actor=actor,
-            actor_kind="system" if actor is None else "user",
-            responsible_before=before[1], responsible_after=self.owner_of.get(target, "sales"),
-            team_before=before[2], team_after=st.team, owner_before=before[3], owner_after=st.owner,
-            reason=reason, amount=amount, definition=self.definition, evaluation=evaluation, occurred_at=at,
-        )  # fmt: skip
 
-    def _evaluate(
-        self, st: SimpleNamespace, stage: str, at: datetime, events: list[Event]
-    ) -> list[dict[str, Any]]:
-        past = [e for e in events if e.occurred_at <= at]
-        view = SimpleNamespace(**{f: getattr(st.lead, f) for f in (
-            "email", "company", "phone", "title", "industry", "decision_maker", "budget", "timeline", "attributes")},
-            fit_score=Decimal(0), engagement_score=Decimal(sum(self._points(e) for e in past)))  # fmt: skip
+    def move(self, lead_id: int, name: str, **args: Any) -> None:
+        from leadflow.errors import LeadflowError
+        from leads.services.transitions import TransitionArgs, lead_transition
 
-        def activity(types: list[str], since: datetime) -> int:
-            return sum(1 for e in past if e.type in types and e.occurred_at >= since)
+        lead = Lead.objects.get(pk=lead_id)
+        actor = lead.owner if name not in ("archive",) else self.users["marketing"]
+        try:
+            lead_transition(lead_id=lead_id, name=name, actor=actor, args=TransitionArgs(**args))
+        except LeadflowError:
+            return  # the lead moved on meanwhile (recycled by a sweep, re-assigned): let it be
+        self.next_step(lead_id)
 
-        return evaluate_stage(view, self.definition.document, stage, now=at, activity=activity)
+    def qualify(self, lead_id: int) -> None:
+        """The rep hears budget and timing, records them and qualifies the SAL as an SQL."""
+        from leads.services.leads import lead_update
 
-    def _final_fields(self, st: SimpleNamespace) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "state": st.state, "state_changed_at": st.at, "team": st.team, "owner": st.owner,
-            "responsible": self.owner_of.get(st.state, "marketing"), "recycle_count": st.recycle_count,
-        }  # fmt: skip
-        if st.state != S.LEAD:
-            out["definition"] = self.definition
-        if st.state in (S.RECYCLED, S.ARCHIVED):
-            key = "archive_reason" if st.state == S.ARCHIVED else "recycle_reason"
-            out[key] = st.reason
-            if st.state == S.RECYCLED:
-                out["recyclable_at"] = st.at + timedelta(days=30)
-        if st.state == S.WON:
-            out["won_amount"] = st.amount
-        if st.state == S.LOST:
-            out["lost_reason"], out["recyclable_at"] = st.lost_reason, st.at + timedelta(days=90)
-        return out
+        lead = Lead.objects.get(pk=lead_id)
+        now = timezone.now()
+        lead_update(lead_id=lead_id, actor=lead.owner, fields={
+            "decision_maker": True,
+            "budget": Decimal(self.rng.choice([1, 3, 5, 10, 30]) * 1_000_000),
+            "timeline": (now + timedelta(days=self.rng.randint(20, 150))).date(),
+            "need": self.rng.choice(["SFA の刷新", "MA 導入", "営業の可視化", "名刺管理の統合"]),
+        })  # fmt: skip
+        self.move(lead_id, "qualify_sql")
+
+    def claim(self, lead_id: int, rep: Any) -> None:
+        from leads.services.transitions import lead_transition
+
+        lead_transition(lead_id=lead_id, name="claim", actor=rep)
+        self.next_step(lead_id)
+
+    def archive(self, lead_id: int) -> None:
+        reason = self.rng.choice(["spam", "invalid", "duplicate", "do_not_contact"])
+        lead = Lead.objects.get(pk=lead_id)
+        if lead.state in (S.LEAD, S.RECYCLED):
+            self.move(lead_id, "archive", reason=reason)
+
+    def rep(self) -> Any:
+        return self.users[self.rng.choice([u for u, role, _t in DEMO_USERS if role == "sales"])]
