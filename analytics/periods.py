@@ -38,7 +38,11 @@ def _bound(raw: str | None, name: str, *, end: bool) -> datetime | None:
                 if timezone.is_naive(dt)
                 else dt
             )
-            dt.astimezone(UTC)  # refuses a date-time whose offset leaves the calendar
+            # Reports turn bounds into days of TIME_ZONE: a moment that leaves the calendar
+            # there (or any other sane range) is refused, not an overflow later.
+            local = dt.astimezone(timezone.get_default_timezone()).astimezone(UTC)
+            if not 1900 <= local.year <= 2999:
+                dt = None
     except (ValueError, OverflowError):
         dt = None
     if dt is None:

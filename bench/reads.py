@@ -30,8 +30,25 @@ def _next_page(path: str, headers: dict[str, str], pages: int) -> str:
     return path
 
 
-def measure(token: str, runs: int = 40) -> dict[str, Any]:
+def session_for(user: Any) -> str:
+    """A signed-in session of `user`, for the web pages (the login form is not what is measured)."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    return str(store.session_key)
+
+
+def measure(token: str, runs: int = 40, session: str | None = None) -> dict[str, Any]:
     headers = {"Authorization": f"Token {token}"}
+    pages = {}
+    if session:  # the COO's dashboard page: every report of the default 90 days
+        cookie = {"Cookie": f"sessionid={session}", "Accept": "text/html"}
+        pages["dashboard"] = _stats(timed_gets("/dashboard/", cookie, max(20, runs // 2)))
     first = "/api/v1/leads/?page_size=50"
     deep = _next_page(first, headers, 20)
     return {
@@ -44,4 +61,6 @@ def measure(token: str, runs: int = 40) -> dict[str, Any]:
         "funnel_by_source": _stats(
             timed_gets("/api/v1/reports/funnel/?group_by=source", headers, max(10, runs // 2))
         ),
+        "revenue": _stats(timed_gets("/api/v1/reports/revenue/", headers, max(10, runs // 2))),
+        **pages,
     }

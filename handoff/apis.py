@@ -4,7 +4,7 @@ from typing import Any
 
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,7 +21,7 @@ from handoff.serializers import (
 )
 from leadflow.choices import Role
 from leadflow.permissions import AnyRole, role_permission
-from leadflow.serializers import StrictCursorPagination
+from leadflow.serializers import StrictCursorPagination, StrictSerializer
 
 Ops = role_permission(Role.MARKETING, Role.COO)
 
@@ -40,6 +40,25 @@ class HandoffListApi(ListAPIView):
 
     def get_queryset(self) -> Any:
         return selectors.handoff_list(user=self.request.user)
+
+
+class HandoffReassignBodySerializer(StrictSerializer):
+    assignee = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="A rep's id.")
+
+
+class HandoffReassignApi(APIView):
+    permission_classes = [role_permission(Role.SALES_MANAGER, Role.COO)]
+
+    @extend_schema(request=HandoffReassignBodySerializer, responses={200: HandoffSerializer})
+    def post(self, request: Request, handoff_id: int) -> Response:
+        s = HandoffReassignBodySerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        h = services.handoff_reassign(
+            handoff_id=handoff_id, assignee_id=s.validated_data["assignee"], actor=request.user
+        )
+        return Response(
+            HandoffSerializer(selectors.handoff_list(user=request.user).get(pk=h.pk)).data
+        )
 
 
 class _CrudApi(APIView):

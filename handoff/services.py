@@ -198,3 +198,44 @@ def subscription_save(
     sub.full_clean()
     sub.save()
     return sub
+
+
+def handoff_reassign(*, handoff_id: int, assignee_id: int, actor: Any) -> Handoff:
+    """A manager (or the COO) gives an open handoff to another available rep: of the handoff's
+    team for a manager, of any team for the COO. The lead follows the handoff; the SLA stays."""
+    from django.utils.translation import gettext as _
+
+    from accounts.choices import MembershipRole
+    from accounts.models import TeamMembership
+    from accounts.selectors import managed_team_ids
+    from handoff.selectors import handoff_list
+    from leadflow.choices import Role
+    from leadflow.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+    from leadflow.permissions import has_role
+
+    with transaction.atomic():
+        h = handoff_list(user=actor).select_for_update(of=("self",)).filter(pk=handoff_id).first()
+        if h is None:
+            raise NotFound(_("No handoff %s.") % handoff_id)
+        is_coo = has_role(actor, Role.COO) or actor.is_superuser
+        if not is_coo and h.team_id not in managed_team_ids(actor):
+            raise Forbidden(_("Only the team's manager or the COO may re-assign a handoff."))
+        if h.status != HandoffStatus.OPEN:
+            raise Conflict(_("The handoff has been answered already."))
+        reps = TeamMembership.objects.filter(user_id=assignee_id, role=MembershipRole.REP,
+                                             user__is_active=True)  # fmt: skip
+        if not is_coo:
+            reps = reps.filter(team_id=h.team_id or 0)
+        membership = reps.first()
+        if membership is None:
+            raise ValidationFailed([FieldError(
+                "assignee", _("Choose an active rep of the team."), "invalid_choice")])  # fmt: skip
+        lead = Lead.objects.select_for_update(of=("self",)).get(pk=h.lead_id)
+        h.assignee_id, h.team_id = membership.user_id, membership.team_id
+        h.reassign_count += 1
+        h.save(update_fields=["assignee", "team", "reassign_count", "updated_at"])
+        lead.owner_id, lead.team_id = membership.user_id, membership.team_id
+        lead.save(update_fields=["owner", "team", "updated_at"])
+        webhook_emit(event_type="handoff.reassigned", payload=_payload(h))
+        _notify_after_commit("new", h.pk)
+    return h

@@ -5,6 +5,11 @@ from handoff import apis
 
 urlpatterns = [
     path("handoffs/", apis.HandoffListApi.as_view(), name="handoff-list"),
+    path(
+        "handoffs/<id:handoff_id>/reassign/",
+        apis.HandoffReassignApi.as_view(),
+        name="handoff-reassign",
+    ),
     path("assignment-rules/", apis.AssignmentRuleListApi.as_view(), name="assignment-rule-list"),
     path(
         "assignment-rules/<id:rule_id>/",

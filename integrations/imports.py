@@ -17,6 +17,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from integrations.choices import ImportKind
@@ -123,7 +124,10 @@ def _store_chunks(imp: CsvImport, reader: Iterator[list[str]]) -> tuple[int, lis
     count = 0
     sample: list[list[str]] = []
     rows: list[list[str]] = []
+    lines: list[int] = []
+    line = reader.line_num + 1  # type: ignore[attr-defined]  # where the next row starts
     for row in reader:
+        starts, line = line, reader.line_num + 1  # type: ignore[attr-defined]
         if not any(cell.strip() for cell in row):
             continue
         count += 1
@@ -131,11 +135,16 @@ def _store_chunks(imp: CsvImport, reader: Iterator[list[str]]) -> tuple[int, lis
         if len(sample) < SAMPLE_ROWS:
             sample.append(row)
         rows.append(row)
+        lines.append(starts)
         if len(rows) == size:
-            CsvImportChunk.objects.create(csv_import=imp, first_row=count - size + 1, rows=rows)
-            rows = []
+            CsvImportChunk.objects.create(
+                csv_import=imp, first_row=count - size + 1, rows=rows, lines=lines
+            )
+            rows, lines = [], []
     if rows:
-        CsvImportChunk.objects.create(csv_import=imp, first_row=count - len(rows) + 1, rows=rows)
+        CsvImportChunk.objects.create(
+            csv_import=imp, first_row=count - len(rows) + 1, rows=rows, lines=lines
+        )
     return count, sample
 
 
@@ -179,7 +188,9 @@ def csv_import_start(*, imp: CsvImport, mapping: dict[str, str], actor: Any) -> 
         raise ValidationFailed([FieldError("mapping", _("This import has already started."))])
     with transaction.atomic():
         imp.mapping = mapping
-        imp.job = job_start(kind="csv_import", params={"import": imp.pk}, actor=actor)
+        # Row errors are written in the language of the person who started the import.
+        params = {"import": imp.pk, "language": translation.get_language() or ""}
+        imp.job = job_start(kind="csv_import", params=params, actor=actor)
         imp.save(update_fields=["mapping", "job", "updated_at"])
     return imp
 
@@ -197,10 +208,16 @@ class LoadReport:
     failed: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
 
-    def error(self, row: int, field: str, message: str) -> None:
+    def error(self, chunk: CsvImportChunk, offset: int, field: str, message: str) -> None:
+        """A problem of the chunk's row `offset`: kept with the file's line number and the row's
+        own values, so the report can be fixed and imported again."""
         self.failed += 1
         if len(self.errors) < MAX_ERRORS:
-            self.errors.append({"row": row, "field": field, "message": message})
+            line = chunk.lines[offset] if offset < len(chunk.lines) else chunk.first_row + offset
+            self.errors.append({
+                "row": line, "field": field, "message": message,
+                "values": chunk.rows[offset] if offset < len(chunk.rows) else [],
+            })  # fmt: skip
 
     def add(self, other: dict[str, Any]) -> None:
         for name in ("rows", "created", "updated", "unchanged", "accepted", "duplicates", "failed"):
@@ -216,9 +233,16 @@ class LoadReport:
         }  # fmt: skip
 
 
-def csv_import_run(*, import_id: int, report: Callable[[float], None]) -> dict[str, Any]:
+def csv_import_run(
+    *, import_id: int, report: Callable[[float], None], language: str = ""
+) -> dict[str, Any]:
     """Load an import chunk by chunk. Each chunk commits with its own result, so a rerun (the
     job after a worker died) skips the chunks already loaded and still reports them."""
+    with translation.override(language or None):
+        return _run(import_id, report)
+
+
+def _run(import_id: int, report: Callable[[float], None]) -> dict[str, Any]:
     imp = CsvImport.objects.select_related("created_by").get(pk=import_id)
     total = LoadReport()
     ids = list(
@@ -253,7 +277,6 @@ def _mapped(imp: CsvImport, row: list[str]) -> dict[str, str]:
 def _load_leads(imp: CsvImport, chunk: CsvImportChunk, out: LoadReport) -> None:
     valid: list[dict[str, Any]] = []
     for offset, row in enumerate(chunk.rows):
-        number = chunk.first_row + offset
         data: dict[str, Any] = _mapped(imp, row)
         data.setdefault("source", "import")
         if "consent" in data:
@@ -261,10 +284,10 @@ def _load_leads(imp: CsvImport, chunk: CsvImportChunk, out: LoadReport) -> None:
         s = LeadFieldsSerializer(data=data, context={"form_input": True})
         if not s.is_valid():
             for name, messages in s.errors.items():
-                out.error(number, name, str(messages[0]))
+                out.error(chunk, offset, name, str(messages[0]))
             continue
         if "email" not in s.validated_data:
-            out.error(number, "email", _("An e-mail address is required."))
+            out.error(chunk, offset, "email", _("An e-mail address is required."))
             continue
         valid.append(dict(s.validated_data))
     out.rows += len(chunk.rows)
@@ -290,13 +313,13 @@ def _load_events(imp: CsvImport, chunk: CsvImportChunk, out: LoadReport) -> None
     valid, rejected = parse_events(items, lead_ref=True)
     for r in rejected:
         for e in r["errors"]:
-            out.error(chunk.first_row + r["index"], e["field"], e["message"])
+            out.error(chunk, r["index"], e["field"], e["message"])
     leads = lead_ids_by_email({e.email for _, e in valid if e.email})
     events = []
     for i, e in valid:
         lead_id = leads.get(e.email or "")
         if lead_id is None:
-            out.error(chunk.first_row + i, "email", _("No lead with this e-mail address."))
+            out.error(chunk, i, "email", _("No lead with this e-mail address."))
             continue
         events.append(EventInput(
             index=i, lead_id=lead_id, type=e.type, occurred_at=e.occurred_at,

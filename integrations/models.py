@@ -94,6 +94,9 @@ class CsvImportChunk(models.Model):
     csv_import = models.ForeignKey(CsvImport, on_delete=models.CASCADE, related_name="chunks")
     first_row = models.PositiveIntegerField()
     rows = models.JSONField()
+    # The file's line on which each row starts (blank lines and quoted line breaks counted), so
+    # the error report names the line a person sees in an editor.
+    lines = models.JSONField(default=list)
     result = models.JSONField(null=True, blank=True)  # set when loaded
 
     class Meta:

@@ -10,7 +10,9 @@ from leadflow.models import Job
 def csv_import_job(job_id: int) -> Any:
     from integrations.imports import csv_import_run
 
-    import_id = int(Job.objects.get(pk=job_id).params["import"])
+    params = Job.objects.get(pk=job_id).params
+    import_id, language = int(params["import"]), str(params.get("language", ""))
     return job_run(
-        job_id=job_id, work=lambda report: csv_import_run(import_id=import_id, report=report)
+        job_id=job_id,
+        work=lambda report: csv_import_run(import_id=import_id, report=report, language=language),
     ).status

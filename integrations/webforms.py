@@ -23,10 +23,11 @@ logger = logging.getLogger(__name__)
 
 # What a form may ask for: the contact and company fields (attribution comes from the form
 # itself and from utm_* fields, which a page may carry as hidden inputs).
-FORM_FIELDS = [
+_NAMES = ["last_name", "first_name", "last_name_kana", "first_name_kana"]  # family name first
+FORM_FIELDS = ["email", *_NAMES] + [
     f
     for f in LEAD_FIELDS
-    if f not in {"source", "campaign", "attributes"} and not f.startswith("utm_")
+    if f not in {"email", "source", "campaign", "attributes", *_NAMES} and not f.startswith("utm_")
 ]
 UTM_FIELDS = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"]
 # Hidden from people, tempting to bots: a post that fills it is dropped (and still redirected).

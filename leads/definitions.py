@@ -111,7 +111,8 @@ def _check_param(kind_of: str, value: Any) -> str | None:
         "number_field": ("number",),
         "date_field": ("date",),
     }[kind_of]
-    return None if _field_ok(value, types) else _("a lead field of type %s") % types[0]
+    names = {"text": _("text"), "number": _("number"), "bool": _("yes/no"), "date": _("date")}
+    return None if _field_ok(value, types) else _("a lead field of type %s") % names[types[0]]
 
 
 def _validate_criteria(criteria: Any, at: str) -> list[FieldError]:

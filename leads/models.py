@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from leadflow.choices import Function
 from leadflow.models import TimeStampedModel
@@ -192,6 +193,32 @@ class RescoreMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead_id} @ {self.marked_at}"
+
+
+class LeadChange(models.Model):
+    """Who changed which fields of a lead, when and through what (an edit in the UI or the API,
+    an intake of an existing lead, a CSV import): each field's value before and after. The
+    lead's timeline shows it next to its events and transitions."""
+
+    class Via(models.TextChoices):
+        EDIT = "edit", _("edited")
+        INTAKE = "intake", _("updated by an integration or a web form")
+        IMPORT = "import", _("updated by a CSV import")
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="changes")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    via = models.CharField(max_length=16, choices=Via.choices)
+    changes = models.JSONField(help_text="{field: [before, after]}")
+    occurred_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["lead", "-occurred_at"], name="change_lead_time")]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id} {self.via} {sorted(self.changes)}"
 
 
 class LeadTransition(models.Model):

@@ -109,6 +109,21 @@ def lead_timeline(*, lead: Lead, before: datetime | None, limit: int) -> list[di
     return items[:limit]
 
 
+def lead_history(*, lead: Lead, limit: int) -> list[dict[str, Any]]:
+    """The lead page's timeline: its events and transitions, the changes of its fields (who
+    changed what, through what) and its creation, newest first."""
+    from leads.models import LeadChange
+
+    items = lead_timeline(lead=lead, before=None, limit=limit)
+    items += [
+        {"kind": "change", "at": c.occurred_at, "change": c}
+        for c in LeadChange.objects.filter(lead=lead).select_related("actor")[:limit]
+    ]
+    items.append({"kind": "created", "at": lead.created_at, "lead": lead})
+    items.sort(key=lambda item: item["at"], reverse=True)
+    return items[:limit]
+
+
 def _writable_leads(user: Any) -> QuerySet[Lead]:
     """Leads a caller may attach events to: all for an API key (user None), else what the user
     may read — another team's lead is as unknown as a lead that does not exist."""

@@ -88,6 +88,12 @@ TABLE: list[tuple[str, str, Any, list[int]]] = [
     ("delete", "/api/v1/scoring-rules/{rule}/", None, [204, 403, 403, 403, 403, 204, 403, 401]),
     ("post", "/api/v1/scoring/recompute/", None, [202, 403, 403, 403, 403, 202, 403, 401]),
     ("get", "/api/v1/handoffs/", None, [200, 200, 200, 200, 200, 200, 403, 401]),
+    (
+        "post",
+        "/api/v1/handoffs/{handoff}/reassign/",
+        {"assignee": "{rep2}"},
+        [403, 403, 200, 403, 404, 200, 403, 401],
+    ),
     ("get", "/api/v1/assignment-rules/", None, [200, 200, 200, 200, 200, 200, 403, 401]),
     (
         "post",
@@ -146,10 +152,17 @@ def _fill(value: Any, ids: dict[str, int]) -> Any:
             .replace("{arule}", str(ids["arule"]))
             .replace("{job}", str(ids["job"]))
             .replace("{hook}", str(ids["hook"]))
+            .replace("{handoff}", str(ids["handoff"]))
         )
     if isinstance(value, dict):
         return {
-            k: ids["lead"] if v == L else ids["rep"] if v == "{rep}" else _fill(v, ids)
+            k: ids["lead"]
+            if v == L
+            else ids["rep"]
+            if v == "{rep}"
+            else ids["rep2"]
+            if v == "{rep2}"
+            else _fill(v, ids)
             for k, v in value.items()
         }
     return value
@@ -174,6 +187,8 @@ def test_role_endpoint(
         "draft": draft.pk,
         "rule": ScoringRule.objects.get(event_type="quote_request").pk,
         "rep": users["rep_a"].pk,
+        "rep2": users["rep_a2"].pk,
+        "handoff": lead.handoffs.get(status="open").pk,
         "arule": AssignmentRule.objects.create(
             name="a", field="industry", operator="equals", values=["x"], rep=users["rep_a"]
         ).pk,

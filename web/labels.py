@@ -55,3 +55,30 @@ def label_of(field: str) -> str:
         return ""
     label = FIELD_LABELS.get(field) or INPUT_LABELS.get(field)
     return str(label) if label else ""
+
+
+# The criteria builder's parameter inputs.
+PARAM_LABELS = {
+    "score": _("Score"),
+    "value": _("At least"),
+    "field": _("Field"),
+    "fields": _("Fields"),
+    "values": _("Values"),
+    "days": _("Days"),
+    "count": _("Times"),
+    "direction": _("Direction"),
+    "types": _("Event types"),
+    "domains": _("Domains"),
+}
+
+# The default engagement rules (scoring/0002) and the demo's fit rules: data, named in English,
+# shown in the page's language. A rule someone names keeps its name.
+SHIPPED_RULE_NAMES = {
+    "Feature page view": _("Feature page view"),
+    "Document download": _("Document download"),
+    "Quote request": _("Quote request"),
+    "Target industry": _("Target industry"),
+    "Mid-size company": _("Mid-size company"),
+    "Senior title": _("Senior title"),
+    "Free-mail address": _("Free-mail address"),
+}

@@ -23,6 +23,11 @@ urlpatterns = [
         name="lead-transition",
     ),
     path("inbox/", handoffs.inbox, name="inbox"),
+    path(
+        "inbox/<id:handoff_id>/reassign/",
+        handoffs.handoff_reassign_view,
+        name="handoff-reassign",
+    ),
     path("inbox/<id:handoff_id>/<str:action>/", handoffs.handoff_answer, name="handoff-answer"),
     path("pipeline/", handoffs.pipeline, name="pipeline"),
     path("definitions/", definitions.definition_list_view, name="definition-list"),

@@ -22,8 +22,9 @@ from leadflow.errors import Conflict, Forbidden
 from leadflow.permissions import has_role
 from leads.choices import Source
 from leads.event_input import EventItem
-from leads.models import Lead, LeadScore
+from leads.models import Lead, LeadChange, LeadScore
 from leads.selectors import lead_list, lead_visible_q
+from leads.services.changes import lead_changes_record
 from leads.services.events import (
     EventInput,
     IngestResult,
@@ -202,10 +203,10 @@ def _insert_in_one_statement(given: dict[str, Any], now: Any) -> IntakeResult | 
     return IntakeResult(lead=lead, lead_id=pk, state=row["state"], created=True, events=None)
 
 
-def _apply_update(lead: Lead, fields: dict[str, Any]) -> list[str]:
+def _apply_update(lead: Lead, fields: dict[str, Any]) -> dict[str, list[Any]]:
     """Intake's update rules, in memory: non-empty fields only, first touch kept once set.
-    Returns the names of the fields that changed."""
-    changed: list[str] = []
+    Returns the fields that changed, each with its value before and after."""
+    changed: dict[str, list[Any]] = {}
     for name, value in fields.items():
         if name == "email" or _empty(value):
             continue
@@ -213,16 +214,18 @@ def _apply_update(lead: Lead, fields: dict[str, Any]) -> list[str]:
             continue
         if name == "attributes":
             value = {**(lead.attributes or {}), **value}
-        if getattr(lead, name) != value:
+        before = getattr(lead, name)
+        if before != value:
             setattr(lead, name, value)
-            changed.append(name)
+            changed[name] = [before, value] if name not in changed else [changed[name][0], value]
     return changed
 
 
-def _update_lead(lead: Lead, fields: dict[str, Any]) -> None:
+def _update_lead(lead: Lead, fields: dict[str, Any], actor: Any) -> None:
     changed = _apply_update(lead, fields)
     if changed:
         lead.save(update_fields=[*changed, "updated_at"])
+        lead_changes_record([(lead.pk, changed)], actor=actor, via=LeadChange.Via.INTAKE)
         lead_rescore_request([lead.pk])  # its fit (and field criteria) may have changed
 
 
@@ -247,7 +250,7 @@ def lead_intake(
             if actor is not None and not lead_list(user=actor).filter(pk=lead.pk).exists():
                 # Another team's lead: neither updated nor named (its id is not the caller's).
                 raise Conflict("A lead with this e-mail address already exists.") from None
-            _update_lead(lead, fields)
+            _update_lead(lead, fields, actor)
         ingest = None
         if events:
             ingest = event_ingest(
@@ -288,7 +291,7 @@ def lead_intake_bulk(*, rows: list[dict[str, Any]], actor: Any = None) -> BulkIn
             for lead in Lead.objects.select_for_update(of=("self",)).filter(email__in=emails)
         }
         new: dict[str, Lead] = {}
-        changed: dict[str, set[str]] = {}
+        changed: dict[str, dict[str, list[Any]]] = {}
         for row in rows:
             lead = found.get(row["email"]) or new.get(row["email"])
             if lead is None:
@@ -296,7 +299,9 @@ def lead_intake_bulk(*, rows: list[dict[str, Any]], actor: Any = None) -> BulkIn
             elif lead.pk is None:
                 _apply_update(lead, row)
             else:
-                changed.setdefault(lead.email, set()).update(_apply_update(lead, row))
+                so_far = changed.setdefault(lead.email, {})
+                for name, (before, after) in _apply_update(lead, row).items():
+                    so_far[name] = [so_far[name][0] if name in so_far else before, after]
         try:
             with transaction.atomic():
                 created = Lead.objects.bulk_create(list(new.values()))
@@ -313,6 +318,10 @@ def lead_intake_bulk(*, rows: list[dict[str, Any]], actor: Any = None) -> BulkIn
             lead.updated_at = now
         if updates:
             Lead.objects.bulk_update(updates, [*names, "updated_at"], batch_size=500)
+            lead_changes_record(
+                [(lead.pk, changed[lead.email]) for lead in updates],
+                actor=actor, via=LeadChange.Via.IMPORT,
+            )  # fmt: skip
             lead_rescore_request([lead.pk for lead in updates])  # one mark, one ask
     return BulkIntakeResult(
         created=len(created), updated=len(updates), unchanged=len(found) - len(updates)

@@ -12,8 +12,9 @@ from leadflow.choices import Role
 from leadflow.errors import Conflict, Forbidden
 from leadflow.permissions import roles_of
 from leads.choices import LeadState
-from leads.models import Lead
+from leads.models import Lead, LeadChange
 from leads.selectors import lead_access
+from leads.services.changes import lead_changes_record
 from leads.services.events import lead_rescore_request
 
 SALES_FIELDS = frozenset({"budget", "decision_maker", "timeline", "need"})
@@ -46,15 +47,19 @@ def lead_update(*, lead_id: int, actor: Any, fields: dict[str, Any]) -> Lead:
             raise Forbidden(
                 _("Your role may not edit these fields of a lead in state '%s'.") % lead.state
             )
+        changed: dict[str, list[Any]] = {}
         for name, value in fields.items():
             if name == "attributes":
                 value = {**(lead.attributes or {}), **value}
+            if getattr(lead, name) != value:
+                changed[name] = [getattr(lead, name), value]
             setattr(lead, name, value)
         try:
             with transaction.atomic():
                 lead.save(update_fields=[*fields, "updated_at"] if fields else ["updated_at"])
         except IntegrityError as exc:
             raise Conflict(_("Another lead already has this e-mail address.")) from exc
+        lead_changes_record([(lead.pk, changed)], actor=actor, via=LeadChange.Via.EDIT)
         if fields:
             lead_rescore_request([lead.pk])  # its fit (and field criteria) may have changed
     return lead

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,82 +18,9 @@ from integrations.models import CsvImport
 from leads.choices import DefinitionStatus
 from leads.models import Definition, Lead
 from tests.conftest import requires_worker
+from tests.web.conftest import shot
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-pytestmark = [
-    requires_worker,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium"),
-    pytest.mark.django_db(transaction=True),
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are
-    # still synchronous, which Django would otherwise refuse near a running loop.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
-        yield b
-        b.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-@pytest.fixture
-def page_as(browser: Any, live_server: Any, celery_worker: Any) -> Iterator[Any]:
-    """A new browser context logged in through the login page; script errors and failed
-    subresources are collected in `page.errors`."""
-    contexts = []
-
-    def make(username: str, password: str, language: str = "en") -> Any:
-        ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale=language)
-        contexts.append(ctx)
-        page = ctx.new_page()
-        page.errors = []
-        page.on("pageerror", lambda e: page.errors.append(str(e)))
-        page.on(
-            "console",
-            lambda m: (
-                page.errors.append(m.text)
-                if m.type == "error" and not m.text.startswith("Failed to load resource")
-                else None
-            ),
-        )
-        # A page answered 400 on purpose (a form with errors) is fine; a script, style, image
-        # or htmx request that fails is not.
-        page.on(
-            "response",
-            lambda r: (
-                page.errors.append(f"{r.status} {r.url}")
-                if r.status >= 400 and r.request.resource_type != "document"
-                else None
-            ),
-        )
-        page.set_default_timeout(20_000)
-        page.goto(f"{live_server.url}/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", password)
-        page.click("button[type=submit]")
-        page.wait_for_load_state("networkidle")
-        assert "/login/" not in page.url, "logged in"
-        page.base = live_server.url
-        return page
-
-    yield make
-    for ctx in contexts:
-        ctx.close()
-
-
-def shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+pytestmark = [requires_worker, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_marketer_imports_a_csv_and_sees_progress_and_the_result(

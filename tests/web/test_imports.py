@@ -50,12 +50,12 @@ def test_a_shift_jis_file_is_mapped_by_its_headers_and_loaded(
             "x",
         ],
         ["plain@example.co.jp", "", "", "新しい社名", "", "", ""],  # updates an existing lead
-        ["not-an-email", "佐藤", "", "", "", "", ""],  # row 3: bad e-mail
-        ["suzuki@example.jp", "鈴木", "", "", "call me", "", ""],  # row 4: bad phone
+        ["not-an-email", "佐藤", "", "", "", "", ""],  # line 4: bad e-mail
+        ["suzuki@example.jp", "鈴木", "", "", "call me", "", ""],  # line 5: bad phone
         ["", "", "", "", "", "", ""],  # an empty line
         ["tanaka@example.co.jp", "", "", "", "", "130", ""],  # the same lead again
         ["yamada@example.jp", "山田", "花子", "山田製作所", "", "many", ""],
-    ]  # row 6: bad size
+    ]  # line 8: bad size
     client = web_as("marketing")
     r = upload(client, csv_bytes(rows))
     imp = CsvImport.objects.get()
@@ -73,10 +73,10 @@ def test_a_shift_jis_file_is_mapped_by_its_headers_and_loaded(
     result = imp.job.result
     assert (result["rows"], result["created"], result["updated"], result["failed"]) == (6, 1, 2, 3)
     assert [(e["row"], e["field"]) for e in result["errors"]] == [
-        (3, "email"),
-        (4, "phone"),
-        (6, "company_size"),
-    ]
+        (4, "email"),
+        (5, "phone"),
+        (8, "company_size"),
+    ], "the file's own line numbers (the header is line 1, the empty line counts)"
     tanaka = Lead.objects.get(email="tanaka@example.co.jp")
     assert (tanaka.last_name, tanaka.phone, tanaka.company_size, tanaka.source) == (
         "田中",
@@ -90,11 +90,11 @@ def test_a_shift_jis_file_is_mapped_by_its_headers_and_loaded(
     assert 'data-figure="created">1<' in page and 'data-figure="failed">3<' in page
     report = client.get(f"/imports/{imp.pk}/errors.csv")
     lines = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig"))))
-    assert lines[0] == ["row", "field", "message"] and [line[0] for line in lines[1:]] == [
-        "3",
-        "4",
-        "6",
-    ]
+    assert lines[0] == ["Line", "Field", "Problem", *HEADER]
+    assert [line[0] for line in lines[1:]] == ["4", "5", "8"]
+    assert lines[2][3:] == ["suzuki@example.jp", "鈴木", "", "", "call me", "", ""], (
+        "the row's own values, to fix and import again"
+    )
     assert web_as("coo").get(f"/imports/{imp.pk}/").status_code == 200
     other = web_as("marketing")
     from django.contrib.auth import get_user_model

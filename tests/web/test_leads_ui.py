@@ -141,3 +141,22 @@ def test_another_team_cannot_act_on_a_lead(world: Any, web_as: Any, who: str) ->
     assert web_as(who).post(f"/leads/{lead.pk}/edit/", {"part": "qualification",
                                                         "budget": "1"}).status_code == 404  # fmt: skip
     assert Lead.objects.get(pk=lead.pk).state == "sal"
+
+
+def test_archiving_an_archived_lead_says_so_in_words(world: Any, web_as: Any) -> None:
+    client = web_as("marketing")
+    client.post("/leads/archive/", {"lead": [world["plain"].pk], "reason": "spam"})
+    r = client.post("/leads/archive/", {"lead": [world["plain"].pk], "reason": "spam"},
+                    follow=True)  # fmt: skip
+    text = r.content.decode()
+    assert "“Archive” is not possible for a lead in state “Archived”." in text
+    assert "archive&#x27; is not available" not in text and "'archive'" not in text
+    assert world["plain"].pk not in ids_on(client.get("/leads/").content.decode())
+    assert world["plain"].pk in ids_on(client.get("/leads/?state=archived").content.decode())
+
+
+def test_any_state_and_source_filter_nothing_and_search_finds_kana(world: Any, web_as: Any) -> None:
+    r = web_as("marketing").get("/leads/", {"q": "ｻﾄｳ", "state": "", "source": "", "owner": ""})
+    html = r.content.decode()
+    assert r.status_code == 200 and "is not one of the available choices" not in html
+    assert ids_on(html) == [world["plain"].pk], "half-width kana finds サトウ"

@@ -224,3 +224,67 @@ def event_label(event_type: str) -> str:
     from web.criteria import event_label as label
 
     return label(event_type or "")
+
+
+@register.filter
+def param_label(name: str) -> str:
+    from web.labels import PARAM_LABELS
+
+    return str(PARAM_LABELS.get(name, name))
+
+
+@register.filter
+def rule_match(rule: Any) -> str:
+    """An engagement rule's property match as a phrase: `URL contains “/features”`."""
+    if not rule.property_key:
+        return "—"
+    key = "URL" if rule.property_key == "url" else rule.property_key
+    text = {
+        "contains": gettext("%(key)s contains “%(value)s”"),
+        "equals": gettext("%(key)s is “%(value)s”"),
+        "prefix": gettext("%(key)s starts with “%(value)s”"),
+    }.get(rule.property_op, "%(key)s %(value)s")
+    return text % {"key": key, "value": rule.property_value}
+
+
+@register.filter
+def fit_condition(rule: Any) -> str:
+    """A fit rule's condition as a sentence, with choices by their labels."""
+    from web.criteria import field_name, value_text
+
+    field = field_name(rule.field)
+    values = [value_text(rule.field, v) for v in rule.values or []]
+    sep = "、" if _is_ja() else ", "
+    if rule.operator == "between" and len(values) == 2:
+        return gettext("%(field)s between %(low)s and %(high)s") % {
+            "field": field, "low": values[0], "high": values[1]}  # fmt: skip
+    if rule.operator == "present":
+        return gettext("%(field)s is filled in") % {"field": field}
+    text = {
+        "equals": gettext("%(field)s is %(values)s"),
+        "in": gettext("%(field)s is one of: %(values)s"),
+        "contains": gettext("%(field)s contains %(values)s"),
+        "email_domain_in": gettext("E-mail domain is one of: %(values)s"),
+    }.get(rule.operator, "%(field)s %(values)s")
+    return text % {"field": field, "values": sep.join(values)}
+
+
+@register.filter
+def rule_name(name: str) -> str:
+    """The name of a rule; the rules leadflow ships (and the demo's) in the page's language."""
+    from web.labels import SHIPPED_RULE_NAMES
+
+    return str(SHIPPED_RULE_NAMES.get(name, name))
+
+
+@register.filter
+def change_value(value: Any, field: str) -> str:
+    """A value recorded in a field change, as the page shows that field."""
+    from leads.normalize import phone_display
+    from web.criteria import value_text
+
+    if field == "phone" and isinstance(value, str):
+        return phone_display(value) or "—"
+    if field == "budget" and value not in (None, ""):
+        return money(value)
+    return value_text(field, value)

@@ -20,10 +20,11 @@ from leadflow.errors import LeadflowError, ValidationFailed
 from leadflow.filters import as_id
 from leadflow.models import Job
 from leadflow.permissions import has_role
-from leads.choices import CriterionKind, DefinitionStatus
+from leads.choices import CriterionKind, DefinitionStatus, ScoreName
 from leads.definitions import KIND_PARAMS
 from leads.selectors import definition_get, definition_list, definition_published
 from leads.services.definitions import definition_create, definition_publish, definition_update
+from web.criteria import KIND_LABELS, SCORE_LABELS
 from web.roles import role_required
 from web.views.base import flash_error, object_errors
 
@@ -70,14 +71,7 @@ def _stage_rows(document: dict[str, Any], errors: dict[str, list[str]]) -> list[
         at = f"stages.{name}"
         criteria = []
         for i, c in enumerate(stage.get("criteria") or []):
-            base = f"{at}.criteria.{i}"
-            criteria.append({
-                "base": base, "code": c.get("code", ""), "kind": c.get("kind", ""),
-                "params": c.get("params_text")
-                or json.dumps(c.get("params", {}), ensure_ascii=False),
-                "errors": {k: errors.get(f"{base}.{k}", []) for k in ("code", "kind", "params")},
-                "row_errors": errors.get(base, []),
-            })  # fmt: skip
+            criteria.append(_criterion_row(f"{at}.criteria.{i}", c, errors))
         rows.append({
             "name": name, "present": name in stages, "owner": stage.get("owner", ""),
             "sla_hours": stage.get("sla_hours", ""), "cooloff_days": stage.get("cooloff_days", ""),
@@ -86,11 +80,56 @@ def _stage_rows(document: dict[str, Any], errors: dict[str, list[str]]) -> list[
             "has_criteria": name in WITH_CRITERIA, "criteria": criteria,
             "errors": {k: errors.get(f"{at}.{k}", [])
                        for k in ("owner", "sla_hours", "cooloff_days", "criteria")},
-            "new_row": {"base": f"{at}.criteria.__i__", "code": "", "params": "{}",
-                        "kind": CriterionKind.SCORE_AT_LEAST, "errors": {}, "row_errors": []},
+            "new_row": _criterion_row(f"{at}.criteria.__i__", {
+                "code": "", "kind": CriterionKind.SCORE_AT_LEAST,
+                "params": {"score": "engagement", "value": 20}}, {}),
             "stage_errors": errors.get(at, []),
         })  # fmt: skip
     return rows
+
+
+# Each parameter's input: (name, widget). Widgets: a number, whole days or times, a choice, a
+# list typed as text (comma, 、 or one per line), a choice of lead fields (of a type), or many.
+PARAM_INPUTS: dict[str, str] = {
+    "field": "field", "fields": "fields", "score": "score", "value": "number",
+    "values": "list", "types": "list", "domains": "list", "days": "whole", "count": "whole",
+    "direction": "direction",
+}  # fmt: skip
+FIELD_TYPES = {
+    "field_in": "text", "field_not_in": "text", "field_true": "bool", "field_at_least": "number",
+    "date_within": "date",
+}  # fmt: skip
+
+
+def _param_list(value: Any) -> str:
+    return ", ".join(str(v) for v in value) if isinstance(value, list) else str(value or "")
+
+
+def _criterion_row(base: str, c: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, Any]:
+    """One criterion of the builder: its code and kind, and an input per parameter of every
+    kind (the page shows those of the chosen kind), each with the errors that point at it."""
+    raw = c.get("params")
+    params: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    values: dict[str, Any] = {name: _param_list(params.get(name, "")) for name in PARAM_INPUTS}
+    values["fields"] = params.get("fields") if isinstance(params.get("fields"), list) else []
+    kinds_of = {
+        name: " ".join(k for k, spec in KIND_PARAMS.items()
+                       if name in {p.rstrip("?") for p in spec})
+        for name in PARAM_INPUTS
+    }  # fmt: skip
+    return {
+        "base": base, "code": c.get("code", ""), "kind": c.get("kind", ""),
+        "label": c.get("label", ""),
+        "params": [
+            {"name": name, "widget": widget, "value": values[name], "kinds": kinds_of[name],
+             "errors": errors.get(f"{base}.params.{name}", []),
+             "optional": all(name + "?" in spec for spec in KIND_PARAMS.values()
+                             if name in {p.rstrip("?") for p in spec})}
+            for name, widget in PARAM_INPUTS.items()
+        ],
+        "errors": {k: errors.get(f"{base}.{k}", []) for k in ("code", "kind", "params")},
+        "row_errors": errors.get(base, []),
+    }  # fmt: skip
 
 
 def _number(raw: str, whole: bool) -> Any:
@@ -104,10 +143,9 @@ def _number(raw: str, whole: bool) -> Any:
     return int(value) if whole or value.is_integer() else value
 
 
-def _document_from_post(post: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """The posted editor fields as a definition document, and any params that are not JSON."""
+def _document_from_post(post: Any) -> dict[str, Any]:
+    """The posted editor fields as a definition document."""
     stages: dict[str, Any] = {}
-    bad_json: list[tuple[str, str]] = []
     for name in STAGES:
         prefix = f"stages.{name}"
         if not post.get(f"{prefix}.owner"):
@@ -120,29 +158,55 @@ def _document_from_post(post: Any) -> tuple[dict[str, Any], list[tuple[str, str]
         if name == "mql" and post.get(f"{prefix}.reassign_on_breach"):
             stage["reassign_on_breach"] = True
         if name in WITH_CRITERIA:
-            stage["criteria"] = _criteria_from_post(post, prefix, bad_json)
+            stage["criteria"] = _criteria_from_post(post, prefix)
         stages[name] = stage
-    return {"stages": stages}, bad_json
+    return {"stages": stages}
 
 
-def _criteria_from_post(post: Any, prefix: str, bad_json: list[tuple[str, str]]) -> list[Any]:
+def _split(raw: str) -> list[str]:
+    import re
+
+    return [p.strip() for p in re.split(r"[,\n、]", raw) if p.strip()]
+
+
+def _params_from_post(post: Any, at: str, kind: str) -> dict[str, Any]:
+    """The parameters of `kind` from the builder's inputs; what does not parse stays as typed,
+    so that the validation names it at its input."""
+    params: dict[str, Any] = {}
+    for spec in KIND_PARAMS.get(kind, {}):
+        name, optional = spec.rstrip("?"), spec.endswith("?")
+        widget = PARAM_INPUTS[name]
+        if widget == "fields":
+            params[name] = [v for v in post.getlist(f"{at}.params.{name}") if v]
+            continue
+        raw = post.get(f"{at}.params.{name}", "").strip()
+        if not raw and optional:
+            continue
+        if widget == "list":
+            params[name] = _split(raw)
+        elif widget in ("number", "whole"):
+            params[name] = _number(raw, whole=widget == "whole") if raw else raw
+        else:
+            params[name] = raw
+    return params
+
+
+def _criteria_from_post(post: Any, prefix: str) -> list[Any]:
     indexes = sorted(
         {int(k.split(".")[3]) for k in post if k.startswith(f"{prefix}.criteria.")
          and k.split(".")[3].isascii() and k.split(".")[3].isdigit()}
     )  # fmt: skip
     criteria = []
-    for n, i in enumerate(indexes):
+    for i in indexes:
         at = f"{prefix}.criteria.{i}"
-        text = post.get(f"{at}.params", "").strip() or "{}"
-        try:
-            params = json.loads(text)
-        except ValueError:
-            params = {}
-            bad_json.append((f"{prefix}.criteria.{n}.params", text))
-        criteria.append({
-            "code": post.get(f"{at}.code", "").strip(), "kind": post.get(f"{at}.kind", ""),
-            "params": params, "params_text": text,
-        })  # fmt: skip
+        kind = post.get(f"{at}.kind", "")
+        crit: dict[str, Any] = {
+            "code": post.get(f"{at}.code", "").strip(), "kind": kind,
+            "params": _params_from_post(post, at, kind),
+        }  # fmt: skip
+        if post.get(f"{at}.label", "").strip():
+            crit["label"] = post.get(f"{at}.label", "").strip()[:200]
+        criteria.append(crit)
     return criteria
 
 
@@ -168,16 +232,23 @@ def _inputs(document: dict[str, Any]) -> set[str]:
         names |= {f"stages.{stage}", f"stages.{stage}.owner", f"stages.{stage}.sla_hours",
                   f"stages.{stage}.cooloff_days", f"stages.{stage}.criteria"}  # fmt: skip
         for i, _c in enumerate(body.get("criteria") or []):
-            names |= {f"stages.{stage}.criteria.{i}.{k}" for k in ("code", "kind", "params")}
+            at = f"stages.{stage}.criteria.{i}"
+            names |= {f"{at}.{k}" for k in ("code", "kind", "params", "label")}
+            names |= {f"{at}.params.{p}" for p in PARAM_INPUTS}
     return names
 
 
-def _clean(document: dict[str, Any]) -> dict[str, Any]:
-    """The document without the editor's helper keys."""
-    out = json.loads(json.dumps(document))
-    for stage in out.get("stages", {}).values():
-        for c in stage.get("criteria") or []:
-            c.pop("params_text", None)
+def _field_choices() -> dict[str, list[tuple[str, str]]]:
+    """Lead fields by type, labelled, for the builder's field inputs."""
+    from leads.definitions import CRITERIA_FIELDS
+    from web.labels import FIELD_LABELS
+
+    out: dict[str, list[tuple[str, str]]] = {"text": [], "number": [], "bool": [], "date": [],
+                                             "any": []}  # fmt: skip
+    for name, kind in CRITERIA_FIELDS.items():
+        label = str(FIELD_LABELS.get(name, name))
+        out[kind].append((name, label))
+        out["any"].append((name, label))
     return out
 
 
@@ -195,18 +266,16 @@ def definition_edit(request: HttpRequest, definition_id: int) -> HttpResponse:
         if not editable:
             messages.error(request, _("Only drafts can be edited, by the COO."))
             return redirect("web:definition-edit", definition_id=d.pk)
-        document, bad_json = _document_from_post(request.POST)
+        document = _document_from_post(request.POST)
         name = request.POST.get("name", "").strip()
         try:
-            if bad_json:
+            if not name:  # reported with every problem of the document, all at once
                 from leadflow.errors import FieldError
+                from leads.definitions import validate_document
 
-                raise ValidationFailed([FieldError(f, _("Not valid JSON.")) for f, _t in bad_json])
-            if not name:
-                from leadflow.errors import FieldError
-
-                raise ValidationFailed([FieldError("name", _("A name is required."), "required")])
-            definition_update(definition_id=d.pk, name=name, document=_clean(document))
+                problems = [FieldError("name", _("A name is required."), "required")]
+                raise ValidationFailed(problems + validate_document(document))
+            definition_update(definition_id=d.pk, name=name, document=document)
         except ValidationFailed as exc:
             errors, general = _at_fields(exc, _inputs(document))
             status = 400
@@ -225,7 +294,11 @@ def definition_edit(request: HttpRequest, definition_id: int) -> HttpResponse:
         "definition": d, "name": name, "editable": editable,
         "stages": _stage_rows(document, errors),
         "errors": errors, "general_errors": general, "functions": Function.choices,
-        "kinds": CriterionKind.values, "kind_params": KIND_PARAMS, "job": job,
+        "kinds": [(k, KIND_LABELS[CriterionKind(k)]) for k in CriterionKind.values], "job": job,
+        "field_choices": _field_choices(),
+        "scores": [(k, SCORE_LABELS[ScoreName(k)]) for k in ("engagement", "fit", "total")],
+        "directions": [("future", _("in the future")), ("past", _("in the past")),
+                       ("either", _("either side of today"))],
         "published": definition_published(), "may_backtest": has_role(request.user, Role.COO),
         "percent": round(job.progress * 100) if job else 0,
     }, status=status)  # fmt: skip

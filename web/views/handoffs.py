@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -16,7 +16,7 @@ from handoff.choices import HandoffStatus
 from handoff.models import Handoff
 from handoff.selectors import handoff_list
 from leadflow.choices import Role
-from leadflow.errors import LeadflowError
+from leadflow.errors import LeadflowError, NotFound
 from leadflow.permissions import has_role
 from leads import selectors
 from leads.choices import DisqualifyReason, LeadState, LostReason
@@ -55,6 +55,41 @@ def _inbox_rows(request: HttpRequest, tab: str) -> list[Handoff]:
     return rows
 
 
+def _reps_by_team(user: Any) -> dict[int, list[tuple[int, str]]]:
+    """Whom a manager (their teams' reps) or the COO (every rep) may hand a handoff to."""
+    from accounts.choices import MembershipRole
+    from accounts.models import TeamMembership
+    from accounts.selectors import managed_team_ids
+
+    if not has_role(user, Role.SALES_MANAGER, Role.COO):
+        return {}
+    rows = TeamMembership.objects.filter(role=MembershipRole.REP, user__is_active=True)
+    if not has_role(user, Role.COO):
+        rows = rows.filter(team_id__in=managed_team_ids(user))
+    out: dict[int, list[tuple[int, str]]] = {}
+    for team_id, user_id, name in rows.order_by("user__username").values_list(
+        "team_id", "user_id", "user__username"
+    ):
+        out.setdefault(team_id, []).append((user_id, name))
+    if has_role(user, Role.COO):  # the COO may move a handoff to any team's rep
+        return _AnyTeam(sorted({r for reps in out.values() for r in reps}, key=lambda r: r[1]))
+    return out
+
+
+class _AnyTeam(dict[int, list[tuple[int, str]]]):
+    """The same reps whatever the team (the COO's choice)."""
+
+    def __init__(self, everyone: list[tuple[int, str]]) -> None:
+        super().__init__()
+        self.everyone = everyone
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self.everyone
+
+    def __bool__(self) -> bool:
+        return bool(self.everyone)
+
+
 @require_GET
 @role_required(*SALES_ROLES)
 def inbox(request: HttpRequest) -> HttpResponse:
@@ -69,7 +104,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
         .count(),
         "team": handoff_list(user=request.user).filter(status=HandoffStatus.OPEN).count(),
     }
-    return render(request, "web/inbox.html", {"tab": tab, "handoffs": rows, "counts": counts})
+    return render(request, "web/inbox.html", {
+        "tab": tab, "handoffs": rows, "counts": counts, "reps": _reps_by_team(request.user),
+    })  # fmt: skip
 
 
 @require_POST
@@ -96,7 +133,9 @@ def handoff_answer(request: HttpRequest, handoff_id: int, action: str) -> HttpRe
         request.user,
     )
     if request.htmx:  # type: ignore[attr-defined]
-        return render(request, "web/partials/handoff_row.html", {"h": h, "error": error})
+        return render(request, "web/partials/handoff_row.html", {
+            "h": h, "error": error, "reps": _reps_by_team(request.user),
+        })  # fmt: skip
     if error:
         messages.error(request, error)
     else:
@@ -130,3 +169,34 @@ def pipeline(request: HttpRequest) -> HttpResponse:
         "disqualify_reasons": DisqualifyReason.choices,
         "show_owner": not has_role(request.user, Role.SALES),
     })  # fmt: skip
+
+
+@require_POST
+@role_required(Role.SALES_MANAGER, Role.COO)
+def handoff_reassign_view(request: HttpRequest, handoff_id: int) -> HttpResponse:
+    """A manager hands an open handoff to another rep; htmx gets the row back in place."""
+    from handoff.services import handoff_reassign
+    from leadflow.filters import as_id
+
+    error = None
+    try:
+        handoff_reassign(handoff_id=handoff_id, assignee_id=as_id(request.POST.get("assignee", ""))
+                         or 0, actor=request.user)  # fmt: skip
+    except LeadflowError as exc:
+        if isinstance(exc, NotFound):
+            raise Http404 from exc
+        error = error_text(exc)
+    h = _decorate(
+        Handoff.objects.select_related(
+            "lead", "lead__scores", "qualification", "team", "assignee", "definition"
+        ).get(pk=handoff_id),
+        request.user,
+    )
+    context = {"h": h, "error": error, "reps": _reps_by_team(request.user)}
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "web/partials/handoff_row.html", context)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, _("Re-assigned to %s.") % getattr(h.assignee, "username", ""))
+    return back(request, reverse("web:inbox") + "?tab=team")

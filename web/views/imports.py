@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 
-from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -66,7 +65,6 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
         except LeadflowError as exc:
             errors.append(error_text(exc))
         else:
-            messages.success(request, _("The import has started."))
             return redirect("web:import-detail", import_id=imp.pk)
     columns = [
         {"index": str(i), "header": h, "target": mapping.get(str(i), ""),
@@ -84,13 +82,17 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
 @role_required(*EDITORS)
 @object_errors
 def import_errors(request: HttpRequest, import_id: int) -> HttpResponse:
-    """The per-row error report as CSV: row number (1 is the first row after the header)."""
+    """The per-row error report as CSV: the file's line, the field and the problem, then the
+    row's own values under the file's headers (fix them there and import the report again)."""
+    from web.labels import label_of
+
     imp = csv_import_get(import_id=import_id, user=request.user)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["row", "field", "message"])
+    writer.writerow([_("Line"), _("Field"), _("Problem"), *imp.headers])
     for e in (imp.job.result or {}).get("errors", []) if imp.job else []:
-        writer.writerow([e["row"], e["field"], e["message"]])
+        writer.writerow([e["row"], label_of(e["field"]) or e["field"], e["message"],
+                         *e.get("values", [])])  # fmt: skip
     response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{imp.pk}-errors.csv"'
     return response

@@ -300,7 +300,7 @@ def _lead_context(request: HttpRequest, lead: Lead) -> dict[str, Any]:
         "lead": lead, "definition": definition, "evaluations": evaluations,
         "header_parts": header,
         "breakdown": lead_score_breakdown(lead=lead, as_of=now),
-        "timeline": selectors.lead_timeline(lead=lead, before=None, limit=100),
+        "timeline": selectors.lead_history(lead=lead, limit=100),
         "transitions": available_transitions(lead, request.user),
         "may_edit": lead_may_edit(lead, request.user, {"company"}),
         "may_qualify": lead_may_edit(lead, request.user, set(SALES_FIELDS))

@@ -30,7 +30,6 @@ from leads.definitions import CRITERIA_FIELDS
 from scoring import selectors as scoring_selectors
 from scoring import services as scoring_services
 from scoring.choices import FitOp, PropertyOp, RuleKind
-from scoring.models import ScoringRule
 from scoring.serializers import ScoringRuleSerializer
 from web.labels import FIELD_LABELS
 from web.roles import role_required
@@ -47,12 +46,35 @@ RULE_FIELDS = ["kind", "name", "points", "event_type", "property_key", "property
 @require_GET
 @role_required()
 def rule_list(request: HttpRequest) -> HttpResponse:
+    """The rules; after a change, the recompute it started, with its progress and result."""
+    from leadflow.errors import NotFound
+    from leadflow.filters import as_id
+    from leadflow.jobs import job_get
+
     rules = list(scoring_selectors.rule_list())
+    job = None
+    if (job_id := as_id(request.GET.get("job", ""))) is not None:
+        try:
+            job = job_get(job_id=job_id, user=request.user)
+        except NotFound:
+            job = None
     return render(request, "web/scoring_rules.html", {
         "fit": [r for r in rules if r.kind == RuleKind.FIT],
         "engagement": [r for r in rules if r.kind == RuleKind.ENGAGEMENT],
         "may_edit": has_role(request.user, *EDITORS),
+        "job": job if job and job.kind == "score_recompute" else None,
+        "percent": round(job.progress * 100) if job else 0,
     })  # fmt: skip
+
+
+def _recompute_started(request: HttpRequest) -> HttpResponse:
+    """Back to the rules, following the recompute the change just started."""
+    from leadflow.models import Job
+
+    job = Job.objects.filter(kind="score_recompute", created_by_id=request.user.pk).order_by("-id")
+    latest = job.values_list("pk", flat=True).first()
+    target = reverse("web:scoring-rules")
+    return redirect(f"{target}?job={latest}#recompute" if latest else target)
 
 
 def _values(raw: str, field: str, operator: str) -> list[Any]:
@@ -110,8 +132,8 @@ def rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
                 scoring_services.rule_update(
                     rule_id=rule.pk, actor=request.user, **s.validated_data
                 )
-            messages.success(request, _("Rule saved. Scores are being recomputed."))
-            return redirect("web:scoring-rules")
+            messages.success(request, _("Rule saved."))
+            return _recompute_started(request)
         errors = field_errors(validation_failed(s.errors))
     kind = request.GET.get("kind") if rule is None else rule.kind
     return render(request, "web/scoring_rule_form.html", {
@@ -128,8 +150,8 @@ def rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
 def rule_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
     scoring_selectors.rule_get(rule_id=rule_id)
     scoring_services.rule_delete(rule_id=rule_id, actor=request.user)
-    messages.success(request, _("Rule deleted. Scores are being recomputed."))
-    return redirect("web:scoring-rules")
+    messages.success(request, _("Rule deleted."))
+    return _recompute_started(request)
 
 
 @require_POST
@@ -137,10 +159,6 @@ def rule_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
 def score_recompute(request: HttpRequest) -> HttpResponse:
     job = scoring_services.score_recompute_enqueue(actor=request.user, reason="requested")
     return render(request, "web/partials/job_progress.html", {"job": job, "percent": 0})
-
-
-def rule_value_text(rule: ScoringRule) -> str:
-    return ", ".join("" if v is None else str(v) for v in rule.values or [])
 
 
 # --- webhooks --------------------------------------------------------------------------------

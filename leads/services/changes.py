@@ -1,0 +1,35 @@
+"""The record of who changed which fields of a lead (SPEC §12: the lead's timeline)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from leads.models import LeadChange
+
+
+def _plain(value: Any) -> Any:
+    """A field value as JSON keeps it."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def lead_changes_record(
+    changes: list[tuple[int, dict[str, list[Any]]]], *, actor: Any, via: str
+) -> None:
+    """One row per lead that changed: {field: [before, after]}. Set-based (an import's chunk)."""
+    rows = [
+        LeadChange(
+            lead_id=lead_id,
+            actor=actor if getattr(actor, "pk", None) else None,
+            via=via,
+            changes={k: [_plain(a), _plain(b)] for k, (a, b) in fields.items()},
+        )
+        for lead_id, fields in changes
+        if fields
+    ]
+    LeadChange.objects.bulk_create(rows)

@@ -1,0 +1,410 @@
+"""Every role's day in a real browser, in English and in Japanese (SPEC §12, §15): the journey
+types, chooses and clicks like a person (the login page is the only URL typed), reads what the
+page says, and compares the figures on the dashboard with the REST reports. Each step leaves a
+screenshot in test-artifacts/journeys/; in Japanese no English label or raw code may show where
+a translation exists."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import threading
+from collections.abc import Iterator
+from decimal import Decimal
+from functools import cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from babel.messages.pofile import read_po
+
+from accounts.models import Team
+from handoff.models import Handoff, WebhookSubscription
+from integrations.models import WebForm
+from leads.choices import DefinitionStatus
+from leads.models import Definition, Lead
+from tests.conftest import requires_worker
+from tests.factories import advance, make_mql
+from tests.web.conftest import ARTIFACTS
+
+pytestmark = [requires_worker, pytest.mark.django_db(transaction=True)]
+LANGUAGES = ["en", "ja"]
+CATALOGUE = Path(__file__).resolve().parents[2] / "locale" / "ja" / "LC_MESSAGES" / "django.po"
+# Codes that must never reach a page: snake_case identifiers and webhook event names.
+CODE = re.compile(r"\b[a-z]+_[a-z_]+\b|\btransition\.[a-z_]+\b|\bhandoff\.[a-z]+\b")
+
+
+@cache
+def translated_english() -> frozenset[str]:
+    """The English UI strings that have a different Japanese translation."""
+    with CATALOGUE.open("rb") as f:
+        cat = read_po(f, locale="ja")
+    out = set()
+    for m in cat:
+        if isinstance(m.id, str) and m.id and m.string and m.string != m.id and "%" not in m.id:
+            out.add(m.id)
+    return frozenset(out)
+
+
+def step(page: Any, lang: str, name: str) -> None:
+    """A screenshot of the step, and the page's text checked for codes (and, in Japanese,
+    for English labels that have a translation)."""
+    folder = ARTIFACTS / "journeys"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}-{lang}.png"), full_page=True)
+    texts = page.evaluate("""() => {
+        const out = [];
+        const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        while (walk.nextNode()) {
+            const node = walk.currentNode, el = node.parentElement;
+            if (!el || el.closest('script, style, pre, code, [hidden], .sr-only, .email, input, textarea')) continue;
+            const t = node.textContent.trim();
+            if (t) out.push(t);
+        }
+        for (const o of document.querySelectorAll('option')) out.push(o.textContent.trim());
+        return out;
+    }""")
+    codes = sorted({m for t in texts for m in CODE.findall(t) if "@" not in t})
+    assert codes == [], f"{name}: codes shown to people: {codes}"
+    if lang == "ja":
+        english = sorted({t for t in texts if t in translated_english()})
+        assert english == [], f"{name}: untranslated in Japanese: {english}"
+    assert page.errors == [], f"{name}: {page.errors}"
+
+
+def nav(page: Any, path: str) -> None:
+    """Click the main navigation's link to `path` (as a person clicks the menu)."""
+    page.click(f"header nav a[href='{path}']")
+    page.wait_for_load_state("networkidle")
+
+
+def submit(page: Any, form: str) -> None:
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+# --- marketing -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def other_origin() -> Iterator[dict[str, Any]]:
+    """A company web site on another origin (its own port), serving the page the snippet is
+    pasted into and a thank-you page."""
+    site: dict[str, Any] = {"page": ""}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = (site["page"] if self.path == "/contact" else "<p>Thanks!</p>").encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    site["origin"] = f"http://127.0.0.1:{server.server_address[1]}"
+    yield site
+    server.shutdown()
+
+
+def import_file(tmp_path: Path) -> Path:
+    rows = [["メールアドレス", "会社名", "姓", "電話番号"]]
+    rows += [[f"csv{i}@example.co.jp", f"会社{i}", "山田", "03-1234-5678"] for i in range(3)]
+    rows += [["not-an-email", "壊れた行", "", ""], ["bad-phone@example.jp", "X", "", "call me"]]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    path = tmp_path / "leads.csv"
+    path.write_bytes(out.getvalue().encode("cp932"))
+    return path
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_marketing_searches_edits_imports_publishes_a_form_and_a_webhook(
+    lang: str, world: Any, page_as: Any, tmp_path: Path, other_origin: dict[str, Any]
+) -> None:
+    page = page_as("mika", "pw-marketing-1", lang)
+    nav(page, "/leads/")
+    page.fill("#q", "サンプル")
+    submit(page, "form[role=search]")  # State and Source left at "Any"
+    assert page.locator("form[role=search] .error").count() == 0
+    assert page.locator("tbody tr").count() == 1 and "サンプル" in page.inner_text("tbody")
+    page.fill("#q", "")
+    page.select_option("#state", "mql")
+    submit(page, "form[role=search]")
+    assert page.locator("tbody tr").count() == 1 and "mql@" in page.inner_text("tbody")
+    page.select_option("#state", "")
+    submit(page, "form[role=search]")
+    assert re.search(r"\b4\b", page.inner_text("#lead-count")), "four leads in all"
+    step(page, lang, "marketing-1-list")
+
+    page.click("tbody a:has-text('サトウ'), tbody a >> nth=-1")
+    page.wait_for_load_state("networkidle")
+    lead = Lead.objects.get(email="plain@example.co.jp")
+    assert f"/leads/{lead.pk}/" in page.url
+    page.fill("#f-company", "株式会社サンプル本社")
+    page.fill("#f-phone", "電話してください")
+    submit(page, "form:has(#f-phone)")
+    assert page.locator(".field-error #f-phone").count() == 1, "the mistake is marked"
+    assert page.input_value("#f-company") == "株式会社サンプル本社", "what was typed is kept"
+    step(page, lang, "marketing-2-field-error")
+    page.fill("#f-phone", "０３－６７６９－５６１７")
+    submit(page, "form:has(#f-phone)")
+    assert page.locator(".msg-success").count() == 1
+    lead.refresh_from_db()
+    assert (lead.company, lead.phone) == ("株式会社サンプル本社", "+81367695617")
+    assert page.input_value("#f-phone") == "03-6769-5617", "a Japanese number as people write it"
+    history = page.inner_text("ul.timeline")
+    assert "株式会社サンプル → 株式会社サンプル本社" in history and "mika" in history, (
+        "who changed what, on the lead's timeline"
+    )
+    step(page, lang, "marketing-3-saved")
+
+    nav(page, "/imports/")
+    page.set_input_files("#file", str(import_file(tmp_path)))
+    submit(page, "main form")
+    page.wait_for_selector("#mapping")
+    submit(page, "#mapping")
+    page.wait_for_selector(".import-result", timeout=60_000)
+    assert page.inner_text("[data-figure=created]") == "3"
+    assert page.inner_text("[data-figure=failed]") == "2"
+    lines = page.locator(".import-result table.errors tbody tr td.num").all_inner_texts()
+    assert lines == ["5", "6"], "errors name the file's own line numbers"
+    assert page.locator("[data-import-status]").get_attribute("data-import-status") == "done"
+    step(page, lang, "marketing-4-import")
+
+    nav(page, "/web-forms/")
+    page.click("main a.button.primary")
+    page.wait_for_load_state("networkidle")
+    page.fill("#name", "Contact us")
+    page.fill("#campaign", "autumn")
+    page.check("input[name=fields][value=company]")
+    page.check("input[name=fields][value=last_name]")
+    page.check("input[name=required][value=company]")
+    page.fill("#allowed_origins", other_origin["origin"])
+    page.fill("#thank_you_url", f"{other_origin['origin']}/thanks")
+    submit(page, "main form.card")
+    snippet = page.inner_text("#snippet")
+    assert "<form" in snippet
+    step(page, lang, "marketing-5-webform")
+    other_origin["page"] = f"<!doctype html><meta charset=utf-8><title>Contact</title>{snippet}"
+    page.goto(f"{other_origin['origin']}/contact")  # a visitor on the company's own site
+    page.fill("input[name=email]", "visitor@example.co.jp")
+    page.fill("input[name=company]", "訪問者株式会社")
+    page.click("form button[type=submit], form input[type=submit]")
+    page.wait_for_url(f"{other_origin['origin']}/thanks")
+    visitor = Lead.objects.get(email="visitor@example.co.jp")
+    assert (visitor.company, visitor.campaign) == ("訪問者株式会社", "autumn")
+    assert WebForm.objects.get(name="Contact us").submissions.count() == 1
+
+    page.go_back()
+    page.go_back()
+    page.wait_for_load_state("networkidle")
+    nav(page, "/webhooks/")
+    page.click("main a.button.primary")
+    page.wait_for_load_state("networkidle")
+    page.fill("#name", "CRM sync")
+    page.fill("#url", "https://hooks.example.co.jp/leadflow")
+    page.fill("#secret", "s3cret-s3cret-s3cret")
+    page.check("input[name=event_types][value='handoff.opened']")
+    page.check("input[name=event_types][value='transition.win']")
+    submit(page, "main form")
+    assert WebhookSubscription.objects.get(name="CRM sync").event_types == [
+        "handoff.opened", "transition.win"]  # fmt: skip
+    listed = page.inner_text("main table")
+    assert ("Handoff opened" if lang == "en" else "ハンドオフ開始") in listed
+    step(page, lang, "marketing-6-webhooks")
+
+    nav(page, "/leads/")
+    page.check(f"input[name=lead][value='{visitor.pk}']")
+    assert page.input_value("#archive-reason") == "", "no reason is chosen for the user"
+    page.select_option("#archive-reason", "spam")
+    dialogs: list[str] = []
+    page.once("dialog", lambda d: (dialogs.append(d.message), d.accept()))
+    submit(page, "#bulk")
+    assert dialogs, "archiving asks for confirmation"
+    assert Lead.objects.get(pk=visitor.pk).state == "archived"
+    assert page.locator(f"input[name=lead][value='{visitor.pk}']").count() == 0, (
+        "archived leads leave the default list"
+    )
+    step(page, lang, "marketing-7-archived")
+
+
+# --- a sales rep ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_rep_accepts_qualifies_wins_and_rejects(
+    lang: str, world: Any, users: Any, page_as: Any
+) -> None:
+    team_a = Team.objects.get(name="Team A")
+    other = make_mql(team=team_a, owner=users["rep_a"], email="second@example.co.jp",
+                     company="セカンド株式会社")  # fmt: skip
+    first = Handoff.objects.get(lead=world["mql"], status="open")
+    page = page_as("aoki", "pw-rep-a-1", lang)
+    assert page.locator(f"#handoff-{first.pk}").count() == 1, "a rep lands on their inbox"
+    step(page, lang, "rep-1-inbox")
+    page.click(f"#handoff-{first.pk} button.primary")
+    page.wait_for_selector(f"#handoff-{first.pk} .pass")
+
+    nav(page, "/pipeline/")
+    page.click(f"a[href='/leads/{world['mql'].pk}/'] >> nth=0")
+    page.wait_for_load_state("networkidle")
+    page.select_option("#q-decision_maker", "true")
+    page.fill("#q-budget", "百万円くらい")
+    page.fill("#q-timeline", "2027-03-31")
+    page.fill("#q-need", "営業活動の可視化")
+    submit(page, "#qualification")
+    assert page.locator(".field-error #q-budget").count() == 1
+    assert page.input_value("#q-need") == "営業活動の可視化", "typed values are kept"
+    assert page.input_value("#f-company") if page.locator("#f-company").count() else True
+    step(page, lang, "rep-2-bad-amount")
+    page.fill("#q-budget", "¥1,000,000")
+    submit(page, "#qualification")
+    lead = Lead.objects.get(pk=world["mql"].pk)
+    assert (lead.budget, lead.need) == (Decimal(1_000_000), "営業活動の可視化")
+    assert page.input_value("#q-budget") == "1,000,000"
+    submit(page, "form.transition-qualify_sql")
+    assert Lead.objects.get(pk=lead.pk).state == "sql"
+    page.fill(f"#amount-{lead.pk}", "¥4,800,000")
+    submit(page, "form.transition-win")
+    lead.refresh_from_db()
+    assert (lead.state, lead.won_amount) == ("won", Decimal(4_800_000))
+    assert "4,800,000" in page.inner_text("main")
+    assert page.locator("#why .evaluation").count() == 2, "the stored MQL and SQL evaluations"
+    step(page, lang, "rep-3-won")
+
+    nav(page, "/inbox/")
+    handoff = Handoff.objects.get(lead=other, status="open")
+    page.select_option(f"#reject-reason-{handoff.pk}", "icp")
+    page.fill(f"#reject-note-{handoff.pk}", "業種が対象外")
+    page.click(f"#handoff-{handoff.pk} button.danger")
+    page.wait_for_selector(f"#handoff-{handoff.pk} .fail")
+    row = page.inner_text(f"#handoff-{handoff.pk}")
+    assert ("Industry" if lang == "en" else "業種") in row, "the reason by its label"
+    assert page.locator(f"#handoff-{handoff.pk} a[href^='/leads/']").count() == 0, (
+        "a lead the rep can no longer open is not a link"
+    )
+    handoff.refresh_from_db()
+    assert (handoff.status, handoff.reason, handoff.note) == ("rejected", "icp", "業種が対象外")
+    step(page, lang, "rep-4-rejected")
+
+
+# --- a sales manager -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_manager_works_the_team_inbox_and_reads_the_team_dashboard(
+    lang: str, world: Any, users: Any, page_as: Any
+) -> None:
+    h = Handoff.objects.get(lead=world["mql"], status="open")
+    page = page_as("ando", "pw-mgr-a-1", lang)
+    assert page.locator("nav.tabs a[aria-current=page][href='?tab=team']").count() == 1
+    assert page.locator(f"#handoff-{h.pk}").count() == 1, "the team's open handoff"
+    step(page, lang, "manager-1-team-inbox")
+    page.select_option(f"#reassign-{h.pk}", str(users["rep_a2"].pk))
+    page.click(f"#reassign-{h.pk} ~ button")
+    page.wait_for_selector(f"#handoff-{h.pk} .assignee:text-is('abe')")
+    h.refresh_from_db()
+    assert h.assignee_id == users["rep_a2"].pk and h.reassign_count == 1
+    assert Lead.objects.get(pk=world["mql"].pk).owner_id == users["rep_a2"].pk
+    step(page, lang, "manager-2-reassigned")
+    nav(page, "/dashboard/")
+    figures = dashboard_figures(page)
+    api = api_figures(page, "")
+    assert figures == api, "the team's dashboard shows the team's report figures"
+    step(page, lang, "manager-3-dashboard")
+
+
+# --- the COO -------------------------------------------------------------------------------
+
+
+def dashboard_figures(page: Any) -> dict[str, Any]:
+    def num(text: str) -> int:
+        return int(re.sub(r"[^\d]", "", text) or 0)
+
+    out = {s: num(page.inner_text(f"[data-figure=entered-{s}]"))
+           for s in ("lead", "mql", "sal", "sql", "won")}  # fmt: skip
+    out["revenue"] = num(page.inner_text("[data-figure=won-revenue]"))
+    return out
+
+
+def api_figures(page: Any, query: str) -> dict[str, Any]:
+    """The same figures from the REST reports, fetched by the page itself (its session)."""
+    data = page.evaluate(
+        """async (q) => {
+            const get = async (p) => (await fetch(p + q, {headers: {Accept: 'application/json'}})).json();
+            return {funnel: await get('/api/v1/reports/funnel/'),
+                    revenue: await get('/api/v1/reports/revenue/')};
+        }""",
+        query,
+    )
+    out = {s["stage"]: s["first"]["entered"] for s in data["funnel"]["stages"]}
+    out["revenue"] = int(Decimal(str(data["revenue"]["amount"])))
+    assert data["revenue"]["won"] == sum(r["won"] for r in data["revenue"]["by_source"])
+    return {k: out[k] for k in ("lead", "mql", "sal", "sql", "won", "revenue")}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_coo_reads_the_dashboard_builds_criteria_backtests_and_publishes(
+    lang: str, world: Any, users: Any, page_as: Any
+) -> None:
+    team_a = Team.objects.get(name="Team A")
+    advance(make_mql(team=team_a, owner=users["rep_a"], email="big@example.co.jp",
+                     decision_maker=True, budget="9000000", timeline="2027-02-01"),
+            ("accept", users["rep_a"], {}), ("qualify_sql", users["rep_a"], {}),
+            ("win", users["rep_a"], {"amount": Decimal("12000000")}))  # fmt: skip
+    page = page_as("chief", "pw-coo-1", lang)
+    page.wait_for_function("() => window.Chart && Chart.getChart('waterfall-chart')")
+    figures = dashboard_figures(page)
+    assert figures["won"] == 2 and figures["revenue"] == 15_000_000
+    assert figures == api_figures(page, ""), "every figure = the REST report's"
+    for chart in ("waterfall-chart", "velocity-chart", "rejections-chart", "revenue-chart"):
+        assert page.evaluate(f"() => !!Chart.getChart('{chart}')"), chart
+    step(page, lang, "coo-1-dashboard")
+    today = page.input_value("#to")
+    page.fill("#from", today)
+    submit(page, "main form.row")
+    assert page.input_value("#to") == today, "the last day stays the last day"
+    one_day = dashboard_figures(page)
+    assert one_day == api_figures(page, f"?from={today}&to={today}"), "a single day"
+    assert one_day["won"] == 2, "today's wins are in today"
+
+    nav(page, "/definitions/")
+    page.click("main form button[type=submit]")  # a new draft from the published version
+    page.wait_for_selector("#definition-form")
+    draft = Definition.objects.get(status=DefinitionStatus.DRAFT)
+    page.fill("#stages\\.mql\\.criteria\\.0\\.params\\.value", "twenty")
+    page.select_option("#stages\\.mql\\.criteria\\.1\\.kind", "field_at_least")
+    page.select_option("#stages\\.mql\\.criteria\\.1\\.params\\.field", "industry")
+    page.fill("#stages\\.mql\\.criteria\\.1\\.params\\.value", "5")
+    submit(page, "#definition-form")
+    errors = page.locator(".field-error p.error")
+    assert errors.count() >= 2, "both mistakes are shown at once"
+    assert page.locator(".field-error #stages\\.mql\\.criteria\\.0\\.params\\.value").count() == 1
+    assert page.locator(".field-error #stages\\.mql\\.criteria\\.1\\.params\\.field").count() == 1
+    step(page, lang, "coo-2-two-mistakes")
+    page.fill("#stages\\.mql\\.criteria\\.0\\.params\\.value", "15")
+    page.select_option("#stages\\.mql\\.criteria\\.1\\.kind", "field_in")
+    page.select_option("#stages\\.mql\\.criteria\\.1\\.params\\.field", "industry")
+    page.fill("#stages\\.mql\\.criteria\\.1\\.params\\.values", "software, manufacturing, retail")
+    submit(page, "#definition-form")
+    assert page.locator(".msg-success").count() == 1
+    mql = Definition.objects.get(pk=draft.pk).document["stages"]["mql"]["criteria"]
+    assert mql[0]["params"] == {"score": "engagement", "value": 15}
+    assert mql[1]["params"]["values"] == ["software", "manufacturing", "retail"]
+
+    submit(page, "#backtest form")
+    page.wait_for_selector("progress")
+    page.wait_for_selector(".backtest-result", timeout=60_000)
+    assert page.inner_text("[data-figure=draft-mqls]").isdigit()
+    step(page, lang, "coo-3-backtest")
+    page.click("main a.button.primary")  # Publish…
+    page.check("input[name=confirm]")
+    submit(page, "main form")
+    assert Definition.objects.get(pk=draft.pk).status == DefinitionStatus.PUBLISHED
+    step(page, lang, "coo-4-published")
