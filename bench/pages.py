@@ -37,7 +37,7 @@ def main() -> None:
             "/web-forms/",
             "/webhooks/",
             "/imports/",
-        ],  # fmt: skip
+        ],
         "manager_east": ["/inbox/", "/pipeline/", "/dashboard/"],
         "rep_east1": ["/inbox/", "/pipeline/", "/dashboard/", "/leads/"],
     }
