@@ -21,7 +21,7 @@ from django.utils import timezone
 from analytics.periods import Period
 from leadflow.jobs import job_start
 from leadflow.models import Job
-from leads.choices import CriterionKind, LeadState
+from leads.choices import CriterionKind, LeadState, Source
 from leads.definitions import evaluate_stage
 from leads.models import Definition, Lead, LeadTransition
 from scoring.choices import RuleKind
@@ -100,6 +100,8 @@ def _first_passing(
             if lead_id in found or lead_id not in leads:
                 continue
             lead = leads[lead_id]
+            if lead.source == Source.SALES_GENERATED:
+                continue  # sales sourced it and claimed it: it never goes through MQL
             at = t if isinstance(t, datetime) else datetime.fromisoformat(str(t))
             if timezone.is_naive(at):  # SQLite hands raw timestamps back as naive UTC text
                 at = at.replace(tzinfo=UTC)

@@ -342,7 +342,11 @@ def evaluate_stage(
 
 def criteria_q(criteria: list[dict[str, Any]], *, now: datetime) -> Any:
     """The criteria as one ORM filter: the set-based pre-selection of leads that may pass.
-    The Python evaluation stays the authority (and is what history records)."""
+    The Python evaluation stays the authority (and is what history records), so the filter is
+    never narrower than it: a text value is compared after NFKC, trimming and case-folding,
+    which SQL cannot do alike on every database, so a `field_in` selects every lead with a value
+    and the evaluation decides. A lead that "why (not) MQL" says passes is always a candidate
+    (`tests/leads/test_criteria_semantics.py`)."""
     from django.db.models import Exists, OuterRef, Q
 
     from leads.models import Event
@@ -367,13 +371,7 @@ def criteria_q(criteria: list[dict[str, Any]], *, now: datetime) -> Any:
         ):
             continue  # free attributes are left to the Python evaluation
         elif kind == K.FIELD_IN:
-            q &= Q(**{f"{p['field']}__in": list(p["values"])}) | Q(
-                **{
-                    f"{p['field']}__iregex": "^("
-                    + "|".join(re.escape(v) for v in p["values"])
-                    + ")$"
-                }
-            )
+            q &= ~Q(**{p["field"]: ""})
         elif kind == K.FIELDS_PRESENT:
             for name in p["fields"]:
                 q &= (

@@ -16,7 +16,8 @@ from leads.models import Definition, Event, Lead
 from leads.services.definitions import definition_create
 from leads.services.transitions import lead_transition
 from scoring.services import score_leads
-from tests.factories import make_lead
+from leads.services.intake import lead_intake
+from tests.factories import LeadFieldsFactory, make_lead
 
 T0 = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 PERIOD = Period(T0 - timedelta(days=1), T0 + timedelta(days=60))
@@ -99,6 +100,25 @@ def test_tightening_removes_them(replayed: dict[str, Lead], users: Any) -> None:
     assert result["first_qualified_at"] == {
         str(replayed["d"].pk): (T0 + timedelta(days=4)).isoformat()
     }
+
+
+def test_a_sales_generated_lead_never_enters_a_stricter_draft(
+    replayed: dict[str, Lead], users: Any
+) -> None:
+    """An SGL claimed by sales is not an MQL under any definition: a stricter draft can only
+    drop leads, never add one."""
+    with time_machine.travel(T0, tick=False):
+        sgl = lead_intake(
+            fields=LeadFieldsFactory(email="sgl@acme.co.jp", source="sales_generated"),
+            actor=users["rep_a"],
+        ).lead
+    for day in (1, 2, 3, 4):
+        Event.objects.create(lead=sgl, type="quote_request", occurred_at=T0 + timedelta(days=day))
+    with time_machine.travel(T0 + timedelta(days=5), tick=False):
+        lead_transition(lead_id=sgl.pk, name="claim", actor=users["rep_a"])
+    result = backtest(definition=draft(users["coo"], 25), period=PERIOD)
+    assert sgl.pk not in result["entering"] and result["entering"] == []
+    assert result["draft"]["mqls"] <= result["published"]["mqls"]
 
 
 @pytest.mark.usefixtures("eager_tasks")
