@@ -14,9 +14,9 @@ from analytics.periods import Period
 from leadflow.models import Job
 from leads.models import Definition, Event, Lead
 from leads.services.definitions import definition_create
+from leads.services.intake import lead_intake
 from leads.services.transitions import lead_transition
 from scoring.services import score_leads
-from leads.services.intake import lead_intake
 from tests.factories import LeadFieldsFactory, make_lead
 
 T0 = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
