@@ -162,40 +162,61 @@ def revenue_report(
 
 
 def criteria_report(*, definition: Definition, leads: QuerySet[Lead]) -> dict[str, Any]:
-    """For each MQL criterion of the definition: how many MQLs passed it, how often sales
-    rejected citing it, and the won rate of qualified leads that passed it vs. not."""
+    """For each MQL criterion of the definition, what says whether it is the right one: how often
+    sales rejected citing it and how those leads ended (won after all?) beside the won rate of
+    the MQLs sales accepted, and what share of the won leads passed it when they qualified
+    (an override that let a failing lead through counts as failed). Among MQLs every criterion
+    passed by construction, so "MQLs that passed" alone says nothing."""
     codes = [c["code"] for c in definition.stage(LeadState.MQL).get("criteria", [])]
-    rows = LeadTransition.objects.filter(
-        transition=TransitionName.QUALIFY_MQL, definition=definition, lead__in=leads
-    ).values_list("lead_id", "evaluation")
+    scope = leads.values("pk")
     won = set(leads.filter(state=LeadState.WON).values_list("pk", flat=True))
+    qualified = LeadTransition.objects.filter(
+        transition=TransitionName.QUALIFY_MQL, definition=definition, lead__in=scope
+    ).values_list("lead_id", "evaluation")
     passed: dict[str, set[int]] = {c: set() for c in codes}
     failed: dict[str, set[int]] = {c: set() for c in codes}
-    for lead_id, evaluation in rows.iterator(chunk_size=5000):
+    qualified_ids: set[int] = set()
+    for lead_id, evaluation in qualified.iterator(chunk_size=5000):
+        qualified_ids.add(lead_id)
         for item in evaluation or []:
             if item.get("code") in passed:
                 (passed if item.get("passed") else failed)[item["code"]].add(lead_id)
-    rejected = dict(
-        LeadTransition.objects.filter(
-            transition=TransitionName.REJECT, definition=definition, lead__in=leads
-        )
-        .values_list("reason")
-        .annotate(n=Count("id"))
+    answers = LeadTransition.objects.filter(
+        transition__in=[TransitionName.ACCEPT, TransitionName.REJECT],
+        definition=definition, lead__in=scope,
+    )  # fmt: skip
+    accepted = set(
+        answers.filter(transition=TransitionName.ACCEPT).values_list("lead_id", flat=True)
     )
+    rejected: dict[str, set[int]] = defaultdict(set)
+    rejections: Counter[str] = Counter()
+    for lead_id, reason in answers.filter(transition=TransitionName.REJECT).values_list(
+        "lead_id", "reason"
+    ):
+        rejected[reason].add(lead_id)
+        rejections[reason] += 1
 
     def rate(ids: set[int]) -> float | None:
         return round(len(ids & won) / len(ids), 4) if ids else None
 
+    won_qualified = won & qualified_ids
     return {
         "definition": definition.pk,
+        "accepted": len(accepted),
+        "won_rate_accepted": rate(accepted),
+        "won_qualified": len(won_qualified),
         "criteria": [
             {
                 "code": c,
                 "mqls_passed": len(passed[c]),
                 "mqls_failed": len(failed[c]),
-                "rejections": rejected.get(c, 0),
+                "rejections": rejections.get(c, 0),
+                "won_rate_rejected": rate(rejected.get(c, set())),
                 "won_rate_passed": rate(passed[c]),
                 "won_rate_failed": rate(failed[c]),
+                "won_passed_share": round(len(won_qualified & passed[c]) / len(won_qualified), 4)
+                if won_qualified
+                else None,
             }
             for c in codes
         ],

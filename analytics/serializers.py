@@ -86,14 +86,23 @@ class AttributionReportSerializer(PeriodSerializer):
 class CriterionFiguresSerializer(serializers.Serializer):
     code = serializers.CharField()
     mqls_passed = serializers.IntegerField()
-    mqls_failed = serializers.IntegerField()
-    rejections = serializers.IntegerField()
+    mqls_failed = serializers.IntegerField(help_text="Let through by an override.")
+    rejections = serializers.IntegerField(help_text="Rejections citing this criterion.")
+    won_rate_rejected = serializers.FloatField(
+        allow_null=True, help_text="Of the leads rejected citing it, the share won since."
+    )
     won_rate_passed = serializers.FloatField(allow_null=True)
     won_rate_failed = serializers.FloatField(allow_null=True)
+    won_passed_share = serializers.FloatField(
+        allow_null=True, help_text="Of the won leads that qualified, the share that passed it."
+    )
 
 
 class CriteriaReportSerializer(serializers.Serializer):
     definition = serializers.IntegerField()
+    accepted = serializers.IntegerField(help_text="MQLs sales accepted under the definition.")
+    won_rate_accepted = serializers.FloatField(allow_null=True)
+    won_qualified = serializers.IntegerField(help_text="Won leads that qualified under it.")
     criteria = CriterionFiguresSerializer(many=True)
 
 

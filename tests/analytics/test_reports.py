@@ -162,6 +162,18 @@ def test_criteria_report(
             == LeadTransition.objects.filter(transition="reject", reason=c["code"]).count()
         )
         assert c["won_rate_passed"] == round(len(qualified & won) / len(qualified), 4)
+        rejected = set(LeadTransition.objects.filter(transition="reject", reason=c["code"])
+                       .values_list("lead_id", flat=True))  # fmt: skip
+        assert c["won_rate_rejected"] == (
+            round(len(rejected & won) / len(rejected), 4) if rejected else None
+        )
+        assert c["won_passed_share"] == (1.0 if qualified & won else None), (
+            "every win that qualified passed each criterion (no override here)"
+        )
+    accepted = set(LeadTransition.objects.filter(transition="accept").values_list("lead_id",
+                                                                                 flat=True))  # fmt: skip
+    assert body["accepted"] == len(accepted)
+    assert body["won_rate_accepted"] == round(len(accepted & won) / len(accepted), 4)
 
 
 def test_stage_entries_are_kept_in_step_with_the_history(history: dict[str, Any]) -> None:
