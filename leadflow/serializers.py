@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import models
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
@@ -195,7 +196,7 @@ class JSONObjectField(serializers.JSONField):
     def to_internal_value(self, data: Any) -> Any:
         value = super().to_internal_value(data)
         if not isinstance(value, dict):
-            raise serializers.ValidationError("Must be a JSON object.", code="invalid")
+            raise serializers.ValidationError(_("Must be a JSON object."), code="invalid")
         if contains_nul(value):
             raise serializers.ValidationError(
                 "Null characters are not allowed.", code="null_characters_not_allowed"

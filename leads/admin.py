@@ -8,6 +8,7 @@ from leads.models import (
     Event,
     IdempotencyRecord,
     Lead,
+    LeadChange,
     LeadScore,
     LeadTransition,
     RescoreMark,
@@ -80,6 +81,13 @@ class LeadTransitionAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["transition", "to_state", "actor_kind"]
     list_select_related = ["lead", "actor"]
+
+
+@admin.register(LeadChange)
+class LeadChangeAdmin(ReadOnlyAdmin):
+    list_display = ["lead", "via", "actor", "occurred_at"]
+    list_filter = ["via"]
+    raw_id_fields = ["lead", "actor"]
 
 
 @admin.register(Event)

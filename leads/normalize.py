@@ -8,6 +8,7 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext as _
 
 
 def nfkc(value: str) -> str:
@@ -29,9 +30,9 @@ def normalize_phone(value: str, region: str | None = None) -> str:
     try:
         number = phonenumbers.parse(text, region or settings.PHONE_DEFAULT_REGION)
     except phonenumbers.NumberParseException as exc:
-        raise ValidationError("Not a phone number.", code="invalid_phone") from exc
+        raise ValidationError(_("Not a phone number."), code="invalid_phone") from exc
     if not phonenumbers.is_possible_number(number):
-        raise ValidationError("Not a possible phone number.", code="invalid_phone")
+        raise ValidationError(_("Not a possible phone number."), code="invalid_phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

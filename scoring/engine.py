@@ -95,15 +95,23 @@ def _condition(rule: ScoringRule, d: Dialect) -> tuple[str, list[Any]]:
     return cond, params
 
 
-def points_key(rules: list[ScoringRule]) -> int:
-    """A fingerprint of the plain engagement rules, stored with the points an event was given
-    at ingest: an event whose key differs from the current one is evaluated afresh."""
+# The version of the matching code (`_condition`, `plain_points`): how an event is matched and
+# counted. Change it with any change to what a rule matches, so every stored point computed by
+# the old code is evaluated afresh (and repointed) instead of silently kept.
+MATCHER_VERSION = 1
+
+
+def points_key(rules: list[ScoringRule], matcher: int | None = None) -> int:
+    """A fingerprint of the plain engagement rules and of the code that matches them, stored
+    with the points an event was given at ingest: an event whose key differs from the current
+    one is evaluated afresh."""
     plain = sorted(
         [r.event_type, r.property_key, r.property_op, r.property_value, repr(float(r.points))]
         for r in rules
         if _is_plain(r)
     )
-    digest = hashlib.sha256(json.dumps(plain).encode()).digest()
+    version = MATCHER_VERSION if matcher is None else matcher
+    digest = hashlib.sha256(json.dumps([version, plain]).encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 
 

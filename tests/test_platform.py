@@ -149,6 +149,7 @@ def test_production_settings_pass_check_deploy(tmp_path: Any) -> None:
         "ALLOWED_HOSTS": "leadflow.example",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
     }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the browser tests' switch, not a deployment's
     root = Path(__file__).resolve().parent.parent
     done = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

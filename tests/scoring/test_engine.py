@@ -294,6 +294,25 @@ def test_ingest_stores_points_and_a_rule_change_makes_them_stale_not_wrong(db: A
     assert Lead.objects.get(pk=lead.pk).engagement_score == 23
 
 
+def test_a_changed_matcher_makes_every_stored_point_stale(db: Any, monkeypatch: Any) -> None:
+    """Stored points are keyed on the matching code's declared version as well as the rules:
+    a new matcher (same rules) recomputes them instead of silently keeping the old ones."""
+    from leads.services.events import EventInput, event_ingest
+
+    lead = make_lead()
+    event_ingest(events=[EventInput(0, lead.pk, "quote_request", AS_OF, "{}", None)])
+    rules = engine.active_rules(RuleKind.ENGAGEMENT)
+    Event.objects.filter(lead=lead).update(points=99, points_key=engine.points_key(rules))
+    engine.rescore(as_of=AS_OF, ids=[lead.pk])
+    assert Lead.objects.get(pk=lead.pk).engagement_score == 99, "a current key is trusted"
+    monkeypatch.setattr(engine, "MATCHER_VERSION", engine.MATCHER_VERSION + 1)
+    assert engine.points_key(rules) != engine.points_key(rules, matcher=engine.MATCHER_VERSION - 1)
+    engine.rescore(as_of=AS_OF, ids=[lead.pk])
+    assert Lead.objects.get(pk=lead.pk).engagement_score == 8, "evaluated by the new matcher"
+    assert sum(n for _, _, n in engine.events_repoint(chunk_size=10)) == 1
+    assert Event.objects.get(lead=lead).points == 8.0
+
+
 def test_a_rule_change_enqueues_the_repoint(
     db: Any, eager_tasks: Any, users: Any, django_capture_on_commit_callbacks: Any
 ) -> None:

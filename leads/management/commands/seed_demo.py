@@ -157,10 +157,10 @@ class Command(BaseCommand):
 class Company:
     """A quarter of a company's revenue process, played through the services on a clock."""
 
-    def __init__(self, rng: random.Random, users: dict[str, Any]) -> None:
-        self.rng, self.users = rng, users
+    def __init__(self, rng: random.Random, users: dict[str, Any], days: int = DAYS) -> None:
+        self.rng, self.users, self.days = rng, users, days
         self.end = timezone.now().replace(microsecond=0)
-        self.start = self.end - timedelta(days=DAYS)
+        self.start = self.end - timedelta(days=days)
         self.queue: list[tuple[datetime, int, Callable[[], None]]] = []
         self.seq = itertools.count()
         self.n_events = 0
@@ -182,11 +182,11 @@ class Company:
         with time_machine.travel(self.start, tick=False) as clock:
             self._setup()
             for i in range(n):
-                self.at(self.start + timedelta(seconds=self.rng.uniform(0, DAYS * 86400)),
+                self.at(self.start + timedelta(seconds=self.rng.uniform(0, self.days * 86400)),
                         functools.partial(self.arrive, i))  # fmt: skip
-            for hour in range(1, DAYS * 24):  # the SLA sweep, as beat runs it
+            for hour in range(1, self.days * 24):  # the SLA sweep, as beat runs it
                 self.at(self.start + timedelta(hours=hour), self.sweep)
-            self.at(self.start + timedelta(days=45), self.revise_definition)
+            self.at(self.start + timedelta(days=self.days // 2), self.revise_definition)
             while self.queue:
                 when, _seq, action = heapq.heappop(self.queue)
                 clock.move_to(when)
