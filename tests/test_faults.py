@@ -220,7 +220,7 @@ def _pg_ready() -> bool:
     from django.conf import settings
 
     port = str(settings.DATABASES["default"].get("PORT") or 5432)
-    return subprocess.run(["pg_isready", "-h", "127.0.0.1", "-p", port, "-q"],  # noqa: S607
+    return subprocess.run(["pg_isready", "-h", "127.0.0.1", "-p", port, "-q"],  # noqa: S603, S607
                           check=False).returncode == 0  # fmt: skip
 
 
