@@ -32,7 +32,7 @@ from leads.models import Definition, Lead, LeadTransition
 pytestmark = pytest.mark.django_db
 TOKYO = ZoneInfo(settings.TIME_ZONE)
 ROLES = ["coo", "marketing", "manager_east", "rep_east1", "rep_west2"]
-COMBINATIONS = 40
+COMBINATIONS = 46
 CHECKED: Counter[str] = Counter()  # what the suite compared, for its summary line
 
 
@@ -47,6 +47,7 @@ class Raw:
     versions: list[int] = field(default_factory=list)
     start: date = date.min
     end: date = date.max
+    boundary: date = date.min  # the day whose first and last second saw overrides
 
 
 @pytest.fixture(scope="module")
@@ -70,14 +71,17 @@ def raw(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Raw]:
         transaction.set_rollback(True)
 
 
+def boundary_day(end: datetime) -> date:
+    return (end - timedelta(days=12)).astimezone(TOKYO).date()
+
+
 def _overrides_at_day_boundaries(users: dict[str, Any], end: datetime) -> None:
     """The COO lets three leads through on a note, at 23:59:59 and 00:00:00 in Tokyo."""
     import time_machine
 
     from leads.services.transitions import TransitionArgs, lead_transition
 
-    day = (end - timedelta(days=12)).astimezone(TOKYO).date()
-    midnight = datetime.combine(day, time.min, tzinfo=TOKYO)
+    midnight = datetime.combine(boundary_day(end), time.min, tzinfo=TOKYO)
     moments = [midnight - timedelta(seconds=1), midnight, midnight + timedelta(days=1)]
     waiting = Lead.objects.filter(state="lead").order_by("pk")[: len(moments)]
     for lead, at in zip(waiting, moments, strict=True):
@@ -115,6 +119,7 @@ def _read(users: dict[str, Any], start: datetime, end: datetime) -> Raw:
     )
     raw.versions = sorted(Definition.objects.exclude(status="draft").values_list("pk", flat=True))
     raw.start, raw.end = start.astimezone(TOKYO).date(), end.astimezone(TOKYO).date()
+    raw.boundary = boundary_day(end)
     return raw
 
 
@@ -252,7 +257,12 @@ def recycling_oracle(raw: Raw, period: tuple[datetime, datetime],
 def _combinations(raw: Raw) -> list[tuple[str, str, int | None, str | None, str]]:
     rng = random.Random(15)
     span = (raw.end - raw.start).days
-    out = [(raw.start.isoformat(), raw.end.isoformat(), None, None, "coo")]  # the whole history
+    out: list[tuple[str, str, int | None, str | None, str]] = [
+        (raw.start.isoformat(), raw.end.isoformat(), None, None, "coo"),  # the whole history
+    ]
+    for offset in (-1, 0, 1):  # the days on either side of 23:59:59 / 00:00:00 in Tokyo
+        day = (raw.boundary + timedelta(days=offset)).isoformat()
+        out += [(day, day, None, None, "coo"), (day, day, None, "definition", "marketing")]
     while len(out) < COMBINATIONS:
         first = raw.start + timedelta(days=rng.randint(0, span))
         last = first + timedelta(days=rng.choice([0, 0, 1, 6, 13, 30, 89, span]))
@@ -350,4 +360,49 @@ def test_over_the_whole_history_no_stage_gains_more_than_the_one_before_gave(raw
         assert entered <= converted + direct, (stage, entered, converted, direct)
         assert entered == sum(v[0] for (g, s, r), v in counts.items() if s == stage)
     assert stages["won"]["first"]["entered"] > 10 and stages["mql"]["reentry"]["entered"] > 0
-    assert any(r["override"] for r in raw.rows), "overrides are part of the history"
+    overrides = [r["occurred_at"].astimezone(TOKYO) for r in raw.rows if r["override"]]
+    assert len(overrides) == 3 and overrides[0].time() == time(23, 59, 59), overrides
+
+
+def test_the_criteria_report_equals_its_second_route(raw: Raw) -> None:
+    """Per criterion of each version: rejections citing it, the outcome of those leads, the
+    accepted MQLs' won rate and the share of wins that passed it (overrides count as failed)."""
+    won = {pk for pk, lead in raw.leads.items() if lead["state"] == "won"}
+    evaluations = dict(LeadTransition.objects.filter(transition="qualify_mql")
+                       .values_list("id", "evaluation"))  # fmt: skip
+    for version in raw.versions:
+        body = _client(raw, "coo").get("/api/v1/reports/criteria/", {"definition": version}).json()
+        rows = [r for r in raw.rows if r["definition_id"] == version]
+        accepted = {r["lead_id"] for r in rows if r["transition"] == "accept"}
+        qualified = {r["lead_id"] for r in rows if r["transition"] == "qualify_mql"}
+
+        def rate(ids: set[int]) -> float | None:
+            return round(len(ids & won) / len(ids), 4) if ids else None
+
+        assert body["accepted"] == len(accepted) and body["won_rate_accepted"] == rate(accepted)
+        for c in body["criteria"]:
+            rejected = [r for r in rows if r["transition"] == "reject" and r["reason"] == c["code"]]
+            passed = {r["lead_id"] for r in rows if r["transition"] == "qualify_mql" and any(
+                e["code"] == c["code"] and e["passed"] for e in evaluations[r["id"]])}  # fmt: skip
+            assert c["rejections"] == len(rejected), (version, c["code"])
+            assert c["won_rate_rejected"] == rate({r["lead_id"] for r in rejected})
+            share = (
+                len(won & qualified & passed) / len(won & qualified) if won & qualified else None
+            )
+            assert c["won_passed_share"] == (round(share, 4) if share is not None else None)
+            CHECKED["criteria"] += 4
+
+
+def test_the_backtest_of_a_published_version_reproduces_its_mqls(raw: Raw) -> None:
+    """Replaying the published version over the days it was in force finds the leads that
+    really became MQLs under it; any other lead is one an override let through."""
+    from analytics.backtest import backtest
+    from analytics.periods import Period
+
+    published = Definition.objects.get(status="published")
+    period = Period(published.published_at, datetime.combine(raw.end + timedelta(days=1), time.min,
+                                                             tzinfo=TOKYO))  # fmt: skip
+    result = backtest(definition=published, period=period)
+    overridden = {r["lead_id"] for r in raw.rows if r["override"]}
+    assert set(result["entering"]) <= overridden and set(result["leaving"]) <= overridden, result
+    assert result["draft"]["mqls"] > 20
