@@ -10,7 +10,8 @@ WORKDIR /app
 COPY pyproject.toml ./
 RUN pip install --no-cache-dir --upgrade "pip>=25.1" && pip install --no-cache-dir --group runtime
 COPY . .
-COPY --from=assets /build/node_modules/chart.js/dist/chart.umd.min.js web/static/web/vendor/chart.umd.min.js
+# The source map too: the file names it, and the manifest storage follows that reference.
+COPY --from=assets /build/node_modules/chart.js/dist/chart.umd.min.js /build/node_modules/chart.js/dist/chart.umd.min.js.map web/static/web/vendor/
 # The Japanese catalogue, compiled with Babel (a runtime dependency), then the static files.
 RUN pybabel -q compile -d locale -D django \
  && SECRET_KEY=build-only ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput -v0

@@ -21,7 +21,8 @@ CHART := web/static/web/vendor/chart.umd.min.js
 $(CHART): package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	mkdir -p $(dir $(CHART))
-	cp node_modules/chart.js/dist/chart.umd.min.js $(CHART)
+	cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/dist/chart.umd.min.js.map \
+		$(dir $(CHART))
 
 assets: $(CHART)
 

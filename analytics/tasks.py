@@ -9,7 +9,7 @@ from leadflow.models import Job
 from leads.models import Definition
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=3600, soft_time_limit=3500)
+@shared_task(time_limit=3600, soft_time_limit=3500)
 def backtest_job(job_id: int) -> Any:
     from datetime import datetime
 

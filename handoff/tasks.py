@@ -1,4 +1,5 @@
-"""Thin Celery tasks of the handoff app (idempotent, acks_late, time-limited)."""
+"""Thin Celery tasks of the handoff app (idempotent and time-limited; `acks_late` for every task
+is set once, in settings)."""
 
 from typing import Any
 
@@ -6,12 +7,7 @@ from celery import shared_task
 
 from handoff import notifications, services, webhooks
 
-OPTIONS: dict[str, Any] = {
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-    "time_limit": 300,
-    "soft_time_limit": 280,
-}
+OPTIONS: dict[str, Any] = {"time_limit": 300, "soft_time_limit": 280}
 
 
 @shared_task(**OPTIONS)

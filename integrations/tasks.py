@@ -6,7 +6,7 @@ from leadflow.jobs import job_run
 from leadflow.models import Job
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=3600, soft_time_limit=3500)
+@shared_task(time_limit=3600, soft_time_limit=3500)
 def csv_import_job(job_id: int) -> Any:
     from integrations.imports import csv_import_run
 

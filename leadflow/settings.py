@@ -176,7 +176,7 @@ STATIC_URL = "static/"
 # Outside production the static files are served from the apps' folders (no collectstatic).
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = DEBUG
-STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "var" / "static")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -204,7 +204,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["leadflow.permissions.DenyAll"],
     # Views that need a limit name it (leadflow.throttles); nothing is throttled by default.
     "DEFAULT_THROTTLE_CLASSES": [],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["leadflow.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "leadflow.problems.exception_handler",
@@ -262,9 +262,15 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=840
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
+# The longest `time_limit` a task declares (the full recompute, the repoint, the nightly job);
+# tests/test_tasks_config.py holds every task to it.
+CELERY_LONGEST_TASK_SECONDS = 7200
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    # Seconds before a task whose worker died unacknowledged is delivered again.
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    # Seconds before a task whose worker died unacknowledged is delivered again: always longer
+    # than the longest task may run, or a long task would be delivered (and run) twice at once.
+    "visibility_timeout": max(
+        env.int("CELERY_VISIBILITY_TIMEOUT", default=0), CELERY_LONGEST_TASK_SECONDS + 600
+    ),
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
 }

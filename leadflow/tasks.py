@@ -8,6 +8,6 @@ from django.conf import settings
 from leadflow.jobs import jobs_requeue
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=120, soft_time_limit=110)
+@shared_task(time_limit=120, soft_time_limit=110)
 def jobs_requeue_sweep() -> int:
     return jobs_requeue(older_than=timedelta(seconds=settings.JOB_REQUEUE_AFTER_SECONDS))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -21,9 +21,10 @@ from django.utils.translation import gettext as _
 from leadflow.errors import FieldError
 from leads.normalize import contains_nul, normalize_email
 
-TYPE_RE = re.compile(r"^[a-z][a-z0-9_.:\-]{0,63}$")
+TYPE_RE = re.compile(r"[a-z][a-z0-9_.:\-]{0,63}")
 MAX_PROPERTIES_BYTES = 16_384
 MAX_FUTURE = timedelta(days=1)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # year 1 would be stored as 1 BC and break reads
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ def _datetime(value: Any, now: datetime) -> tuple[datetime | None, str | None]:
         parsed = timezone.make_aware(parsed)
     if parsed > now + MAX_FUTURE:
         return None, _("Must not be in the future.")
+    if parsed < EARLIEST:
+        return None, _("Must be in the year 2000 or later.")
     return parsed, None
 
 
@@ -68,7 +71,7 @@ def parse_event(
     etype = item.get("type")
     if etype is None:
         errors.append(FieldError("type", _("This field is required."), "required"))
-    elif not isinstance(etype, str) or not TYPE_RE.match(etype):
+    elif not isinstance(etype, str) or not TYPE_RE.fullmatch(etype):  # "$" would allow "x\n"
         errors.append(
             FieldError(
                 "type", _("A lower-case event type (a-z, 0-9, _ . : -), at most 64."), "invalid"

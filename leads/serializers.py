@@ -82,7 +82,17 @@ class LeadFieldsSerializer(StrictMixin, serializers.ModelSerializer):
             raise serializers.ValidationError(exc.messages[0], code="invalid_phone") from exc
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        return _nfkc_strings(attrs)
+        """NFKC, then the lengths again: one character may expand to many (`ﷺ` is 18)."""
+        attrs = _nfkc_strings(attrs)
+        too_long = {}
+        for name, value in attrs.items():
+            limit = getattr(Lead._meta.get_field(name), "max_length", None) if name in {
+                f.name for f in Lead._meta.concrete_fields} else None  # fmt: skip
+            if isinstance(value, str) and limit and len(value) > limit:
+                too_long[name] = [_("At most %d characters once normalised.") % limit]
+        if too_long:
+            raise serializers.ValidationError(too_long, code="max_length")
+        return attrs
 
 
 class EventBodySerializer(StrictSerializer):

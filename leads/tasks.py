@@ -3,12 +3,12 @@ from celery import shared_task
 from leads.services.idempotency import idempotency_purge as _purge
 
 
-@shared_task(acks_late=True)
+@shared_task
 def idempotency_purge() -> int:
     return _purge()
 
 
-@shared_task(acks_late=True, time_limit=600, soft_time_limit=570)
+@shared_task(time_limit=600, soft_time_limit=570)
 def stage_rollups_compact() -> int:
     from leads.services.stage_entries import stage_rollups_compact as compact
 

@@ -1,5 +1,6 @@
-"""Thin Celery tasks. All are idempotent (a recompute of the same data gives the same scores),
-`acks_late`, and time-limited, so a worker killed mid-task leaves the message to be redelivered."""
+"""Thin Celery tasks. All are idempotent (a recompute of the same data gives the same scores) and
+time-limited; `acks_late` (set once, in settings) leaves the message of a worker killed mid-task
+to be redelivered."""
 
 from typing import Any
 
@@ -8,32 +9,30 @@ from celery import shared_task
 from leadflow.jobs import job_create, job_run
 from scoring import services
 
-TASK_OPTIONS: dict[str, Any] = {"acks_late": True, "reject_on_worker_lost": True}
 
-
-@shared_task(**TASK_OPTIONS, time_limit=600, soft_time_limit=570)
+@shared_task(time_limit=600, soft_time_limit=570)
 def score_leads_task(lead_ids: list[int]) -> dict[str, int]:
     return services.score_leads(lead_ids=lead_ids)
 
 
-@shared_task(**TASK_OPTIONS, time_limit=600, soft_time_limit=570)
+@shared_task(time_limit=600, soft_time_limit=570)
 def score_sweep() -> dict[str, int]:
     return services.score_sweep()
 
 
-@shared_task(**TASK_OPTIONS, time_limit=7200, soft_time_limit=7100)
+@shared_task(time_limit=7200, soft_time_limit=7100)
 def events_repoint_task() -> dict[str, int]:
     return services.events_repoint()
 
 
-@shared_task(**TASK_OPTIONS, time_limit=7200, soft_time_limit=7100)
+@shared_task(time_limit=7200, soft_time_limit=7100)
 def score_recompute_job(job_id: int) -> Any:
     return job_run(
         job_id=job_id, work=lambda report: services.score_recompute(report=report)
     ).result
 
 
-@shared_task(**TASK_OPTIONS, time_limit=7200, soft_time_limit=7100)
+@shared_task(time_limit=7200, soft_time_limit=7100)
 def score_recompute_nightly() -> Any:
     job = job_create(kind="score_recompute", params={"reason": "nightly decay"})
     result = job_run(

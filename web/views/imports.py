@@ -19,6 +19,7 @@ from integrations.imports import (
 )
 from integrations.models import CsvImport
 from leadflow.choices import Role
+from leadflow.csvcells import safe_row
 from leadflow.errors import LeadflowError, ValidationFailed
 from web.labels import FIELD_LABELS
 from web.roles import role_required
@@ -91,8 +92,8 @@ def import_errors(request: HttpRequest, import_id: int) -> HttpResponse:
     writer = csv.writer(out)
     writer.writerow([_("Line"), _("Field"), _("Problem"), *imp.headers])
     for e in (imp.job.result or {}).get("errors", []) if imp.job else []:
-        writer.writerow([e["row"], label_of(e["field"]) or e["field"], e["message"],
-                         *e.get("values", [])])  # fmt: skip
+        writer.writerow(safe_row([e["row"], label_of(e["field"]) or e["field"], e["message"],
+                                  *e.get("values", [])]))  # fmt: skip
     response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{imp.pk}-errors.csv"'
     return response

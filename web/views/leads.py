@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from leadflow.choices import Role
+from leadflow.csvcells import safe_row
 from leadflow.errors import CriteriaNotMet, LeadflowError, NotFound, ValidationFailed
 from leadflow.filters import as_id
 from leadflow.permissions import has_role
@@ -203,7 +204,9 @@ def _export_rows(qs: QuerySet[Lead]) -> Iterator[str]:
         for key in ("created_at", "state_changed_at"):
             if record[key] is not None:
                 record[key] = timezone.localtime(record[key]).isoformat()
-        yield writer.writerow(["" if record[k] is None else record[k] for k in EXPORT_FIELDS])
+        yield writer.writerow(
+            safe_row(["" if record[k] is None else record[k] for k in EXPORT_FIELDS])
+        )
 
 
 @require_GET
