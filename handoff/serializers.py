@@ -108,7 +108,11 @@ class WebhookSubscriptionSerializer(StrictMixin, serializers.ModelSerializer):
     event_types = serializers.ListField(
         child=serializers.ChoiceField(choices=[("*", "every event"), *WebhookEvent.choices]),
         min_length=1,
+        max_length=len(WebhookEvent.choices) + 1,  # each kind once at most
     )
+
+    def validate_event_types(self, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))
 
     class Meta:
         model = WebhookSubscription

@@ -20,6 +20,13 @@ class BodySizeLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if chunked and not request.META.get("CONTENT_LENGTH"):
+            # WSGI hands a body without a length to nobody: say so instead of reading nothing.
+            return problem_response(
+                request, 411, "length-required", "Length required",
+                "Send the body with a Content-Length header (chunked bodies are not read).",
+            )  # fmt: skip
         limit = settings.MAX_REQUEST_BODY_BYTES
         if any(request.path.startswith(p) for p in settings.UPLOAD_PATHS):
             limit = settings.MAX_UPLOAD_BYTES

@@ -76,7 +76,12 @@ def _drf_problem(exc: drf.APIException) -> tuple[int, dict[str, Any]]:
         drf.Throttled: "rate-limited",
     }.get(type(exc), str(exc.default_code).replace("_", "-"))
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-    title = str(exc.default_detail).rstrip(".")
+    # A title names the kind of problem; DRF's default details carry placeholders ({method}).
+    title = {
+        "method-not-allowed": "Method not allowed",
+        "unsupported-media-type": "Unsupported media type",
+        "rate-limited": "Too many requests",
+    }.get(code, str(exc.default_detail).rstrip("."))
     return status, problem_body(status, code, title, str(detail))
 
 

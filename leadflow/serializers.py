@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import unicodedata
 from typing import Any
 
 from django.db import models
@@ -31,8 +32,10 @@ class DecimalInput(serializers.DecimalField):
     accepts_text = True
 
     def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, str) and not re.match(DECIMAL_TEXT, data):
-            self.fail("invalid")
+        if isinstance(data, str):
+            if not re.match(DECIMAL_TEXT, data):
+                self.fail("invalid")
+            data = unicodedata.normalize("NFKC", data)  # "１２３．４５" is 123.45
         return super().to_internal_value(data)
 
 
@@ -43,8 +46,10 @@ class IntegerInput(serializers.IntegerField):
     accepts_text = True
 
     def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, str) and not re.match(INTEGER_TEXT, data):
-            self.fail("invalid")
+        if isinstance(data, str):
+            if not re.match(INTEGER_TEXT, data):
+                self.fail("invalid")
+            data = unicodedata.normalize("NFKC", data)
         return super().to_internal_value(data)
 
 

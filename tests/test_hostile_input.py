@@ -92,3 +92,31 @@ def test_exported_cells_never_become_formulas(users: Any) -> None:
     assert row["title"] == "'＋1＋1" and row["department"] == "'@SUM(A1)"
     assert row["first_name"] == "'-2+3"
     assert json.dumps(row)  # the rest of the row is intact
+
+
+def test_a_chunked_body_is_answered_411_not_dropped(key_client: Any) -> None:
+    r = key_client.post("/api/v1/intake/", data='{"email": "c@example.jp"}',
+                        content_type="application/json", HTTP_TRANSFER_ENCODING="chunked",
+                        CONTENT_LENGTH="")  # fmt: skip
+    assert r.status_code == 411 and r["Content-Type"] == "application/problem+json"
+    assert not Lead.objects.exists()
+
+
+def test_problem_titles_carry_no_placeholders_and_full_width_decimals_are_read(
+    users: Any, client_for: Any
+) -> None:
+    api = client_for("coo")
+    r = api.put("/api/v1/intake/", {}, format="json")
+    assert r.status_code == 405 and "{" not in r.json()["title"]
+    r = api.post("/api/v1/intake/", data="x", content_type="text/plain")
+    assert r.status_code == 415 and "{" not in r.json()["title"]
+    r = api.post("/api/v1/intake/", {"email": "b@example.jp", "budget": "１２３．４５"},
+                 format="json")  # fmt: skip
+    assert r.status_code == 201 and str(Lead.objects.get().budget) == "123.45"
+
+
+def test_a_webhook_lists_each_event_at_most_once(users: Any, client_for: Any) -> None:
+    body = {"name": "w", "url": "https://h.example.jp/", "secret": "s" * 20}
+    r = client_for("coo").post("/api/v1/webhooks/", {**body, "event_types": ["*"] * 100_000},
+                               format="json")  # fmt: skip
+    assert r.status_code == 400

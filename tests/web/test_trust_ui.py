@@ -96,3 +96,19 @@ def test_amounts_are_read_as_people_write_them_and_shown_without_decimals(
         assert lead.budget == Decimal(stored), typed
     page = client.get(f"/leads/{lead.pk}/").content.decode()
     assert 'value="1,000,000"' in page and "1000000.00" not in page
+
+
+def test_a_backtest_job_is_not_shown_to_who_may_not_read_it(
+    world: Any, web_as: Any, eager_tasks: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from leads.models import Definition
+    from leads.services.definitions import definition_create
+
+    draft = definition_create(name="d", document=Definition.objects.get(status="published").document,
+                              actor=world["won"].owner)  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        r = web_as("coo").post(f"/definitions/{draft.pk}/backtest/", {"from": "2026-01-01"})
+    location = r["Location"]
+    assert 'data-status="' in web_as("coo").get(location).content.decode()
+    page = web_as("rep_b").get(location).content.decode()
+    assert "job-" not in page and "backtest-result" not in page, "another role sees no result"

@@ -18,7 +18,6 @@ from analytics.periods import period_from
 from leadflow.choices import Function, Role
 from leadflow.errors import LeadflowError, ValidationFailed
 from leadflow.filters import as_id
-from leadflow.models import Job
 from leadflow.permissions import has_role
 from leads.choices import CriterionKind, DefinitionStatus, ScoreName
 from leads.definitions import KIND_PARAMS
@@ -289,7 +288,16 @@ def definition_edit(request: HttpRequest, definition_id: int) -> HttpResponse:
     job = None
     raw_job = request.GET.get("job", "")
     if (job_id := as_id(raw_job)) is not None:
-        job = Job.objects.filter(pk=job_id, kind="backtest", params__definition=d.pk).first()
+        # One permission for a job, as the API's /jobs/{id}/: its starter's, or the COO's.
+        from leadflow.errors import NotFound
+        from leadflow.jobs import job_get
+
+        try:
+            found = job_get(job_id=job_id, user=request.user)
+        except NotFound:
+            found = None
+        if found and found.kind == "backtest" and found.params.get("definition") == d.pk:
+            job = found
     return render(request, "web/definition_edit.html", {
         "definition": d, "name": name, "editable": editable,
         "stages": _stage_rows(document, errors),
