@@ -42,7 +42,9 @@ class WebForm(TimeStampedModel):
 
 
 class WebFormSubmission(models.Model):
-    """One accepted post of a web form: the lead it created or updated, and where it came from."""
+    """One accepted post of a web form: the lead it created or updated, where it came from, and
+    what it sent (a form fills a lead's empty fields only; the rest is kept here, on the lead's
+    timeline)."""
 
     form = models.ForeignKey(WebForm, on_delete=models.CASCADE, related_name="submissions")
     lead = models.ForeignKey(
@@ -52,6 +54,7 @@ class WebFormSubmission(models.Model):
     submitted_at = models.DateTimeField(default=timezone.now)
     origin = models.CharField(max_length=300, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
+    values = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-submitted_at", "-id"]

@@ -15,8 +15,10 @@ from django.utils.translation import gettext as _
 from integrations.models import WebForm, WebFormSubmission
 from leadflow.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from leadflow.problems import validation_failed
+from leads import writes
 from leads.choices import Source
 from leads.serializers import LEAD_FIELDS, IntakeSerializer
+from leads.services.changes import plain_values as _plain
 from leads.services.intake import lead_intake
 
 logger = logging.getLogger(__name__)
@@ -135,10 +137,14 @@ def webform_submit(*, public_key: str, post: Any, origin: str | None, ip: str | 
     if not s.is_valid():
         raise validation_failed(s.errors)
     with transaction.atomic():
-        result = lead_intake(fields=dict(s.validated_data), actor=None)
+        values = dict(s.validated_data)
+        result = lead_intake(fields=values, actor=None, caller=writes.VISITOR)
+        # What was sent stays with the submission (and on the lead's timeline): a form fills
+        # empty fields only, so a visitor never overwrites what the lead already says.
         WebFormSubmission.objects.create(
-            form=form, lead=result.lead, created=result.created, origin=origin or "", ip=ip
-        )
+            form=form, lead=result.lead, created=result.created, origin=origin or "", ip=ip,
+            values={k: v for k, v in _plain(values).items() if v not in ("", None)},
+        )  # fmt: skip
     return Submission(form.thank_you_url, accepted=True)
 
 

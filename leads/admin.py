@@ -54,7 +54,10 @@ class LeadTransitionInline(admin.TabularInline):
 
 
 @admin.register(Lead)
-class LeadAdmin(admin.ModelAdmin):
+class LeadAdmin(ReadOnlyAdmin):
+    """Operators look up leads here; they are written through the services only (the API, the
+    UI, intake, imports), which normalise, score, record and apply the write rules."""
+
     list_display = ["email", "company", "state", "source", "owner", "team", "created_at"]
     list_filter = ["state", "source", "responsible", "team"]
     search_fields = ["email", "company", "last_name", "first_name"]

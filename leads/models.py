@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Now
+from django.db.models.functions import Lower, Now, Trim
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -121,6 +121,11 @@ class Lead(LeadLifecycle, TimeStampedModel):
             ),
             models.CheckConstraint(condition=Q(source__in=Source.values), name="lead_source_valid"),
             models.CheckConstraint(condition=~Q(email=""), name="lead_email_not_empty"),
+            # Whatever writes a lead, the e-mail is its dedupe key: trimmed and lower-case (the
+            # services also apply NFKC, which SQL cannot check).
+            models.CheckConstraint(
+                condition=Q(email=Lower(Trim("email"))), name="lead_email_normalised"
+            ),
             models.UniqueConstraint(fields=["email"], name="lead_email_unique"),
         ]
 

@@ -18,6 +18,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def plain_values(fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: _plain(v) for k, v in fields.items()}
+
+
 def lead_changes_record(
     changes: list[tuple[int, dict[str, list[Any]]]], *, actor: Any, via: str
 ) -> None:

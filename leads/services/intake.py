@@ -20,6 +20,7 @@ from accounts.selectors import rep_team_ids
 from leadflow.choices import Role
 from leadflow.errors import Conflict, Forbidden
 from leadflow.permissions import has_role
+from leads import writes
 from leads.choices import Source
 from leads.event_input import EventItem
 from leads.models import Lead, LeadChange, LeadScore
@@ -203,12 +204,18 @@ def _insert_in_one_statement(given: dict[str, Any], now: Any) -> IntakeResult | 
     return IntakeResult(lead=lead, lead_id=pk, state=row["state"], created=True, events=None)
 
 
-def _apply_update(lead: Lead, fields: dict[str, Any]) -> dict[str, list[Any]]:
-    """Intake's update rules, in memory: non-empty fields only, first touch kept once set.
-    Returns the fields that changed, each with its value before and after."""
+def _apply_update(lead: Lead, fields: dict[str, Any], caller: Any) -> dict[str, list[Any]]:
+    """Intake's update rules, in memory: only the fields the caller may write on this lead in
+    its state (`leads.writes`), non-empty values only, first touch kept once set, and for an
+    anonymous form only what is still empty. Returns the fields that changed, each with its
+    value before and after."""
+    allowed = writes.intake_fields(lead, caller)
+    fill_only = writes.fill_only(caller)
     changed: dict[str, list[Any]] = {}
     for name, value in fields.items():
-        if name == "email" or _empty(value):
+        if name == "email" or name not in allowed or _empty(value):
+            continue
+        if fill_only and not _unset(lead, name):
             continue
         if name in FIRST_TOUCH_FIELDS and not _unset(lead, name):
             continue
@@ -221,8 +228,8 @@ def _apply_update(lead: Lead, fields: dict[str, Any]) -> dict[str, list[Any]]:
     return changed
 
 
-def _update_lead(lead: Lead, fields: dict[str, Any], actor: Any) -> None:
-    changed = _apply_update(lead, fields)
+def _update_lead(lead: Lead, fields: dict[str, Any], actor: Any, caller: Any) -> None:
+    changed = _apply_update(lead, fields, caller)
     if changed:
         lead.save(update_fields=[*changed, "updated_at"])
         lead_changes_record([(lead.pk, changed)], actor=actor, via=LeadChange.Via.INTAKE)
@@ -230,10 +237,15 @@ def _update_lead(lead: Lead, fields: dict[str, Any], actor: Any) -> None:
 
 
 def lead_intake(
-    *, fields: dict[str, Any], events: list[EventItem] | None = None, actor: Any = None
+    *,
+    fields: dict[str, Any],
+    events: list[EventItem] | None = None,
+    actor: Any = None,
+    caller: Any = None,
 ) -> IntakeResult:
     """`fields` are validated and normalised lead fields (email required); `events` are parsed
-    event items of this lead."""
+    event items of this lead. An existing lead gets what `caller` (the actor, else an API key;
+    `writes.VISITOR` for a public form) may write of them."""  # fmt: skip
     if not events and connection.vendor == "postgresql" and connection.get_autocommit():
         # A new lead is one statement, atomic on its own: no BEGIN/COMMIT round trips. A lead
         # that exists takes the locked update path below.
@@ -250,7 +262,7 @@ def lead_intake(
             if actor is not None and not lead_list(user=actor).filter(pk=lead.pk).exists():
                 # Another team's lead: neither updated nor named (its id is not the caller's).
                 raise Conflict("A lead with this e-mail address already exists.") from None
-            _update_lead(lead, fields, actor)
+            _update_lead(lead, fields, actor, caller or actor or writes.KEY)
         ingest = None
         if events:
             ingest = event_ingest(
@@ -297,10 +309,10 @@ def lead_intake_bulk(*, rows: list[dict[str, Any]], actor: Any = None) -> BulkIn
             if lead is None:
                 new[row["email"]] = Lead(**row, created_by=actor, state_changed_at=now)
             elif lead.pk is None:
-                _apply_update(lead, row)
+                _apply_update(lead, row, writes.KEY)  # a row of this file: all of it
             else:
                 so_far = changed.setdefault(lead.email, {})
-                for name, (before, after) in _apply_update(lead, row).items():
+                for name, (before, after) in _apply_update(lead, row, actor or writes.KEY).items():
                     so_far[name] = [so_far[name][0] if name in so_far else before, after]
         try:
             with transaction.atomic():

@@ -7,36 +7,19 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from accounts.selectors import managed_team_ids
-from leadflow.choices import Role
 from leadflow.errors import Conflict, Forbidden
-from leadflow.permissions import roles_of
-from leads.choices import LeadState
+from leads import writes
 from leads.models import Lead, LeadChange
 from leads.selectors import lead_access
 from leads.services.changes import lead_changes_record
 from leads.services.events import lead_rescore_request
 
-SALES_FIELDS = frozenset({"budget", "decision_maker", "timeline", "need"})
-SALES_STATES = (LeadState.SAL, LeadState.SQL)
+SALES_FIELDS = writes.SALES_FIELDS
 
 
 def lead_may_edit(lead: Lead, user: Any, fields: set[str]) -> bool:
-    roles = roles_of(user)
-    if user.is_superuser or Role.COO in roles:
-        return True
-    if (
-        Role.MARKETING in roles
-        and lead.state in (LeadState.LEAD, LeadState.RECYCLED)
-        and not fields & SALES_FIELDS
-    ):
-        return True
-    if lead.state in SALES_STATES:
-        if Role.SALES in roles and lead.owner_id == user.pk:
-            return True
-        if Role.SALES_MANAGER in roles and lead.team_id in managed_team_ids(user):
-            return True
-    return False
+    """Whether `user` may edit every one of `fields` of the lead now (`leads.writes`)."""
+    return set(fields) <= writes.editable_fields(lead, user)
 
 
 def lead_update(*, lead_id: int, actor: Any, fields: dict[str, Any]) -> Lead:

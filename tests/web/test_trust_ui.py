@@ -112,3 +112,18 @@ def test_a_backtest_job_is_not_shown_to_who_may_not_read_it(
     assert 'data-status="' in web_as("coo").get(location).content.decode()
     page = web_as("rep_b").get(location).content.decode()
     assert "job-" not in page and "backtest-result" not in page, "another role sees no result"
+
+
+def test_a_public_form_fills_empty_fields_only_and_keeps_what_it_was_sent(
+    world: Any, web_as: Any
+) -> None:
+    mql = world["mql"]
+    form = world["form"]
+    r = Client().post(f"/forms/{form.public_key}/", {
+        "email": mql.email, "company": "OVERWRITTEN", "last_name": "上書き"},
+        HTTP_ORIGIN="https://www.example.co.jp")  # fmt: skip
+    assert r.status_code == 303
+    mql.refresh_from_db()
+    assert mql.company != "OVERWRITTEN" and mql.last_name != "上書き", "nothing overwritten"
+    page = web_as("coo").get(f"/leads/{mql.pk}/").content.decode()
+    assert "Web form “Contact” sent" in page and "OVERWRITTEN" in page, "kept on the timeline"

@@ -293,6 +293,19 @@ def _evaluations(lead: Lead, definition: Any, now: Any) -> list[dict[str, Any]]:
     return out
 
 
+def _timeline(lead: Lead) -> list[dict[str, Any]]:
+    """The lead's history and, from the integrations, what its web forms sent."""
+    from integrations.models import WebFormSubmission
+
+    items = selectors.lead_history(lead=lead, limit=100)
+    items += [
+        {"kind": "submission", "at": s.submitted_at, "submission": s}
+        for s in WebFormSubmission.objects.filter(lead=lead).select_related("form")[:50]
+    ]
+    items.sort(key=lambda item: item["at"], reverse=True)
+    return items[:100]
+
+
 def _lead_context(request: HttpRequest, lead: Lead) -> dict[str, Any]:
     now = timezone.now()
     definition = selectors.definition_published()
@@ -303,7 +316,7 @@ def _lead_context(request: HttpRequest, lead: Lead) -> dict[str, Any]:
         "lead": lead, "definition": definition, "evaluations": evaluations,
         "header_parts": header,
         "breakdown": lead_score_breakdown(lead=lead, as_of=now),
-        "timeline": selectors.lead_history(lead=lead, limit=100),
+        "timeline": _timeline(lead),
         "transitions": available_transitions(lead, request.user),
         "may_edit": lead_may_edit(lead, request.user, {"company"}),
         "may_qualify": lead_may_edit(lead, request.user, set(SALES_FIELDS))
