@@ -5,12 +5,17 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from datetime import timedelta
 from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from rest_framework import exceptions
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.authentication import (
+    BaseAuthentication,
+    TokenAuthentication,
+    get_authorization_header,
+)
 from rest_framework.request import Request
 
 from accounts.models import ApiKey
@@ -62,3 +67,18 @@ class ApiKeyAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword
+
+
+class ExpiringTokenAuthentication(TokenAuthentication):
+    """`Authorization: Token <key>`, valid for `API_TOKEN_TTL_HOURS` after it was issued; a
+    user's tokens are also dropped when the password changes or the account is deactivated
+    (`accounts.services.tokens_rotate_on_credentials`)."""
+
+    def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
+        from django.utils import timezone
+
+        user, token = super().authenticate_credentials(key)
+        if token.created < timezone.now() - timedelta(hours=settings.API_TOKEN_TTL_HOURS):
+            token.delete()
+            raise exceptions.AuthenticationFailed("The token has expired; log in again.")
+        return user, token

@@ -72,3 +72,18 @@ def profile_set_language(*, user: Any, language: str) -> None:
     if language and language not in dict(settings.LANGUAGES):
         raise ValidationFailed([FieldError("language", "Unknown language.", "invalid_choice")])
     Profile.objects.update_or_create(user=user, defaults={"language": language})
+
+
+def tokens_rotate_on_credentials(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """`pre_save` of a user: a new password or a deactivation ends every API token the user
+    had, whatever changed it (the admin, a management command, a password reset). A signal, as
+    nothing else sees every write of a user row; it touches only the user's own tokens."""
+    if instance.pk is None:
+        return
+    from rest_framework.authtoken.models import Token
+
+    old = type(instance).objects.filter(pk=instance.pk).values("password", "is_active").first()
+    if old is None:
+        return
+    if old["password"] != instance.password or (old["is_active"] and not instance.is_active):
+        Token.objects.filter(user_id=instance.pk).delete()

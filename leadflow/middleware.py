@@ -117,3 +117,28 @@ class CSPMiddleware(csp.middleware.CSPMiddleware):
         # As django-csp does: a nonce asked for after the header is written is an error.
         request.csp_nonce = csp.middleware.CheckableLazyObject(self._csp_nonce_post_response)  # type: ignore[attr-defined]
         return response
+
+
+class LoginRateLimitMiddleware:
+    """The web and admin login forms, per address (`RATE_LIMITS["login"]`), as the token login
+    is: the lockout counts one username at one address, this counts every username tried from
+    one address. Over the limit: 429 with Retry-After, before any password is checked."""
+
+    PATHS = ("/login/", "/admin/login/")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "POST" and request.path in self.PATHS:
+            from leadflow.throttles import rate_limit_hit
+
+            wait = rate_limit_hit(request, "login")
+            if wait is not None:
+                from django.shortcuts import render
+
+                context = {"minutes": max(1, wait // 60), "per_address": True}
+                page = render(request, "web/locked.html", context, status=429)
+                page["Retry-After"] = str(wait)
+                return page
+        return self.get_response(request)

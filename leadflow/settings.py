@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "leadflow.query_params.UnknownQueryParamsMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "leadflow.middleware.LoginRateLimitMiddleware",
     "web.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -109,6 +110,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "web.views.auth.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "leadflow.clientip.client_ip"
+# Reverse proxies (CIDRs) whose X-Forwarded-For names the client (leadflow.clientip).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 # Rate limits per client (API key, else user, else address), counted atomically in the cache
 # (Redis): "<requests>/<s|m|h>", empty to switch one off. Over the limit: 429 with Retry-After.
@@ -197,7 +201,7 @@ IMPORT_CHUNK_ROWS = env.int("IMPORT_CHUNK_ROWS", default=1000)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.auth.ApiKeyAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.auth.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Every view declares its own permission; this default only refuses what forgot to.
@@ -245,6 +249,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 API_KEY_CUSTOM_HEADER = None
+# How long a user's API token (`POST /api/v1/auth/token/`) stays valid.
+API_TOKEN_TTL_HOURS = env.int("API_TOKEN_TTL_HOURS", default=30 * 24)
 # How long a process trusts an API key it verified (a revoked key stops working within this).
 API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=30)
 

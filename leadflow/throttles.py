@@ -21,6 +21,8 @@ from django_ratelimit.core import get_usage
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
+from leadflow.clientip import client_ip
+
 logger = logging.getLogger(__name__)
 
 
@@ -31,7 +33,7 @@ def client_key(group: str, request: Any) -> str:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"
-    return f"ip:{request.META.get('REMOTE_ADDR', '')}"
+    return f"ip:{client_ip(request)}"
 
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -377,5 +377,7 @@ class AuthTokenApi(APIView):
             )
         # A login like any other: django-axes clears the failures, last_login is stamped.
         user_logged_in.send(sender=user.__class__, request=request._request, user=user)
-        token, _ = Token.objects.get_or_create(user=user)
+        # A fresh token at every login: an old one (perhaps leaked, perhaps expired) ends.
+        Token.objects.filter(user=user).delete()
+        token = Token.objects.create(user=user)
         return Response({"token": token.key})

@@ -10,6 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from integrations.webforms import webform_submit
+from leadflow.clientip import client_ip
 from leadflow.errors import Forbidden, NotFound, ValidationFailed
 from leadflow.throttles import rate_limit_hit
 
@@ -36,7 +37,7 @@ def form_post(request: HttpRequest, public_key: str) -> HttpResponse:
     try:
         submission = webform_submit(
             public_key=public_key, post=request.POST, origin=_origin(request),
-            ip=request.META.get("REMOTE_ADDR") or None,
+            ip=client_ip(request) or None,
         )  # fmt: skip
     except NotFound:
         return render(request, "web/form_refused.html", {"status": 404}, status=404)
