@@ -13,6 +13,7 @@ class DeliveryStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     SUCCEEDED = "succeeded", _("Succeeded")
     FAILED = "failed", _("Failed (gave up)")
+    CANCELLED = "cancelled", _("Cancelled (the webhook was switched off)")
 
 
 class WebhookEvent(models.TextChoices):

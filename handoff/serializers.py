@@ -120,8 +120,12 @@ class WebhookSubscriptionSerializer(StrictMixin, serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
 
     def validate_url(self, value: str) -> str:
-        if not value.lower().startswith(("http://", "https://")):
-            raise serializers.ValidationError(_("An http(s) URL."))
+        from handoff.destinations import UnsafeDestination, validate_at_save
+
+        try:
+            validate_at_save(value)
+        except UnsafeDestination as exc:
+            raise serializers.ValidationError(str(exc), code="unsafe_destination") from exc
         return value
 
 

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from handoff import assignment
-from handoff.choices import HandoffStatus
+from handoff.choices import DeliveryStatus, HandoffStatus
 from handoff.models import AssignmentRule, Handoff, WebhookSubscription
 from handoff.webhooks import webhook_emit
 from leadflow.broker import task_send
@@ -196,7 +196,12 @@ def subscription_save(
     for name, value in fields.items():
         setattr(sub, name, value)
     sub.full_clean()
-    sub.save()
+    with transaction.atomic():
+        sub.save()
+        if not sub.is_active:  # a switched-off hook retries nothing it still had pending
+            sub.deliveries.filter(status=DeliveryStatus.PENDING).update(
+                status=DeliveryStatus.CANCELLED, updated_at=timezone.now()
+            )
     return sub
 
 

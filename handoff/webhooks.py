@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import time
-import urllib.error
-import urllib.request
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +17,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from handoff import destinations
 from handoff.choices import DeliveryStatus
 from handoff.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from leadflow.broker import task_send
@@ -60,39 +60,41 @@ def _claim(delivery_id: int) -> WebhookDelivery | None:
     now = timezone.now()
     lease = now + timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS * 3)
     claimed = WebhookDelivery.objects.filter(
-        pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
-    ).update(next_attempt_at=lease)
+        pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now,
+        subscription__is_active=True,
+    ).update(next_attempt_at=lease)  # fmt: skip
     if not claimed:
         return None
     return WebhookDelivery.objects.select_related("subscription").get(pk=delivery_id)
 
 
-def _post(delivery: WebhookDelivery) -> tuple[int | None, str]:
+def _post(delivery: WebhookDelivery) -> tuple[int | None, str, bool]:
+    """(status code or None, the error, whether retrying is pointless)."""
     body = json.dumps(
         {"id": delivery.pk, "type": delivery.event_type, "data": delivery.payload},
         ensure_ascii=False,
     ).encode()
     timestamp = str(int(time.time()))
-    request = urllib.request.Request(  # noqa: S310 - the URL is validated as http(s)
-        delivery.subscription.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "leadflow-webhooks/1",
-            "X-Leadflow-Event": delivery.event_type,
-            "X-Leadflow-Delivery": str(delivery.pk),
-            "X-Leadflow-Timestamp": timestamp,
-            SIGNATURE_HEADER: signature(delivery.subscription.secret, timestamp, body),
-        },
-    )
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "leadflow-webhooks/1",
+        "X-Leadflow-Event": delivery.event_type,
+        "X-Leadflow-Delivery": str(delivery.pk),
+        "X-Leadflow-Timestamp": timestamp,
+        SIGNATURE_HEADER: signature(delivery.subscription.secret, timestamp, body),
+    }
     try:
-        with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310
-            return response.status, ""
-    except urllib.error.HTTPError as exc:
-        return exc.code, ""
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        return None, str(exc)[:500]
+        status = destinations.post(
+            delivery.subscription.url, body, headers, settings.WEBHOOK_TIMEOUT_SECONDS
+        )
+    except destinations.UnsafeDestination as exc:
+        return None, str(exc)[:500], True
+    except TimeoutError:
+        return None, "timed out", False
+    except (OSError, ValueError, http.client.HTTPException):
+        # No errno or reason: the log must not tell which ports of a host are open.
+        return None, "could not deliver", False
+    return status, "", False
 
 
 def webhook_attempt(*, delivery_id: int) -> str | None:
@@ -101,7 +103,7 @@ def webhook_attempt(*, delivery_id: int) -> str | None:
     if delivery is None:
         return None
     started = time.monotonic()
-    code, error = _post(delivery)
+    code, error, final = _post(delivery)
     now = timezone.now()
     WebhookAttempt.objects.create(
         delivery=delivery,
@@ -115,7 +117,7 @@ def webhook_attempt(*, delivery_id: int) -> str | None:
     retry_in: float | None = None
     if code is not None and 200 <= code < 300:
         delivery.status, delivery.delivered_at = DeliveryStatus.SUCCEEDED, now
-    elif delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
+    elif delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS or final:
         delivery.status = DeliveryStatus.FAILED
     else:
         retry_in = settings.WEBHOOK_BACKOFF_SECONDS * 2 ** (delivery.attempts - 1)

@@ -303,6 +303,9 @@ HANDOFF_WARNING_FRACTION = env.float("HANDOFF_WARNING_FRACTION", default=0.75)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 WEBHOOK_BACKOFF_SECONDS = env.float("WEBHOOK_BACKOFF_SECONDS", default=30.0)
+# Private destinations webhooks may go to anyway (CIDRs, e.g. an internal CRM); by default only
+# public addresses (handoff.destinations).
+WEBHOOK_ALLOWED_PRIVATE = env.list("WEBHOOK_ALLOWED_PRIVATE", default=[])
 # Leads per chunk of a recompute: bounds memory and the length of each transaction.
 SCORING_CHUNK_SIZE = env.int("SCORING_CHUNK_SIZE", default=50_000)
 # Event ids per transaction when the stored points are brought up to new rules.

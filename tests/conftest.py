@@ -168,6 +168,7 @@ def celery_worker(django_db_setup: Any, django_db_blocker: Any) -> Any:
         f"{connection.settings_dict['PORT']}/{name}",
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "CONN_MAX_AGE": "0",
+        "WEBHOOK_ALLOWED_PRIVATE": "127.0.0.0/8",
     }
     root = Path(__file__).resolve().parent.parent
     worker_name = f"test-{os.getpid()}@{os.uname().nodename}"
@@ -253,6 +254,13 @@ def eager_tasks() -> Any:
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = before
+
+
+@pytest.fixture(autouse=True)
+def _loopback_webhooks(settings: Any) -> None:
+    """The tests' webhook receivers listen on loopback: allowed here as an explicit exception
+    (production sends to public addresses only); the SSRF tests clear it."""
+    settings.WEBHOOK_ALLOWED_PRIVATE = ["127.0.0.0/8"]
 
 
 @pytest.fixture(autouse=True)

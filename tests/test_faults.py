@@ -36,6 +36,7 @@ def _worker(queue: str, **env: str) -> subprocess.Popen[bytes]:
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "CONN_MAX_AGE": "0",
+        "WEBHOOK_ALLOWED_PRIVATE": "127.0.0.0/8",  # the test's receiver
         **env,
     }
     name = f"{queue}-{time.monotonic_ns()}@%h"
