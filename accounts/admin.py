@@ -1,4 +1,8 @@
+from typing import Any
+
 from django.contrib import admin
+from rest_framework.authtoken.admin import TokenAdmin as _DrfTokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 from rest_framework_api_key.admin import APIKeyModelAdmin
 
 from accounts.models import ApiKey, Profile, Team, TeamMembership
@@ -35,3 +39,20 @@ class ProfileAdmin(admin.ModelAdmin):
     list_display = ["user", "language"]
     list_filter = ["language"]
     autocomplete_fields = ["user"]
+
+
+# DRF's token admin lists every user's full token key; here only its first characters show.
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(TokenProxy)
+class TokenAdmin(_DrfTokenAdmin):
+    list_display = ("masked_key", "user", "created")
+    fields = ("user",)
+
+    @admin.display(description="key")
+    def masked_key(self, token: TokenProxy) -> str:
+        return f"{token.key[:6]}…"
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False

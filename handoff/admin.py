@@ -40,7 +40,11 @@ class WebhookAttemptInline(admin.TabularInline):
 
 @admin.register(WebhookSubscription)
 class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    """The signing secret is never shown: it is set (or replaced) through the UI or the API."""
+
     list_display = ["name", "url", "is_active", "created_at"]
+    exclude = ["secret"]
+    readonly_fields = ["url"]  # a destination is checked by the services (handoff.destinations)
 
 
 @admin.register(WebhookDelivery)

@@ -178,13 +178,27 @@ class StrictMixin:
                     if (problem := json_type_error(fields[key], value))
                 }
                 if typed:
-                    raise serializers.ValidationError(typed, code="invalid")
+                    # Every field's problem at once: the others are still checked.
+                    raise serializers.ValidationError(
+                        {**self._other_errors(data, typed), **typed}, code="invalid"
+                    )
             if not html.is_html_input(data):  # a form's absent checkbox still means false
                 self._present = data.keys()
         try:
             return super().to_internal_value(data)  # type: ignore[misc]
         finally:
             self._present = None
+
+    def _other_errors(self, data: dict[str, Any], typed: dict[str, Any]) -> dict[str, Any]:
+        rest = {k: v for k, v in data.items() if k not in typed}
+        self._present = rest.keys()
+        try:
+            super().to_internal_value(rest)  # type: ignore[misc]
+        except serializers.ValidationError as exc:
+            return dict(exc.detail) if isinstance(exc.detail, dict) else {}
+        finally:
+            self._present = None
+        return {}
 
 
 class StrictSerializer(StrictMixin, serializers.Serializer):

@@ -120,3 +120,24 @@ def test_a_webhook_lists_each_event_at_most_once(users: Any, client_for: Any) ->
     r = client_for("coo").post("/api/v1/webhooks/", {**body, "event_types": ["*"] * 100_000},
                                format="json")  # fmt: skip
     assert r.status_code == 400
+
+
+def test_a_wrong_typed_boolean_hides_no_other_error(client_for: Any, users: Any) -> None:
+    r = client_for("coo").post("/api/v1/intake/", {"email": "not-an-email", "consent": "yes",
+                                                   "company_size": "many"}, format="json")  # fmt: skip
+    assert r.status_code == 400
+    assert {e["field"] for e in r.json()["errors"]} == {"email", "consent", "company_size"}
+
+
+@pytest.mark.parametrize("raw", ['["NaN", 1]', '["Infinity", 1]', '["1e999999", 1]',
+                                 '["1", 1e30]', '[null, 1]', '"x"'])  # fmt: skip
+def test_a_forged_lead_list_cursor_is_ignored_not_a_500(raw: str, users: Any) -> None:
+    import base64
+
+    from django.test import Client
+
+    client = Client()
+    client.force_login(users["marketing"])
+    cursor = base64.urlsafe_b64encode(raw.encode()).decode()
+    assert client.get("/leads/", {"sort": "-score", "cursor": cursor}).status_code == 200
+    assert client.get("/leads/", {"sort": "-created", "cursor": cursor}).status_code == 200
