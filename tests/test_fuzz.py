@@ -126,3 +126,61 @@ def test_no_server_errors_and_every_response_conforms(case: Any, callers: Any) -
         for who, auth in headers.items():
             case.call_and_validate(headers={**(case.headers or {}), **auth}, checks=CHECKS)
             RUNS[who] += 1
+
+
+HOSTILE_BODIES = {
+    "deep nesting": '{"a": ' * 1000 + "1" + "}" * 1000,
+    "deep array": "[" * 5000 + "]" * 5000,
+    "lone surrogates": '{"email": "\\ud800@example.jp", "name": "\\udfff", "reason": "\\ud800",'
+                       ' "type": "x", "id": "\\ud83d", "attributes": {"\\ud800": "\\udc00"}}',
+    "NFKC growth": '{"email": "n@example.jp", "name": "' + "ﷺ" * 200 + '", "company": "'
+                   + "ﷺ" * 200 + '", "note": "' + "ﷺ" * 2000 + '", "need": "' + "ﷺ" * 2000
+                   + '", "first_name": "' + "ﷺ" * 100 + '"}',
+    "extreme dates": '{"email": "d@example.jp", "occurred_at": "0001-01-01T00:00:00",'
+                     ' "timeline": "0001-01-01", "from": "9999-12-31", "to": "0001-01-01",'
+                     ' "events": [{"type": "x", "occurred_at": "9999-12-31T23:59:59-23:59"}]}',
+}  # fmt: skip
+HOSTILE_QUERIES = [
+    {"from": "0001-01-01", "to": "9999-12-31"},
+    {"to": "9999-12-31T20:00:00-00:00"},
+    {"from": "9999-12-31T23:59:59+14:00"},
+    {"cursor": "WyJOYU4iLCAxXQ==", "ordering": "-score"},
+    {"page_size": "1e999999"},
+]
+
+
+def test_hostile_input_against_every_operation_is_never_a_server_error(callers: Any) -> None:
+    """Every operation of the served schema, as the COO and as an intake key, with deep
+    nesting, lone surrogates, NFKC-expanding text, extreme dates, chunked bodies and hostile
+    query parameters: no answer is a 5xx."""
+    from django.test import Client
+
+    headers, ids = callers
+    raw = _raw_schema()
+    sent = 0
+    failures = []
+    for template, item in raw["paths"].items():
+        path = template
+        for name, value in {"id": ids["lead_id"], **ids}.items():
+            path = path.replace("{" + name + "}", str(value))
+        path = path.replace("{name}", "qualify_mql")
+        for method in [m for m in item if m in ("get", "post", "patch", "put", "delete")]:
+            for who in ("coo", "intake_key"):
+                client = Client(HTTP_AUTHORIZATION=headers[who]["Authorization"])
+                call = getattr(client, method)
+                attempts: list[Any] = []
+                if method in ("post", "patch", "put"):
+                    attempts += [lambda b=body: call(path, data=b, content_type="application/json")
+                                 for body in HOSTILE_BODIES.values()]  # fmt: skip
+                    attempts.append(lambda: call(path, data="{}", content_type="application/json",
+                                                 HTTP_TRANSFER_ENCODING="chunked",
+                                                 CONTENT_LENGTH=""))  # fmt: skip
+                else:
+                    attempts += [lambda q=q: call(path, q) for q in HOSTILE_QUERIES]
+                for attempt in attempts:
+                    status = attempt().status_code
+                    sent += 1
+                    if status >= 500:
+                        failures.append((method, path, who, status))
+    RUNS["hostile"] += sent
+    assert sent > 300 and failures == []
