@@ -168,17 +168,16 @@ def test_hostile_input_against_every_operation_is_never_a_server_error(callers: 
             for who in ("coo", "intake_key"):
                 client = Client(HTTP_AUTHORIZATION=headers[who]["Authorization"])
                 call = getattr(client, method)
-                attempts: list[Any] = []
+                attempts: list[tuple[Any, dict[str, Any]]] = []  # (data, extra arguments)
                 if method in ("post", "patch", "put"):
-                    attempts += [lambda b=body: call(path, data=b, content_type="application/json")
-                                 for body in HOSTILE_BODIES.values()]  # fmt: skip
-                    attempts.append(lambda: call(path, data="{}", content_type="application/json",
-                                                 HTTP_TRANSFER_ENCODING="chunked",
-                                                 CONTENT_LENGTH=""))  # fmt: skip
+                    json_body = {"content_type": "application/json"}
+                    attempts += [(body, json_body) for body in HOSTILE_BODIES.values()]
+                    attempts.append(("{}", {**json_body, "HTTP_TRANSFER_ENCODING": "chunked",
+                                            "CONTENT_LENGTH": ""}))  # fmt: skip
                 else:
-                    attempts += [lambda q=q: call(path, q) for q in HOSTILE_QUERIES]
-                for attempt in attempts:
-                    status = attempt().status_code
+                    attempts += [(q, {}) for q in HOSTILE_QUERIES]
+                for data, extra in attempts:
+                    status = call(path, data, **extra).status_code
                     sent += 1
                     if status >= 500:
                         failures.append((method, path, who, status))
