@@ -7,8 +7,9 @@ RUN npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 LEADFLOW_ENV=production
 WORKDIR /app
-COPY pyproject.toml ./
-RUN pip install --no-cache-dir --upgrade "pip>=25.1" && pip install --no-cache-dir --group runtime
+COPY pyproject.toml requirements/runtime.lock ./
+RUN pip install --no-cache-dir --upgrade "pip>=25.1" \
+ && pip install --no-cache-dir --require-hashes -r runtime.lock
 COPY . .
 # The source map too: the file names it, and the manifest storage follows that reference.
 COPY --from=assets /build/node_modules/chart.js/dist/chart.umd.min.js /build/node_modules/chart.js/dist/chart.umd.min.js.map web/static/web/vendor/

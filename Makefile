@@ -6,12 +6,13 @@ STAMP := $(VENV)/.installed
 MANAGE := $(BIN)/python manage.py
 
 .PHONY: run test lint typecheck bench migrations check-migrations install seed clean assets \
-	messages makemessages browser
+	messages makemessages browser lock
 
-$(STAMP): pyproject.toml
+# Installed from the lock file, every package pinned and checked against its hash.
+$(STAMP): pyproject.toml requirements/dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade "pip>=25.1"
-	$(BIN)/pip install -q --group dev
+	$(BIN)/pip install -q --require-hashes -r requirements/dev.lock
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -74,6 +75,14 @@ bench: $(STAMP)
 		{ apt-get install -y -qq --no-install-recommends wrk >/dev/null 2>&1 || \
 		  { apt-get update -qq && apt-get install -y -qq --no-install-recommends wrk >/dev/null; }; }; }
 	$(BIN)/python -m bench $(ARGS)
+
+# Re-resolve the lock files from pyproject.toml's groups (uv, installed on demand), then
+# `make test`: tests/test_platform.py checks that the locks match the groups.
+lock: $(STAMP)
+	$(BIN)/pip install -q uv
+	for group in dev runtime; do $(BIN)/uv pip compile pyproject.toml --group $$group \
+		--generate-hashes --python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
+		--no-header -q -o requirements/$$group.lock; done
 
 migrations: $(STAMP)
 	$(MANAGE) makemigrations $(ARGS)

@@ -157,3 +157,35 @@ def test_production_settings_pass_check_deploy(tmp_path: Any) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "no issues" in done.stdout
+
+
+def test_the_lock_files_pin_every_dependency_of_their_group() -> None:
+    """`make` installs from requirements/*.lock (hashes required): each lock holds every package
+    its pyproject group names, at a version the group allows (`make lock` re-resolves)."""
+    import re
+    import tomllib
+    from pathlib import Path
+
+    from packaging.requirements import Requirement
+
+    root = Path(__file__).resolve().parent.parent
+    groups = tomllib.loads((root / "pyproject.toml").read_text())["dependency-groups"]
+
+    def names(group: str) -> list[Requirement]:
+        out = []
+        for item in groups[group]:
+            if isinstance(item, dict):
+                out += names(item["include-group"])
+            else:
+                out.append(Requirement(item))
+        return out
+
+    for group in ("dev", "runtime"):
+        text = (root / "requirements" / f"{group}.lock").read_text()
+        pinned = {m[0].lower().replace("_", "-"): m[1]
+                  for m in re.findall(r"^([A-Za-z0-9_.\-]+)==([^ \\]+)", text, re.M)}  # fmt: skip
+        assert "--hash=sha256:" in text
+        for req in names(group):
+            version = pinned.get(req.name.lower().replace("_", "-"))
+            assert version is not None, f"{req.name} is missing from {group}.lock"
+            assert req.specifier.contains(version, prereleases=True), (req, version)
