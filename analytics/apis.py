@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from analytics import funnel, reports
 from analytics.backtest import backtest_start
-from analytics.periods import Period, period_from
+from analytics.periods import BOUND_PATTERN, Period, period_from
 from analytics.selectors import lead_scope_sql, report_handoffs, report_leads
 from analytics.serializers import (
     AttributionReportSerializer,
@@ -28,14 +28,18 @@ from leadflow.permissions import AnyRole, role_permission
 from leadflow.serializers import StrictSerializer
 from leads.selectors import definition_get, definition_published_or_409
 
+DAY_OR_MOMENT = {"type": "string", "pattern": BOUND_PATTERN}
 PERIOD = [
     OpenApiParameter(
-        "from", str, description="First day (YYYY-MM-DD) or an ISO date-time; default 90 days ago."
+        "from", DAY_OR_MOMENT,
+        description="First day (YYYY-MM-DD, in TIME_ZONE) or an ISO date-time; default 90 "
+        "days before `to`.",
     ),
     OpenApiParameter(
-        "to", str, description="Last day (inclusive) or an ISO date-time; default now."
+        "to", DAY_OR_MOMENT,
+        description="Last day (YYYY-MM-DD, included whole) or an ISO date-time; default now.",
     ),
-]
+]  # fmt: skip
 
 
 # A report over `from`/`to`, scoped to what the caller may see: its figures come from `report`,

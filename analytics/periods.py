@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -11,6 +12,14 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from leadflow.errors import FieldError, ValidationFailed
+
+# A day, or an ISO 8601 date-time with an optional offset, or nothing (the default): what the
+# schema documents and the server takes, exactly.
+BOUND_PATTERN = (
+    r"^([0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+    r"(Z|[+-][0-9]{2}:?[0-9]{2})?)?)?$"
+)
+_BOUND = re.compile(BOUND_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -24,6 +33,10 @@ def _bound(raw: str | None, name: str, *, end: bool) -> datetime | None:
     the end of the last one: periods include both ends); a date-time is taken as it is."""
     if not raw:
         return None
+    if not _BOUND.fullmatch(raw):
+        raise ValidationFailed(
+            [FieldError(name, _("A date (YYYY-MM-DD) or an ISO 8601 date-time."), "invalid")]
+        )
     try:  # well-formed but impossible values (month 13) raise; so do dates past year 9999
         # A bare date first: `parse_datetime` would read it as midnight, the start of that day.
         d = parse_date(raw) if len(raw) == 10 else None

@@ -205,6 +205,7 @@ class StrictSerializer(StrictMixin, serializers.Serializer):
     pass
 
 
+@extend_schema_field({"type": "object", "additionalProperties": True})
 class JSONObjectField(serializers.JSONField):
     """A JSON object with bounded size and no NUL characters (PostgreSQL refuses them)."""
 
@@ -231,6 +232,14 @@ class StrictCursorPagination(CursorPagination):
 
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        """The schema says what `get_page_size` enforces: a whole number from 1 to 200."""
+        params = super().get_schema_operation_parameters(view)
+        for param in params:
+            if param.get("name") == self.page_size_query_param:
+                param["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
+        return list(params)
 
     def get_page_size(self, request: Any) -> int:
         from leadflow.errors import FieldError, ValidationFailed

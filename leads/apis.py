@@ -225,7 +225,11 @@ class LeadTimelineApi(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("before", str, description="ISO time; items strictly older."),
-            OpenApiParameter("limit", int, description="1–500, default 100."),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": 500},
+                description="1–500, default 100.",
+            ),
         ],
         responses={200: TimelinePageSerializer},
     )
