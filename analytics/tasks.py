@@ -4,12 +4,13 @@ from celery import shared_task
 
 from analytics.backtest import backtest
 from analytics.periods import Period
+from leadflow.celery import limits
 from leadflow.jobs import job_run
 from leadflow.models import Job
 from leads.models import Definition
 
 
-@shared_task(time_limit=3600, soft_time_limit=3500)
+@shared_task(**limits(3600))
 def backtest_job(job_id: int) -> Any:
     from datetime import datetime
 

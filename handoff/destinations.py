@@ -26,6 +26,10 @@ class UnsafeDestination(ValueError):
     """A webhook URL that leads somewhere leadflow does not send to."""
 
 
+class Unresolvable(UnsafeDestination):
+    """A host name that does not resolve (now)."""
+
+
 def _allowed_private(ip: IP) -> bool:
     return any(
         ip in ipaddress.ip_network(cidr.strip(), strict=False)
@@ -66,7 +70,7 @@ def resolve(host: str, port: int) -> list[IP]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
-        raise UnsafeDestination(_("The host name does not resolve.")) from exc
+        raise Unresolvable(_("The host name does not resolve.")) from exc
     addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in infos))
     for ip in addresses:
         _check_ip(ip)
@@ -79,9 +83,8 @@ def validate_at_save(url: str) -> None:
     host, port, _scheme = check_url(url)
     try:
         resolve(host, port)
-    except UnsafeDestination as exc:
-        if "does not resolve" not in str(exc):
-            raise
+    except Unresolvable:
+        pass
 
 
 def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:

@@ -6,8 +6,9 @@ from typing import Any
 from celery import shared_task
 
 from handoff import notifications, services, webhooks
+from leadflow.celery import limits
 
-OPTIONS: dict[str, Any] = {"time_limit": 300, "soft_time_limit": 280}
+OPTIONS: dict[str, Any] = limits(300)
 
 
 @shared_task(**OPTIONS)

@@ -2,11 +2,12 @@ from typing import Any
 
 from celery import shared_task
 
+from leadflow.celery import limits
 from leadflow.jobs import job_run
 from leadflow.models import Job
 
 
-@shared_task(time_limit=3600, soft_time_limit=3500)
+@shared_task(**limits(3600))
 def csv_import_job(job_id: int) -> Any:
     from integrations.imports import csv_import_run
 

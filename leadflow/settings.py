@@ -270,12 +270,14 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 # The longest `time_limit` a task declares (the full recompute, the repoint, the nightly job);
 # tests/test_tasks_config.py holds every task to it.
-CELERY_LONGEST_TASK_SECONDS = 7200
+CELERY_LONGEST_TASK_SECONDS = env.int("CELERY_LONGEST_TASK_SECONDS", default=7200)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Seconds before a task whose worker died unacknowledged is delivered again: always longer
-    # than the longest task may run, or a long task would be delivered (and run) twice at once.
+    # than the longest task may run (`leadflow.celery.limits` caps every task at it), or a long
+    # task would be delivered (and run) twice at once.
     "visibility_timeout": max(
-        env.int("CELERY_VISIBILITY_TIMEOUT", default=0), CELERY_LONGEST_TASK_SECONDS + 600
+        env.int("CELERY_VISIBILITY_TIMEOUT", default=0),
+        CELERY_LONGEST_TASK_SECONDS + max(1, CELERY_LONGEST_TASK_SECONDS // 12),
     ),
     "socket_connect_timeout": 2,
     "socket_timeout": 5,

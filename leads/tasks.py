@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from leadflow.celery import limits
 from leads.services.idempotency import idempotency_purge as _purge
 
 
@@ -8,7 +9,7 @@ def idempotency_purge() -> int:
     return _purge()
 
 
-@shared_task(time_limit=600, soft_time_limit=570)
+@shared_task(**limits(600))
 def stage_rollups_compact() -> int:
     from leads.services.stage_entries import stage_rollups_compact as compact
 

@@ -6,33 +6,34 @@ from typing import Any
 
 from celery import shared_task
 
+from leadflow.celery import limits
 from leadflow.jobs import job_create, job_run
 from scoring import services
 
 
-@shared_task(time_limit=600, soft_time_limit=570)
+@shared_task(**limits(600))
 def score_leads_task(lead_ids: list[int]) -> dict[str, int]:
     return services.score_leads(lead_ids=lead_ids)
 
 
-@shared_task(time_limit=600, soft_time_limit=570)
+@shared_task(**limits(600))
 def score_sweep() -> dict[str, int]:
     return services.score_sweep()
 
 
-@shared_task(time_limit=7200, soft_time_limit=7100)
+@shared_task(**limits(7200))
 def events_repoint_task() -> dict[str, int]:
     return services.events_repoint()
 
 
-@shared_task(time_limit=7200, soft_time_limit=7100)
+@shared_task(**limits(7200))
 def score_recompute_job(job_id: int) -> Any:
     return job_run(
         job_id=job_id, work=lambda report: services.score_recompute(report=report)
     ).result
 
 
-@shared_task(time_limit=7200, soft_time_limit=7100)
+@shared_task(**limits(7200))
 def score_recompute_nightly() -> Any:
     job = job_create(kind="score_recompute", params={"reason": "nightly decay"})
     result = job_run(

@@ -168,7 +168,8 @@ def test_a_worker_killed_mid_recompute_finishes_it_once_after_restart(
     try:
         held = ids[17]  # in the fourth chunk of five
         holder.execute("SELECT 1 FROM leads_leadscore WHERE lead_id = %s FOR UPDATE", [held])
-        worker = _worker(queue, SCORING_CHUNK_SIZE="5", CELERY_VISIBILITY_TIMEOUT="5")
+        worker = _worker(queue, SCORING_CHUNK_SIZE="5", CELERY_LONGEST_TASK_SECONDS="4",
+                         CELERY_VISIBILITY_TIMEOUT="5")  # fmt: skip
         score_recompute_job.apply_async((job.pk,), queue=queue)
 
         def blocked() -> bool:
@@ -187,7 +188,8 @@ def test_a_worker_killed_mid_recompute_finishes_it_once_after_restart(
         # The unacknowledged message is older than the visibility timeout by the time the new
         # worker starts: it restores it then (kombu scans the unacked set at start-up).
         time.sleep(6)
-        worker = _worker(queue, SCORING_CHUNK_SIZE="5", CELERY_VISIBILITY_TIMEOUT="5")
+        worker = _worker(queue, SCORING_CHUNK_SIZE="5", CELERY_LONGEST_TASK_SECONDS="4",
+                         CELERY_VISIBILITY_TIMEOUT="5")  # fmt: skip
         wait_for(lambda: Job.objects.get(pk=job.pk).status == Job.Status.SUCCEEDED,
                  timeout=60, what="the redelivered recompute")  # fmt: skip
         scores = set(LeadScore.objects.filter(lead_id__in=ids).values_list("engagement", flat=True))

@@ -33,8 +33,11 @@ def test_a_shorter_configured_visibility_timeout_is_raised_to_the_longest_task(
     try:
         reloaded = importlib.reload(module)
         assert reloaded.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] > 7200
+        os.environ["CELERY_LONGEST_TASK_SECONDS"] = "4"  # a test's worker: still above it
+        assert importlib.reload(module).CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] > 4
     finally:
         del os.environ["CELERY_VISIBILITY_TIMEOUT"]
+        os.environ.pop("CELERY_LONGEST_TASK_SECONDS", None)
         importlib.reload(module)
 
 

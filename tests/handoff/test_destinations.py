@@ -88,3 +88,14 @@ def test_switching_a_hook_off_cancels_its_pending_retries(users: Any) -> None:
     d.refresh_from_db()
     assert d.status == DeliveryStatus.CANCELLED
     assert webhook_attempt(delivery_id=d.pk) is None, "nothing is sent for a switched-off hook"
+
+
+def test_a_name_that_does_not_resolve_yet_is_saved_in_any_language(
+    client_for: Any, users: Any, settings: Any
+) -> None:
+    settings.WEBHOOK_ALLOWED_PRIVATE = []
+    url = "https://hooks.nowhere.invalid/leadflow"
+    for language in ("en", "ja"):
+        r = client_for("coo").post("/api/v1/webhooks/", {**BODY, "url": url},
+                                   format="json", HTTP_ACCEPT_LANGUAGE=language)  # fmt: skip
+        assert r.status_code == 201, (language, r.content)
