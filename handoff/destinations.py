@@ -7,6 +7,7 @@ between (DNS rebinding) gains nothing. Redirects are never followed."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import socket
@@ -81,10 +82,8 @@ def validate_at_save(url: str) -> None:
     """At save: the URL's form, and where its name resolves now (a name that does not resolve
     yet is left to the delivery's own check)."""
     host, port, _scheme = check_url(url)
-    try:
+    with contextlib.suppress(Unresolvable):
         resolve(host, port)
-    except Unresolvable:
-        pass
 
 
 def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
