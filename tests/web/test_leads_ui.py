@@ -33,6 +33,17 @@ def test_keyset_pages_walk_every_lead_once_in_order(world: Any, web_as: Any) -> 
             url = "/leads/" + nxt.group(1).replace("&amp;", "&") if nxt else ""
         expected = sorted(Lead.objects.all(), key=key, reverse=sort.startswith("-"))
         assert seen == [lead.pk for lead in expected], sort
+        # ... and back: "Previous page" from the last page walks the same pages in reverse.
+        back: list[int] = []
+        page_ids = ids_on(html)
+        while True:
+            back = page_ids + back
+            prev = re.search(r'href="(\?[^"]*cursor=[^"]+)" rel="prev"', html)
+            if not prev:
+                break
+            html = client.get("/leads/" + prev.group(1).replace("&amp;", "&")).content.decode()
+            page_ids = ids_on(html)
+        assert back == seen, f"{sort}: previous pages"
 
 
 def test_filters_and_search_narrow_the_list(world: Any, web_as: Any) -> None:

@@ -127,3 +127,12 @@ def test_a_public_form_fills_empty_fields_only_and_keeps_what_it_was_sent(
     assert mql.company != "OVERWRITTEN" and mql.last_name != "上書き", "nothing overwritten"
     page = web_as("coo").get(f"/leads/{mql.pk}/").content.decode()
     assert "Web form “Contact” sent" in page and "OVERWRITTEN" in page, "kept on the timeline"
+
+
+def test_errors_name_inputs_by_their_labels_never_their_codes(world: Any, web_as: Any) -> None:
+    r = web_as("coo").get("/dashboard/", {"from": "2026-12-09", "to": "2026-12-01"})
+    text = r.content.decode()
+    assert "From: The first day must not be after the last day." in text
+    assert "from: " not in text and "Must be before" not in text
+    html = web_as("coo").get("/leads/", {"min_score": "lots"}).content.decode()
+    assert "Score at least: " in html and "min_score: " not in html
