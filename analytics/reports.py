@@ -137,8 +137,8 @@ def revenue_report(
         transition=TransitionName.WIN,
         occurred_at__gte=period.start,
         occurred_at__lt=period.end,
-        lead__in=leads.values("pk"),
     )
+    wins = scoped(wins, leads)
     if definition_id is not None:
         wins = wins.filter(definition_id=definition_id)
     figures = {"won": Count("id"), "amount": Sum("amount")}
@@ -161,6 +161,38 @@ def revenue_report(
     }
 
 
+def scoped(rows: QuerySet[Any], leads: QuerySet[Lead]) -> QuerySet[Any]:
+    """Rows of the leads in a role's figures; every row when the role sees all (no subquery)."""
+    return rows if not leads.query.where else rows.filter(lead__in=leads.values("pk"))
+
+
+def _criteria_counts(definition: Definition, leads: QuerySet[Lead]) -> list[tuple[Any, ...]]:
+    """(code, passed, leads, won leads) over the stored evaluations of the qualifications under
+    the definition: one grouped pass over the JSON arrays, in the database."""
+    from django.db import connection
+
+    rows = scoped(
+        LeadTransition.objects.filter(transition=TransitionName.QUALIFY_MQL, definition=definition),
+        leads,
+    ).values("id")
+    inner, params = rows.query.sql_with_params()
+    if connection.vendor == "postgresql":
+        items = "jsonb_array_elements(t.evaluation) AS e"
+        code, passed = "e->>'code'", "(e->>'passed')::boolean"
+    else:
+        items = "json_each(t.evaluation) AS e"
+        code, passed = "json_extract(e.value, '$.code')", "json_extract(e.value, '$.passed')"
+    sql = (
+        f"SELECT {code}, {passed}, COUNT(DISTINCT t.lead_id), "  # noqa: S608 - no user input
+        "COUNT(DISTINCT CASE WHEN l.state = 'won' THEN t.lead_id END) "
+        f"FROM leads_leadtransition t JOIN leads_lead l ON l.id = t.lead_id, {items} "
+        f"WHERE t.id IN ({inner}) GROUP BY 1, 2"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
 def criteria_report(*, definition: Definition, leads: QuerySet[Lead]) -> dict[str, Any]:
     """For each MQL criterion of the definition, what says whether it is the right one: how often
     sales rejected citing it and how those leads ended (won after all?) beside the won rate of
@@ -168,58 +200,49 @@ def criteria_report(*, definition: Definition, leads: QuerySet[Lead]) -> dict[st
     (an override that let a failing lead through counts as failed). Among MQLs every criterion
     passed by construction, so "MQLs that passed" alone says nothing."""
     codes = [c["code"] for c in definition.stage(LeadState.MQL).get("criteria", [])]
-    scope = leads.values("pk")
-    won = set(leads.filter(state=LeadState.WON).values_list("pk", flat=True))
-    qualified = LeadTransition.objects.filter(
-        transition=TransitionName.QUALIFY_MQL, definition=definition, lead__in=scope
-    ).values_list("lead_id", "evaluation")
-    passed: dict[str, set[int]] = {c: set() for c in codes}
-    failed: dict[str, set[int]] = {c: set() for c in codes}
-    qualified_ids: set[int] = set()
-    for lead_id, evaluation in qualified.iterator(chunk_size=5000):
-        qualified_ids.add(lead_id)
-        for item in evaluation or []:
-            if item.get("code") in passed:
-                (passed if item.get("passed") else failed)[item["code"]].add(lead_id)
-    answers = LeadTransition.objects.filter(
-        transition__in=[TransitionName.ACCEPT, TransitionName.REJECT],
-        definition=definition, lead__in=scope,
-    )  # fmt: skip
-    accepted = set(
-        answers.filter(transition=TransitionName.ACCEPT).values_list("lead_id", flat=True)
-    )
-    rejected: dict[str, set[int]] = defaultdict(set)
-    rejections: Counter[str] = Counter()
-    for lead_id, reason in answers.filter(transition=TransitionName.REJECT).values_list(
-        "lead_id", "reason"
-    ):
-        rejected[reason].add(lead_id)
-        rejections[reason] += 1
+    counts: dict[tuple[str, bool], tuple[int, int]] = {
+        (code, bool(passed)): (n, won)
+        for code, passed, n, won in _criteria_counts(definition, leads)
+    }
+    qualified = scoped(LeadTransition.objects.filter(
+        transition=TransitionName.QUALIFY_MQL, definition=definition), leads)  # fmt: skip
+    won_qualified = qualified.filter(lead__state=LeadState.WON).values("lead_id").distinct().count()
+    answers = scoped(LeadTransition.objects.filter(
+        transition__in=[TransitionName.ACCEPT, TransitionName.REJECT], definition=definition,
+    ), leads)  # fmt: skip
+    by_answer = {
+        (row["transition"], row["reason"]): row
+        for row in answers.values("transition", "reason").annotate(
+            n=Count("id"), leads=Count("lead_id", distinct=True),
+            won=Count("lead_id", distinct=True, filter=Q(lead__state=LeadState.WON)),
+        )
+    }  # fmt: skip
+    accepted = answers.filter(transition=TransitionName.ACCEPT)
+    accepted_n = accepted.values("lead_id").distinct().count()
+    accepted_won = accepted.filter(lead__state=LeadState.WON).values("lead_id").distinct().count()
 
-    def rate(ids: set[int]) -> float | None:
-        return round(len(ids & won) / len(ids), 4) if ids else None
+    def rate(won: int, n: int) -> float | None:
+        return round(won / n, 4) if n else None
 
-    won_qualified = won & qualified_ids
+    out = []
+    for c in codes:
+        passed_n, passed_won = counts.get((c, True), (0, 0))
+        failed_n, failed_won = counts.get((c, False), (0, 0))
+        rejected = by_answer.get((TransitionName.REJECT, c))
+        out.append({
+            "code": c, "mqls_passed": passed_n, "mqls_failed": failed_n,
+            "rejections": rejected["n"] if rejected else 0,
+            "won_rate_rejected": rate(rejected["won"], rejected["leads"]) if rejected else None,
+            "won_rate_passed": rate(passed_won, passed_n),
+            "won_rate_failed": rate(failed_won, failed_n),
+            "won_passed_share": rate(passed_won, won_qualified),
+        })  # fmt: skip
     return {
         "definition": definition.pk,
-        "accepted": len(accepted),
-        "won_rate_accepted": rate(accepted),
-        "won_qualified": len(won_qualified),
-        "criteria": [
-            {
-                "code": c,
-                "mqls_passed": len(passed[c]),
-                "mqls_failed": len(failed[c]),
-                "rejections": rejections.get(c, 0),
-                "won_rate_rejected": rate(rejected.get(c, set())),
-                "won_rate_passed": rate(passed[c]),
-                "won_rate_failed": rate(failed[c]),
-                "won_passed_share": round(len(won_qualified & passed[c]) / len(won_qualified), 4)
-                if won_qualified
-                else None,
-            }
-            for c in codes
-        ],
+        "accepted": accepted_n,
+        "won_rate_accepted": rate(accepted_won, accepted_n),
+        "won_qualified": won_qualified,
+        "criteria": out,
     }
 
 
@@ -227,8 +250,9 @@ def recycling_report(*, period: Period, leads: QuerySet[Lead]) -> dict[str, Any]
     """What went back to marketing in the period (by the transition and the reason that sent
     it), how many recycled leads came back as MQLs, and how many of the leads recycled in the
     period went on to be won."""
-    moves = LeadTransition.objects.filter(
-        lead__in=leads, occurred_at__gte=period.start, occurred_at__lt=period.end
+    moves = scoped(
+        LeadTransition.objects.filter(occurred_at__gte=period.start, occurred_at__lt=period.end),
+        leads,
     )
     recycled = moves.filter(to_state=LeadState.RECYCLED)
     by_transition = dict(

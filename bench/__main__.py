@@ -215,6 +215,9 @@ def main() -> None:
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     env = _env(url)
     os.environ.update(env)
+    from bench.server import SECRET_KEY
+
+    os.environ["SECRET_KEY"] = SECRET_KEY  # sessions made here are read by the served app
     recreate_database(url)
     import django
 

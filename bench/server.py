@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PORT = 8765
 # Behind the TLS proxy of production: gunicorn trusts this header from 127.0.0.1.
 PROXY = {"X-Forwarded-Proto": "https", "Host": "127.0.0.1"}
+# The served app's key; the bench signs the session it measures pages with by the same one.
+SECRET_KEY = "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105
+STATIC_ROOT = Path(tempfile.gettempdir()) / "leadflow-bench-static"
 
 
 def production_env(env: dict[str, str], queue: str) -> dict[str, str]:
@@ -21,9 +25,11 @@ def production_env(env: dict[str, str], queue: str) -> dict[str, str]:
         **env,
         "LEADFLOW_ENV": "production",
         "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        "SECRET_KEY": SECRET_KEY,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DEBUG": "false",
+        # Production serves collected static files (a manifest); the pages need them.
+        "STATIC_ROOT": str(STATIC_ROOT),
         "GUNICORN_WORKERS": "2",
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         # Counted in Redis as in production, high enough not to refuse the load.
@@ -35,6 +41,9 @@ def production_env(env: dict[str, str], queue: str) -> dict[str, str]:
 @contextmanager
 def serve(env: dict[str, str], queue: str) -> Iterator[str]:
     """Yield the base URL of a gunicorn serving the app with production settings."""
+    if not (STATIC_ROOT / "staticfiles.json").exists():
+        subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+                       cwd=ROOT, env=production_env(env, queue), check=True)  # fmt: skip
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{PORT}",
          "--access-logfile", "/dev/null", "leadflow.wsgi"],

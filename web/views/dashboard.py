@@ -47,31 +47,26 @@ def _scope_text(user: Any) -> str:
     return _("Your own figures")
 
 
-def _funnel(period: Period, user: Any, definition_id: int | None) -> dict[str, Any]:
+def _funnel(
+    period: Period, user: Any, definition_id: int | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The stages of the period (all versions, or the one chosen) and the MQL figures per
+    definition version at entry, from one report per grouping."""
     scope = lead_scope_sql(user)
-    if definition_id is None:
-        return {"stages": funnel.funnel_report(period=period, group_by=None, scope=scope)["stages"]}
     by_version = funnel.funnel_report(period=period, group_by="definition", scope=scope)
+    versions = []
+    chosen: list[dict[str, Any]] | None = None
     for group in by_version["groups"]:
         if group["key"] == str(definition_id):
-            return {"stages": group["stages"]}
-    return {"stages": funnel.empty_stages()}  # the version has no entries here
-
-
-def _versions(period: Period, user: Any) -> list[dict[str, Any]]:
-    """The MQL figures per definition version at entry: how each definition performed."""
-    by_version = funnel.funnel_report(
-        period=period, group_by="definition", scope=lead_scope_sql(user)
-    )
-    rows = []
-    for group in by_version["groups"]:
-        if not group["key"]:
-            continue
-        mql = next(s for s in group["stages"] if s["stage"] == "mql")
-        rows.append(
-            {"version": int(group["key"]), "first": mql["first"], "reentry": mql["reentry"]}
-        )
-    return sorted(rows, key=lambda r: r["version"])
+            chosen = group["stages"]
+        if group["key"]:
+            mql = next(s for s in group["stages"] if s["stage"] == "mql")
+            versions.append(
+                {"version": int(group["key"]), "first": mql["first"], "reentry": mql["reentry"]}
+            )
+    if definition_id is None:
+        chosen = funnel.funnel_report(period=period, group_by=None, scope=scope)["stages"]
+    return chosen or funnel.empty_stages(), sorted(versions, key=lambda r: r["version"])
 
 
 @require_GET
@@ -83,7 +78,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     definitions = list(definition_list().exclude(status="draft")[:50])
     chosen = next((d for d in definitions if d.pk == definition_id), None) or definition_published()
     leads = report_leads(request.user)
-    stages = _funnel(period, request.user, definition_id)["stages"]
+    stages, versions = _funnel(period, request.user, definition_id)
     handoffs = reports.handoff_report(period=period, handoffs=report_handoffs(request.user))
     criteria = reports.criteria_report(definition=chosen, leads=leads) if chosen else None
     recycling = reports.recycling_report(period=period, leads=leads)
@@ -117,7 +112,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "recycling": recycling, "revenue": revenue, "chart": chart, "definitions": definitions,
         "definition_id": definition_id, "chosen": chosen, "team_names": team_names,
         "user_names": user_names,
-        "versions": _versions(period, request.user),
+        "versions": versions,
         "from_value": timezone.localtime(period.start).date().isoformat(),
         "to_value": timezone.localtime(period.end - timedelta(microseconds=1)).date().isoformat(),
         "scope": _scope_text(request.user),
