@@ -7,6 +7,7 @@ with a clear message, whatever the endpoint."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,28 +16,21 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
 MAX_DEPTH = 32
-_OPEN, _CLOSE, _QUOTE, _ESCAPE = b"[{", b"]}", ord('"'), ord("\\")
+# A JSON escape of a UTF-16 surrogate (\ud800–\udfff), the only way one reaches a UTF-8 body.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
-def json_depth(raw: bytes) -> int:
-    """The deepest nesting of arrays and objects in a JSON text, strings skipped; no parsing."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for byte in raw:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == _ESCAPE:
-                escaped = True
-            elif byte == _QUOTE:
-                in_string = False
-        elif byte == _QUOTE:
-            in_string = True
-        elif byte in _OPEN:
-            depth += 1
+def json_depth(value: Any) -> int:
+    """The deepest nesting of arrays and objects in a parsed JSON value (no recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Mapping):
             deepest = max(deepest, depth)
-        elif byte in _CLOSE:
-            depth -= 1
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            deepest = max(deepest, depth)
+            stack.extend((v, depth + 1) for v in item)
     return deepest
 
 
@@ -59,11 +53,19 @@ def has_lone_surrogate(value: Any) -> bool:
 
 
 class StrictJSONParser(JSONParser):
+    """Checks that cost next to nothing on ordinary bodies: the value is walked for its depth
+    only when the body has more brackets than the limit, and for surrogates only when it has an
+    escaped one."""
+
     def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
         raw = stream.read() if stream is not None else b""
-        if json_depth(raw) > MAX_DEPTH:
-            raise ParseError(_("The JSON is nested deeper than %d levels.") % MAX_DEPTH)
-        data = super().parse(io.BytesIO(raw), media_type, parser_context)
-        if has_lone_surrogate(data):
+        too_deep = ParseError(_("The JSON is nested deeper than %d levels.") % MAX_DEPTH)
+        try:
+            data = super().parse(io.BytesIO(raw), media_type, parser_context)
+        except RecursionError as exc:  # deeper than the parser itself goes
+            raise too_deep from exc
+        if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and json_depth(data) > MAX_DEPTH:
+            raise too_deep
+        if _SURROGATE_ESCAPE.search(raw) and has_lone_surrogate(data):
             raise ParseError(_("The JSON holds text that is not valid Unicode (a lone surrogate)."))
         return data

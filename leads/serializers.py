@@ -46,6 +46,12 @@ STATE_MESSAGE = (
 )
 
 
+# The column limits of the lead's text fields, checked again after NFKC (which may grow text).
+MAX_LENGTHS = {
+    f.name: f.max_length for f in Lead._meta.concrete_fields if getattr(f, "max_length", None)
+}
+
+
 def _nfkc_strings(attrs: dict[str, Any]) -> dict[str, Any]:
     return {k: nfkc(v) if isinstance(v, str) else v for k, v in attrs.items()}
 
@@ -86,9 +92,8 @@ class LeadFieldsSerializer(StrictMixin, serializers.ModelSerializer):
         attrs = _nfkc_strings(attrs)
         too_long = {}
         for name, value in attrs.items():
-            limit = getattr(Lead._meta.get_field(name), "max_length", None) if name in {
-                f.name for f in Lead._meta.concrete_fields} else None  # fmt: skip
-            if isinstance(value, str) and limit and len(value) > limit:
+            limit = MAX_LENGTHS.get(name)
+            if limit and isinstance(value, str) and len(value) > limit:
                 too_long[name] = [_("At most %d characters once normalised.") % limit]
         if too_long:
             raise serializers.ValidationError(too_long, code="max_length")
