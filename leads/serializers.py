@@ -56,8 +56,18 @@ def _nfkc_strings(attrs: dict[str, Any]) -> dict[str, Any]:
     return {k: nfkc(v) if isinstance(v, str) else v for k, v in attrs.items()}
 
 
+@extend_schema_field({
+    "type": "string", "format": "email", "maxLength": 254,
+    "description": "An e-mail address (full-width characters are read after NFKC).",
+})  # fmt: skip
+class EmailText(serializers.CharField):
+    """An e-mail address as clients send it; `validate_email` normalises and checks it."""
+
+
 class LeadFieldsSerializer(StrictMixin, serializers.ModelSerializer):
     """Lead fields as clients write them; normalised on the way in (NFKC, E.164, e-mail key)."""
+
+    email = EmailText(max_length=254, required=False)
 
     unknown_field_messages = {"state": STATE_MESSAGE}
     attributes = JSONObjectField(required=False)
@@ -139,6 +149,7 @@ class EventsField(serializers.Field):
 
 
 class IntakeSerializer(LeadFieldsSerializer):
+    email = EmailText(max_length=254)
     events = EventsField(required=False)
 
     class Meta(LeadFieldsSerializer.Meta):

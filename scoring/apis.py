@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,7 +14,12 @@ from leadflow.choices import Role
 from leadflow.permissions import AnyRole, role_permission
 from leads.selectors import lead_access
 from scoring import selectors, services
-from scoring.serializers import BreakdownSerializer, ScoringRuleSerializer
+from scoring.serializers import (
+    BreakdownSerializer,
+    EngagementRuleInputSerializer,
+    FitRuleInputSerializer,
+    ScoringRuleSerializer,
+)
 
 RuleEditor = role_permission(Role.MARKETING, Role.COO)
 
@@ -29,7 +34,18 @@ class ScoringRuleListApi(APIView):
     def get(self, request: Request) -> Response:
         return Response(ScoringRuleSerializer(selectors.rule_list(), many=True).data)
 
-    @extend_schema(request=ScoringRuleSerializer, responses={201: ScoringRuleSerializer})
+    @extend_schema(
+        # The schema says which fields go with which kind, as the validation does.
+        request=PolymorphicProxySerializer(
+            component_name="ScoringRuleInput",
+            serializers={
+                "fit": FitRuleInputSerializer,
+                "engagement": EngagementRuleInputSerializer,
+            },
+            resource_type_field_name="kind",
+        ),
+        responses={201: ScoringRuleSerializer},
+    )
     def post(self, request: Request) -> Response:
         s = ScoringRuleSerializer(data=request.data)
         s.is_valid(raise_exception=True)

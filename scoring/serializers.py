@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from leadflow.serializers import DecimalInput, StrictMixin
 from leads.definitions import CRITERIA_FIELDS
-from scoring.choices import FitOp, RuleKind
+from scoring.choices import FitOp, PropertyOp, RuleKind
 from scoring.models import ScoringRule
 
 ENGAGEMENT_FIELDS = {
@@ -141,3 +141,40 @@ class BreakdownSerializer(serializers.Serializer):
     computed = serializers.DictField(child=serializers.FloatField())
     fit = BreakdownRuleSerializer(many=True)
     engagement = BreakdownRuleSerializer(many=True)
+
+
+class _RuleCommon(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    is_active = serializers.BooleanField(required=False)
+    points = DecimalInput(
+        max_digits=8, decimal_places=2, min_value=Decimal(-1000), max_value=Decimal(1000)
+    )
+
+
+class FitRuleInputSerializer(_RuleCommon):
+    """A fit rule as the API takes it (documentation: `ScoringRuleSerializer` validates)."""
+
+    kind = serializers.ChoiceField(choices=[(RuleKind.FIT.value, RuleKind.FIT.label)])
+    field = serializers.ChoiceField(choices=sorted(CRITERIA_FIELDS))
+    operator = serializers.ChoiceField(choices=FitOp.choices)
+    values = serializers.ListField(
+        child=serializers.JSONField(allow_null=True), required=False, max_length=200
+    )
+
+
+class EngagementRuleInputSerializer(_RuleCommon):
+    """An engagement rule as the API takes it (documentation: `ScoringRuleSerializer`)."""
+
+    kind = serializers.ChoiceField(choices=[(RuleKind.ENGAGEMENT.value, RuleKind.ENGAGEMENT.label)])
+    event_type = serializers.RegexField(r"^[a-z][a-z0-9_.:\-]{0,63}$")
+    property_key = serializers.RegexField(
+        r"^[A-Za-z0-9_\-]{1,64}$", required=False, allow_blank=True
+    )
+    property_op = serializers.ChoiceField(choices=PropertyOp.choices, required=False)
+    property_value = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    half_life_days = DecimalInput(
+        max_digits=8, decimal_places=2, min_value=Decimal("0.01"), required=False, allow_null=True
+    )
+    cap = DecimalInput(
+        max_digits=10, decimal_places=2, min_value=Decimal("0.01"), required=False, allow_null=True
+    )
