@@ -26,3 +26,23 @@ def test_the_admin_shows_neither_webhook_secrets_nor_token_keys(users: Any) -> N
     assert "very-secret-signing-key" not in page
     listing = client.get("/admin/authtoken/tokenproxy/").content.decode()
     assert token.key not in listing and token.key[:6] in listing
+
+
+def test_the_admin_writes_no_lead_and_the_database_holds_the_email_key(users: Any) -> None:
+    """Leads are written through the services only: the admin cannot add or change one, and
+    whatever writes a row, the e-mail key is trimmed and lower-case (a check constraint)."""
+    from django.contrib.auth import get_user_model
+    from django.db import IntegrityError, transaction
+
+    from leads.models import Lead
+    from tests.factories import make_lead
+
+    admin_user = get_user_model().objects.create_superuser("root2", "r2@example.jp", "pw-root-2")
+    client = Client()
+    client.force_login(admin_user)
+    assert client.get("/admin/leads/lead/add/").status_code == 403
+    lead = make_lead(email="keep@example.jp")
+    assert client.post(f"/admin/leads/lead/{lead.pk}/change/",
+                       {"email": "Mixed@Example.COM"}).status_code == 403  # fmt: skip
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Lead.objects.create(email="Mixed@Example.COM")
