@@ -48,7 +48,12 @@ def measure(token: str, runs: int = 40, session: str | None = None) -> dict[str,
     pages = {}
     if session:  # the COO's dashboard page: every report of the default 90 days
         cookie = {"Cookie": f"sessionid={session}", "Accept": "text/html"}
-        pages["dashboard"] = _stats(timed_gets("/dashboard/", cookie, max(20, runs // 2)))
+        try:
+            pages["dashboard"] = _stats(
+                timed_gets("/dashboard/", cookie, max(20, runs // 2), warmup=1)
+            )
+        except (AssertionError, OSError) as exc:  # slower than gunicorn's worker timeout
+            pages["dashboard"] = {"p50_ms": None, "p95_ms": None, "runs": 0, "error": str(exc)}
     first = "/api/v1/leads/?page_size=50"
     deep = _next_page(first, headers, 20)
     return {
