@@ -83,10 +83,11 @@ def event_label(event_type: str) -> str:
 
 
 def _list(field: str, values: list[Any]) -> str:
-    return ("、" if _is_ja() else ", ").join(value_text(field, v) for v in values)
+    return ("、" if is_ja() else ", ").join(value_text(field, v) for v in values)
 
 
-def _is_ja() -> bool:
+def is_ja() -> bool:
+    """Whether the page is in Japanese (lists join with 、, dates read 2026年12月7日)."""
     from django.utils.translation import get_language
 
     return (get_language() or "en")[:2] == "ja"

@@ -134,7 +134,9 @@ def source_label(value: str) -> str:
 
 
 def _is_ja() -> bool:
-    return (get_language() or "en")[:2] == "ja"
+    from web.criteria import is_ja
+
+    return is_ja()
 
 
 @register.filter
