@@ -11,3 +11,8 @@ class AnalyticsConfig(AppConfig):
         from leadflow import jobs
 
         jobs.job_tasks["backtest"] = "analytics.tasks.backtest_job"
+
+        from analytics.figures import figures_tracker
+        from leads.services.derived import tracker_register
+
+        tracker_register(figures_tracker)

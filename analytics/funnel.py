@@ -55,9 +55,11 @@ class Bucket:
 
 
 def funnel_report(
-    *, period: Period, group_by: str | None, scope: tuple[str, list[Any]]
+    *, period: Period, group_by: str | None, scope: tuple[str, list[Any]], total: bool = False
 ) -> dict[str, Any]:
-    """`scope` is an extra SQL condition on `l` (the lead) with its params, for role scoping."""
+    """`scope` is an extra SQL condition on `l` (the lead) with its params, for role scoping.
+    With `total`, a grouped report also holds the stages of every group together (`stages`),
+    added up from the same rows."""
     if scope[0]:
         rows = _from_entries([(period.start, period.end)], group_by, scope)
     else:
@@ -65,13 +67,17 @@ def funnel_report(
         rows = _from_rollups(days, group_by) if days else []
         rows += _from_entries(edges, group_by, scope) if edges else []
     buckets: dict[tuple[str, str, bool], Bucket] = defaultdict(Bucket)
+    everything: dict[tuple[str, str, bool], Bucket] = defaultdict(Bucket)
     for grp, stage, reentry, bucket, entries, converted in rows:
-        b = buckets[(grp or "", stage, bool(reentry))]
-        b.entered += entries
-        b.converted += converted
-        if bucket != OPEN:
-            b.stays[bucket] += entries
-    return _shape(buckets, group_by)
+        for b in (buckets[(grp or "", stage, bool(reentry))], everything[("", stage, reentry)]):
+            b.entered += entries
+            b.converted += converted
+            if bucket != OPEN:
+                b.stays[bucket] += entries
+    report = _shape(buckets, group_by)
+    if total and group_by is not None:
+        report["stages"] = _shape(everything, None)["stages"]
+    return report
 
 
 def split_days(period: Period) -> tuple[tuple[date, date] | None, list[tuple[datetime, datetime]]]:

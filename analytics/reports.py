@@ -3,32 +3,93 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from decimal import Decimal
-from statistics import quantiles
 from typing import Any
 
-from django.db.models import Count, Min, Q, QuerySet, Sum
+from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.fields.json import KT
 
+from analytics import figures
 from analytics.periods import Period
 from handoff.choices import HandoffStatus
 from handoff.models import Handoff
 from leads.choices import LeadState, TransitionName
-from leads.models import Definition, Event, Lead, LeadTransition
+from leads.durations import bucket_of, percentile
+from leads.models import Definition, Event, Lead, LeadTransition, StageEntry
+
+_H_NAMES = {
+    "h.total": "total", "h.open": "open", "h.within": "answered_within_sla",
+    "h.breached": "breached", "h.accepted": "accepted", "h.rejected": "rejected",
+}  # fmt: skip
+H_FIGURES = [*_H_NAMES, "h.response"]
 
 
-def _pct(values: list[float], q: float) -> float | None:
-    """The exact q-quantile (like `percentile_cont`): handoff figures are small enough."""
-    if not values:
-        return None
-    if len(values) == 1:
-        return round(values[0], 2)
-    return round(quantiles(sorted(values), n=100, method="inclusive")[int(q * 100) - 1], 2)
+@dataclass
+class _Team:
+    """One team's or rep's handoff figures while they are added up."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    reasons: Counter[str] = field(default_factory=Counter)
+    stays: Counter[int] = field(default_factory=Counter)  # response time bucket -> handoffs
 
 
-def handoff_report(*, period: Period, handoffs: QuerySet[Handoff]) -> dict[str, Any]:
-    """Per team and per rep: open, answered within SLA, breached, response time, accept and
-    reject rates, rejections by criterion code."""
+def _none_last(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple((v is None, v or 0) for v in key)
+
+
+def handoff_report(
+    *, period: Period, handoffs: QuerySet[Handoff], rolled: bool | None = None
+) -> dict[str, Any]:
+    """Per team and per rep, of the handoffs opened in the period: open, answered within SLA,
+    breached, accepted and rejected, the median response time (from 5% buckets, like the
+    funnel's durations in `leads.durations`), accept and reject rates, rejections by criterion.
+
+    From the daily figure rollups when the period is whole days and every handoff counts
+    (`rolled`), else from the handoffs themselves; the two agree (the reconciliation suite)."""
+    days = figures.whole_days(period)
+    if rolled is None:
+        rolled = figures.enabled() and days is not None and not handoffs.query.where
+    acc: dict[int, dict[tuple[Any, ...], _Team]] = {1: defaultdict(_Team), 2: defaultdict(_Team)}
+    if rolled and days is not None:
+        for row in figures.figure_rows(H_FIGURES, days):
+            for width in (1, 2):
+                t = acc[width][(row.team_id or None, row.rep_id or None)[:width]]
+                if row.figure == "h.response":
+                    t.stays[int(row.key)] += row.n
+                    continue
+                t.counts[_H_NAMES[row.figure]] += row.n
+                if row.figure == "h.rejected":
+                    t.reasons[row.key] += row.n
+    else:
+        _handoffs_raw(period, handoffs, acc)
+    out: dict[str, Any] = {}
+    for level, width in (("teams", 1), ("reps", 2)):
+        rows = []
+        for key in sorted(acc[width], key=_none_last):
+            t = acc[width][key]
+            if not t.counts["total"]:
+                continue  # a re-assignment moved every handoff of the day elsewhere
+            c = t.counts
+            answered = c["accepted"] + c["rejected"]
+            seconds = percentile(t.stays, 0.5, figures.RESPONSE_RATIO)
+            rows.append({
+                "total": c["total"], "open": c["open"],
+                "answered_within_sla": c["answered_within_sla"], "breached": c["breached"],
+                "accepted": c["accepted"], "rejected": c["rejected"],
+                "median_response_hours": None if seconds is None else round(seconds / 3600, 2),
+                "accept_rate": round(c["accepted"] / answered, 4) if answered else None,
+                "reject_rate": round(c["rejected"] / answered, 4) if answered else None,
+                "rejections_by_criterion": {k: n for k, n in sorted(t.reasons.items()) if n},
+                "team": key[0], "rep": key[1] if width == 2 else None,
+            })  # fmt: skip
+        out[level] = rows
+    return out
+
+
+def _handoffs_raw(
+    period: Period, handoffs: QuerySet[Handoff], acc: dict[int, dict[tuple[Any, ...], _Team]]
+) -> None:
     qs = handoffs.filter(opened_at__gte=period.start, opened_at__lt=period.end)
     counts = {
         "total": Count("id"),
@@ -40,31 +101,23 @@ def handoff_report(*, period: Period, handoffs: QuerySet[Handoff]) -> dict[str, 
         "accepted": Count("id", filter=Q(status=HandoffStatus.ACCEPTED)),
         "rejected": Count("id", filter=Q(status=HandoffStatus.REJECTED)),
     }
-    out: dict[str, Any] = {}
-    for level, keys in (("teams", ["team_id"]), ("reps", ["team_id", "assignee_id"])):
-        rows = list(qs.values(*keys).annotate(**counts).order_by(*keys))
-        hours: dict[tuple[Any, ...], list[float]] = defaultdict(list)
+    for width, keys in ((1, ["team_id"]), (2, ["team_id", "assignee_id"])):
+        for row in qs.values(*keys).annotate(**counts).order_by(*keys):
+            acc[width][tuple(row[k] for k in keys)].counts.update(
+                {name: row[name] for name in counts}
+            )
         for *key, opened, answered in qs.filter(answered_at__isnull=False).values_list(
             *keys, "opened_at", "answered_at"
         ):
-            hours[tuple(key)].append((answered - opened).total_seconds() / 3600)
-        reasons: dict[tuple[Any, ...], Counter[str]] = defaultdict(Counter)
+            seconds = (answered - opened).total_seconds()
+            acc[width][tuple(key)].stays[bucket_of(seconds, figures.RESPONSE_RATIO)] += 1
         for *key, reason, n in (
             qs.filter(status=HandoffStatus.REJECTED)
             .values_list(*keys, "reason")
             .annotate(n=Count("id"))
+            .order_by()
         ):
-            reasons[tuple(key)][reason] = n
-        for row in rows:
-            key = tuple(row[k] for k in keys)
-            answered = row["accepted"] + row["rejected"]
-            row["median_response_hours"] = _pct(hours[key], 0.5)
-            row["accept_rate"] = round(row["accepted"] / answered, 4) if answered else None
-            row["reject_rate"] = round(row["rejected"] / answered, 4) if answered else None
-            row["rejections_by_criterion"] = dict(sorted(reasons[key].items()))
-            row["team"], row["rep"] = row.pop("team_id"), row.pop("assignee_id", None)
-        out[level] = rows
-    return out
+            acc[width][tuple(key)].reasons[reason] += n
 
 
 def attribution_report(*, period: Period, leads: QuerySet[Lead]) -> dict[str, Any]:
@@ -128,36 +181,65 @@ def attribution_report(*, period: Period, leads: QuerySet[Lead]) -> dict[str, An
 
 
 def revenue_report(
-    *, period: Period, leads: QuerySet[Lead], definition_id: int | None = None
+    *,
+    period: Period,
+    leads: QuerySet[Lead],
+    definition_id: int | None = None,
+    rolled: bool | None = None,
 ) -> dict[str, Any]:
     """Won deals counted on the day they were won (the `win` transition), under the definition
-    version that was published then when one is asked for, per first-touch source and campaign.
-    The same wins as the funnel's `won` entries, so the totals agree with its Won figure."""
-    wins = LeadTransition.objects.filter(
-        transition=TransitionName.WIN,
-        occurred_at__gte=period.start,
-        occurred_at__lt=period.end,
-    )
-    wins = scoped(wins, leads)
-    if definition_id is not None:
-        wins = wins.filter(definition_id=definition_id)
-    figures = {"won": Count("id"), "amount": Sum("amount")}
+    version that was published then when one is asked for, per source and campaign as the
+    lead's won stage entry copied them (its first touch at the time of the win, like the
+    funnel's). The same wins as the funnel's `won` entries, so the totals agree with its Won
+    figure. From the figure rollups for whole days when every lead counts."""
+    days = figures.whole_days(period)
+    if rolled is None:
+        rolled = figures.enabled() and days is not None and not leads.query.where
+    won: Counter[tuple[str, str]] = Counter()
+    amounts: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    if rolled and days is not None:
+        for row in figures.figure_rows(["w.won"], days, definition_id=definition_id):
+            won[(row.key, row.key2)] += row.n
+            amounts[(row.key, row.key2)] += row.amount
+    else:
+        wins = scoped(LeadTransition.objects.filter(
+            transition=TransitionName.WIN, occurred_at__gte=period.start,
+            occurred_at__lt=period.end,
+        ), leads)  # fmt: skip
+        if definition_id is not None:
+            wins = wins.filter(definition_id=definition_id)
+        entry = StageEntry.objects.filter(
+            lead_id=OuterRef("lead_id"), stage=LeadState.WON, entered_at=OuterRef("occurred_at")
+        )
+        for source, campaign, n, amount in (
+            wins.annotate(
+                source=Subquery(entry.values("source")[:1]),
+                campaign=Subquery(entry.values("campaign")[:1]),
+            )
+            .values_list("source", "campaign")
+            .annotate(n=Count("id"), amount=Sum("amount"))
+            .order_by()
+        ):
+            won[(source, campaign)] += n
+            amounts[(source, campaign)] += amount or Decimal(0)
 
-    def rows(*keys: str) -> list[dict[str, Any]]:
-        out = []
-        for row in wins.values(*keys).annotate(**figures).order_by(*keys):
-            out.append({
-                **{k.removeprefix("lead__"): row[k] for k in keys},
-                "won": row["won"], "amount": row["amount"] or Decimal(0),
-            })  # fmt: skip
-        return out
+    def rows(width: int) -> list[dict[str, Any]]:
+        n: Counter[tuple[str, ...]] = Counter()
+        total: dict[tuple[str, ...], Decimal] = defaultdict(Decimal)
+        for key, count in won.items():
+            n[key[:width]] += count
+            total[key[:width]] += amounts[key]
+        return [
+            {**dict(zip(("source", "campaign"), key, strict=False)), "won": n[key],
+             "amount": total[key]}
+            for key in sorted(n) if n[key]
+        ]  # fmt: skip
 
-    total = wins.aggregate(**figures)
     return {
-        "won": total["won"],
-        "amount": total["amount"] or Decimal(0),
-        "by_source": rows("lead__source"),
-        "by_campaign": rows("lead__source", "lead__campaign"),
+        "won": sum(won.values()),
+        "amount": sum(amounts.values(), Decimal(0)),
+        "by_source": rows(1),
+        "by_campaign": rows(2),
     }
 
 
@@ -193,33 +275,57 @@ def _criteria_counts(definition: Definition, leads: QuerySet[Lead]) -> list[tupl
         return list(cursor.fetchall())
 
 
-def criteria_report(*, definition: Definition, leads: QuerySet[Lead]) -> dict[str, Any]:
+def criteria_report(
+    *, definition: Definition, leads: QuerySet[Lead], rolled: bool | None = None
+) -> dict[str, Any]:
     """For each MQL criterion of the definition, what says whether it is the right one: how often
     sales rejected citing it and how those leads ended (won after all?) beside the won rate of
     the MQLs sales accepted, and what share of the won leads passed it when they qualified
     (an override that let a failing lead through counts as failed). Among MQLs every criterion
-    passed by construction, so "MQLs that passed" alone says nothing."""
+    passed by construction, so "MQLs that passed" alone says nothing. Over every qualification
+    under the version: from the figure rollups when every lead counts."""
+    if rolled is None:
+        rolled = figures.enabled() and not leads.query.where
     codes = [c["code"] for c in definition.stage(LeadState.MQL).get("criteria", [])]
-    counts: dict[tuple[str, bool], tuple[int, int]] = {
-        (code, bool(passed)): (n, won)
-        for code, passed, n, won in _criteria_counts(definition, leads)
-    }
-    qualified = scoped(LeadTransition.objects.filter(
-        transition=TransitionName.QUALIFY_MQL, definition=definition), leads)  # fmt: skip
-    won_qualified = qualified.filter(lead__state=LeadState.WON).values("lead_id").distinct().count()
-    answers = scoped(LeadTransition.objects.filter(
-        transition__in=[TransitionName.ACCEPT, TransitionName.REJECT], definition=definition,
-    ), leads)  # fmt: skip
-    by_answer = {
-        (row["transition"], row["reason"]): row
-        for row in answers.values("transition", "reason").annotate(
-            n=Count("id"), leads=Count("lead_id", distinct=True),
-            won=Count("lead_id", distinct=True, filter=Q(lead__state=LeadState.WON)),
+    if rolled:
+        rows = figures.by_figure(figures.figure_rows(
+            ["c.pass", "c.qualified", "c.answer", "c.accepted"], None,
+            definition_id=definition.pk,
+        ))  # fmt: skip
+        counts: dict[tuple[str, bool], tuple[int, int]] = {
+            (r.key, r.key2 == "true"): (r.leads, r.won) for r in rows["c.pass"]
+        }
+        won_qualified = sum(r.won for r in rows["c.qualified"])
+        by_answer = {
+            (r.key, r.key2): {"n": r.n, "leads": r.leads, "won": r.won} for r in rows["c.answer"]
+        }
+        accepted_n = sum(r.leads for r in rows["c.accepted"])
+        accepted_won = sum(r.won for r in rows["c.accepted"])
+    else:
+        counts = {
+            (code, bool(passed)): (n, won)
+            for code, passed, n, won in _criteria_counts(definition, leads)
+        }
+        qualified = scoped(LeadTransition.objects.filter(
+            transition=TransitionName.QUALIFY_MQL, definition=definition), leads)  # fmt: skip
+        won_qualified = (
+            qualified.filter(lead__state=LeadState.WON).values("lead_id").distinct().count()
         )
-    }  # fmt: skip
-    accepted = answers.filter(transition=TransitionName.ACCEPT)
-    accepted_n = accepted.values("lead_id").distinct().count()
-    accepted_won = accepted.filter(lead__state=LeadState.WON).values("lead_id").distinct().count()
+        answers = scoped(LeadTransition.objects.filter(
+            transition__in=[TransitionName.ACCEPT, TransitionName.REJECT], definition=definition,
+        ), leads)  # fmt: skip
+        by_answer = {
+            (row["transition"], row["reason"]): row
+            for row in answers.values("transition", "reason").annotate(
+                n=Count("id"), leads=Count("lead_id", distinct=True),
+                won=Count("lead_id", distinct=True, filter=Q(lead__state=LeadState.WON)),
+            )
+        }  # fmt: skip
+        accepted = answers.filter(transition=TransitionName.ACCEPT)
+        accepted_n = accepted.values("lead_id").distinct().count()
+        accepted_won = (
+            accepted.filter(lead__state=LeadState.WON).values("lead_id").distinct().count()
+        )
 
     def rate(won: int, n: int) -> float | None:
         return round(won / n, 4) if n else None
@@ -246,34 +352,55 @@ def criteria_report(*, definition: Definition, leads: QuerySet[Lead]) -> dict[st
     }
 
 
-def recycling_report(*, period: Period, leads: QuerySet[Lead]) -> dict[str, Any]:
+def recycling_report(
+    *, period: Period, leads: QuerySet[Lead], rolled: bool | None = None
+) -> dict[str, Any]:
     """What went back to marketing in the period (by the transition and the reason that sent
-    it), how many recycled leads came back as MQLs, and how many of the leads recycled in the
-    period went on to be won."""
-    moves = scoped(
-        LeadTransition.objects.filter(occurred_at__gte=period.start, occurred_at__lt=period.end),
-        leads,
-    )
-    recycled = moves.filter(to_state=LeadState.RECYCLED)
-    by_transition = dict(
-        recycled.values_list("transition").annotate(n=Count("id")).order_by("transition")
-    )
-    by_reason = [
-        {"reason": reason or "", "count": n}
-        for reason, n in recycled.values_list("reason")
-        .annotate(n=Count("id"))
-        .order_by("-n", "reason")[:20]
-    ]
-    recycled_leads = recycled.values("lead_id")
-    came_back = LeadTransition.objects.filter(
-        lead__in=recycled_leads, from_state=LeadState.RECYCLED, to_state=LeadState.MQL
-    )
+    it), the re-entries (recycled → mql) in the period, and of the recyclings in the period how
+    many the lead came back from as an MQL (its next transition) and how many ended in a won
+    deal. From the figure rollups for whole days when every lead counts."""
+    days = figures.whole_days(period)
+    if rolled is None:
+        rolled = figures.enabled() and days is not None and not leads.query.where
+    by_transition: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
+    if rolled and days is not None:
+        rows = figures.by_figure(figures.figure_rows(
+            ["r.recycled", "r.came_back", "r.won", "r.reentry"], days))  # fmt: skip
+        for r in rows["r.recycled"]:
+            by_transition[r.key] += r.n
+            reasons[r.key2] += r.n
+        reentries, came_back, won = (
+            sum(r.n for r in rows[f]) for f in ("r.reentry", "r.came_back", "r.won")
+        )
+    else:
+        moves = scoped(LeadTransition.objects.filter(
+            occurred_at__gte=period.start, occurred_at__lt=period.end), leads)  # fmt: skip
+        recycled = moves.filter(to_state=LeadState.RECYCLED)
+        for transition, reason, n in (
+            recycled.values_list("transition", "reason").annotate(n=Count("id")).order_by()
+        ):
+            by_transition[transition] += n
+            reasons[reason or ""] += n
+        reentries = moves.filter(from_state=LeadState.RECYCLED, to_state=LeadState.MQL).count()
+        # The transition after each recycling: back to mql, or not (yet).
+        after = LeadTransition.objects.filter(
+            Q(occurred_at__gt=OuterRef("occurred_at"))
+            | Q(occurred_at=OuterRef("occurred_at"), pk__gt=OuterRef("pk")),
+            lead_id=OuterRef("lead_id"),
+        ).order_by("occurred_at", "id")
+        came_back = (
+            recycled.annotate(next_to=Subquery(after.values("to_state")[:1]))
+            .filter(next_to=LeadState.MQL)
+            .count()
+        )
+        won = recycled.filter(lead__state=LeadState.WON).count()
+    by_reason = sorted(((n, r) for r, n in reasons.items() if n), key=lambda x: (-x[0], x[1]))
     return {
         "recycled": sum(by_transition.values()),
-        "by_transition": by_transition,
-        "by_reason": by_reason,
-        "reentries": moves.filter(from_state=LeadState.RECYCLED, to_state=LeadState.MQL).count(),
-        "recycled_leads": recycled_leads.distinct().count(),
-        "came_back": came_back.values("lead_id").distinct().count(),
-        "eventually_won": leads.filter(pk__in=recycled_leads, state=LeadState.WON).count(),
+        "by_transition": {t: n for t, n in sorted(by_transition.items()) if n},
+        "by_reason": [{"reason": r, "count": n} for n, r in by_reason[:20]],
+        "reentries": reentries,
+        "came_back": came_back,
+        "eventually_won": won,
     }

@@ -116,9 +116,12 @@ class RecyclingReportSerializer(PeriodSerializer):
     by_transition = serializers.DictField(child=serializers.IntegerField())
     by_reason = RecycledReasonSerializer(many=True)
     reentries = serializers.IntegerField(help_text="Recycled → MQL moves in the period.")
-    recycled_leads = serializers.IntegerField()
-    came_back = serializers.IntegerField(help_text="Of those leads, how many became MQLs again.")
-    eventually_won = serializers.IntegerField(help_text="Of those leads, how many are won.")
+    came_back = serializers.IntegerField(
+        help_text="Of those moves, how many the lead came back from as an MQL (its next move)."
+    )
+    eventually_won = serializers.IntegerField(
+        help_text="Of those moves, how many were of a lead that is won now."
+    )
 
 
 class RevenueRowSerializer(serializers.Serializer):

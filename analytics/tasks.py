@@ -21,3 +21,10 @@ def backtest_job(job_id: int) -> Any:
         job_id=job_id,
         work=lambda report: backtest(definition=definition, period=period, report=report),
     ).result
+
+
+@shared_task(**limits(600))
+def figures_compact() -> int:
+    from analytics.figures import figures_compact as compact
+
+    return compact()

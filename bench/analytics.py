@@ -21,40 +21,132 @@ PATHS = [  # transitions after intake; weights give ~4.95 history rows per lead 
     (25, ["qualify_mql", "reject", "qualify_mql", "accept", "qualify_sql", "lose"]),
 ]  # fmt: skip
 COLS = ["lead_id", "transition", "from_state", "to_state", "actor_kind", "responsible_before", "responsible_after",
-        "reason", "note", "override", "definition_id", "evaluation", "occurred_at"]  # fmt: skip
+        "reason", "note", "override", "definition_id", "evaluation", "amount", "occurred_at",
+        "team_before_id", "team_after_id", "owner_before_id", "owner_after_id"]  # fmt: skip
+CRITERIA = ["engaged", "icp", "contactable", "need"]  # the demo definition's MQL criteria
+REJECT_WEIGHTS = [4, 3, 1, 2]  # how often sales cites each when it rejects
+
+
+def _evaluation(rng: random.Random) -> tuple[str, bool]:
+    """What the qualification stored: every criterion passed, or (1 in 20) one failed and the
+    COO overrode it."""
+    failed = rng.choice(CRITERIA) if rng.random() < 0.05 else None
+    items = [{"code": c, "kind": "score_at_least", "passed": c != failed, "observed": 1,
+              "expected": {"value": 1}} for c in CRITERIA]  # fmt: skip
+    return json.dumps(items), failed is not None
 
 
 def generate_history(definition_id: int, seed: int = 3) -> int:
+    """Each lead walks one of `PATHS` from its creation, a step every 0.2–9 days, stopping at
+    today: the transitions (with the evaluations the qualifications stored, rejections citing
+    criteria, won amounts), then the handoff of each qualification and the leads' states."""
+    from django.utils import timezone
+
     from leads.lifecycle import EDGES
 
     rng = random.Random(seed)
     weights = [w for w, _ in PATHS]
     owner = {"lead": "marketing", "recycled": "marketing"}
+    now = timezone.now()
 
     with connection.cursor() as cursor:  # before the COPY: the connection is busy during it
         cursor.execute("SELECT id, created_at FROM leads_lead ORDER BY id")
         leads = cursor.fetchall()
+    slots = _reps()  # lead id % 10 -> (team, rep)
+    owned = {
+        "mql": (True, False),
+        "sal": (True, True),
+        "sql": (True, True),
+        "won": (True, True),
+        "lost": (True, True),
+    }  # state -> (has the team, has the owner)
 
     def rows() -> Iterator[tuple[Any, ...]]:
         for lead_id, created in leads:
             state, at = "lead", created
             for name in rng.choices([p for _, p in PATHS], weights)[0]:
+                # Sales answers a handoff within 1–30 hours; other steps take 0.2–9 days.
+                answer = name in ("accept", "reject")
+                at = at + timedelta(hours=rng.uniform(1, 30) if answer else rng.uniform(5, 216))
+                if at >= now:
+                    break
                 target = EDGES[(name, state)]
-                at = at + timedelta(days=rng.uniform(0.2, 9))
-                reason = {"reject": "icp", "lose": "price"}.get(name, "")
+                evaluation, override = _evaluation(rng) if name == "qualify_mql" else ("[]", False)
+                reason = {"reject": rng.choices(CRITERIA, REJECT_WEIGHTS)[0], "lose": "price"}
+                amount = rng.randrange(1, 100) * 100_000 if name == "win" else None
+                team, rep = slots[lead_id % 10]
+                (team_b, rep_b), (team_a, rep_a) = (
+                    owned.get(s, (False, False)) for s in (state, target)
+                )
                 yield (lead_id, name, state, target, "user" if name != "qualify_mql" else "system",
-                       owner.get(state, "sales"), owner.get(target, "sales"), reason, "", False,
-                       definition_id, "[]", at)  # fmt: skip
+                       owner.get(state, "sales"), owner.get(target, "sales"), reason.get(name, ""),
+                       "", override, definition_id, evaluation, amount, at,
+                       team if team_b else None, team if team_a else None,
+                       rep if rep_b else None, rep if rep_a else None)  # fmt: skip
                 state = target
 
-    return copy_rows("leads_leadtransition", COLS, rows())
+    copied = copy_rows("leads_leadtransition", COLS, rows())
+    _handoffs_and_states(slots)
+    return copied
+
+
+def _reps() -> dict[int, tuple[int, int]]:
+    from accounts.services import user_add
+
+    reps = [
+        user_add(username=f"bench-rep{i}", role="sales", team=f"Bench {i % 2}") for i in range(10)
+    ]
+    return {i: (rep.team_memberships.get().team_id, rep.pk) for i, rep in enumerate(reps)}
+
+
+def _handoffs_and_states(slots: dict[int, tuple[int, int]]) -> None:
+    """Set-based: a handoff per qualification, answered by the accept or reject after it (24 h
+    SLA; breached when answered late, still open when nothing answered yet), spread over two
+    teams of five reps; each lead's state, team and owner as its last transition left them."""
+    pairs = ", ".join(f"({i}, {team}, {rep})" for i, (team, rep) in slots.items())
+    with connection.cursor() as cursor:
+        cursor.execute(f"""
+            CREATE TEMP TABLE bench_reps (slot int, team_id bigint, user_id bigint);
+            INSERT INTO bench_reps VALUES {pairs};
+            INSERT INTO handoff_handoff (lead_id, definition_id, qualification_id, team_id,
+                assignee_id, status, opened_at, due_at, warn_at, warned_at, breached_at,
+                reassign_count, answered_at, answered_by_id, reason, note, created_at, updated_at)
+            SELECT t.lead_id, t.definition_id, t.id, r.team_id, r.user_id,
+                   CASE t.next_name WHEN 'accept' THEN 'accepted' WHEN 'reject' THEN 'rejected'
+                        ELSE 'open' END,
+                   t.occurred_at, t.occurred_at + interval '24 hours',
+                   t.occurred_at + interval '18 hours', NULL,
+                   CASE WHEN COALESCE(t.next_at, now()) > t.occurred_at + interval '24 hours'
+                        THEN t.occurred_at + interval '24 hours' END,
+                   0, t.next_at, CASE WHEN t.next_at IS NOT NULL THEN r.user_id END,
+                   CASE t.next_name WHEN 'reject' THEN t.next_reason ELSE '' END, '',
+                   t.occurred_at, COALESCE(t.next_at, t.occurred_at)
+            FROM (SELECT h.*, lead(transition) OVER w AS next_name,
+                         lead(occurred_at) OVER w AS next_at, lead(reason) OVER w AS next_reason
+                  FROM leads_leadtransition h
+                  WINDOW w AS (PARTITION BY lead_id ORDER BY occurred_at)) t
+            JOIN bench_reps r ON r.slot = t.lead_id % 10
+            WHERE t.transition = 'qualify_mql';
+            UPDATE leads_lead l SET state = h.to_state, responsible = h.responsible_after,
+                   state_changed_at = h.occurred_at, won_amount = h.amount,
+                   team_id = CASE WHEN h.responsible_after = 'sales' THEN r.team_id END,
+                   owner_id = CASE WHEN h.to_state IN ('sal', 'sql', 'won', 'lost')
+                                   THEN r.user_id END
+            FROM (SELECT DISTINCT ON (lead_id) lead_id, to_state, responsible_after, occurred_at,
+                         amount
+                  FROM leads_leadtransition ORDER BY lead_id, occurred_at DESC) h
+            JOIN bench_reps r ON TRUE
+            WHERE l.id = h.lead_id AND r.slot = l.id % 10;
+            DROP TABLE bench_reps;
+        """)
 
 
 def prepare(coo_username: str = "bench-coo") -> dict[str, Any]:
-    """A COO, the demo definition published, and the generated history with its stage entries
-    and funnel rollups rebuilt (as after a load: `manage.py rebuild_reports`)."""
+    """A COO, the demo definition published, and the generated history with its stage entries,
+    funnel rollups and figure rollups rebuilt (as after a load: `manage.py rebuild_reports`)."""
 
     from accounts.services import user_add
+    from analytics.figures import figures_rebuild
     from bench.data import analyze
     from leads.management.commands.seed_demo import DEMO_DEFINITION
     from leads.models import LeadTransition
@@ -71,9 +163,16 @@ def prepare(coo_username: str = "bench-coo") -> dict[str, Any]:
         generate_history(published.pk)
         stage_entries_rebuild()
         stage_rollups_rebuild()
+        figures_rebuild()
         analyze()
         with connection.cursor() as cursor:
-            for table in ("leads_leadtransition", "leads_stageentry", "leads_stagerollup"):
+            for table in (
+                "leads_leadtransition",
+                "leads_stageentry",
+                "leads_stagerollup",
+                "handoff_handoff",
+                "analytics_figurerollup",
+            ):
                 cursor.execute(f"VACUUM (ANALYZE) {table}")
     return {"coo": coo, "definition": published, "history_rows": LeadTransition.objects.count(),
             "history_s": time.perf_counter() - started}  # fmt: skip

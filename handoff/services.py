@@ -17,6 +17,7 @@ from handoff.webhooks import webhook_emit
 from leadflow.broker import task_send
 from leads.choices import LeadState, TransitionName
 from leads.models import Lead, LeadTransition
+from leads.services.derived import leads_changing
 from leads.services.transitions import lead_transition
 
 logger = logging.getLogger(__name__)
@@ -126,25 +127,26 @@ def handoff_sla_sweep(*, now: datetime | None = None) -> dict[str, int]:
             .select_related("definition")
             .filter(status=HandoffStatus.OPEN, breached_at__isnull=True, due_at__lte=now)
         )
-        for h in breached:
-            h.breached_at = now
-            fields = ["breached_at", "updated_at"]
-            if h.definition and h.definition.stage(LeadState.MQL).get("reassign_on_breach"):
-                new = assignment.reassign(team_id=h.team_id, current_user_id=h.assignee_id)
-                if new is not None:
-                    h.assignee_id, h.reassign_count = new, h.reassign_count + 1
-                    h.due_at, h.warn_at, h.warned_at = (
-                        now + _sla(h.definition),
-                        now + _sla(h.definition) * settings.HANDOFF_WARNING_FRACTION,
-                        None,
-                    )
-                    fields += ["assignee", "reassign_count", "due_at", "warn_at", "warned_at"]
-                    out["reassigned"] += 1
-                    webhook_emit(event_type="handoff.reassigned", payload=_payload(h))
-                    _notify_after_commit("new", h.pk)
-            h.save(update_fields=fields)
-            webhook_emit(event_type="handoff.breached", payload=_payload(h))
-            _notify_after_commit("breach", h.pk)
+        with leads_changing([h.lead_id for h in breached]):
+            for h in breached:
+                h.breached_at = now
+                fields = ["breached_at", "updated_at"]
+                if h.definition and h.definition.stage(LeadState.MQL).get("reassign_on_breach"):
+                    new = assignment.reassign(team_id=h.team_id, current_user_id=h.assignee_id)
+                    if new is not None:
+                        h.assignee_id, h.reassign_count = new, h.reassign_count + 1
+                        h.due_at, h.warn_at, h.warned_at = (
+                            now + _sla(h.definition),
+                            now + _sla(h.definition) * settings.HANDOFF_WARNING_FRACTION,
+                            None,
+                        )
+                        fields += ["assignee", "reassign_count", "due_at", "warn_at", "warned_at"]
+                        out["reassigned"] += 1
+                        webhook_emit(event_type="handoff.reassigned", payload=_payload(h))
+                        _notify_after_commit("new", h.pk)
+                h.save(update_fields=fields)
+                webhook_emit(event_type="handoff.breached", payload=_payload(h))
+                _notify_after_commit("breach", h.pk)
         out["breached"] = len(breached)
     return out
 
@@ -236,11 +238,12 @@ def handoff_reassign(*, handoff_id: int, assignee_id: int, actor: Any) -> Handof
             raise ValidationFailed([FieldError(
                 "assignee", _("Choose an active rep of the team."), "invalid_choice")])  # fmt: skip
         lead = Lead.objects.select_for_update(of=("self",)).get(pk=h.lead_id)
-        h.assignee_id, h.team_id = membership.user_id, membership.team_id
-        h.reassign_count += 1
-        h.save(update_fields=["assignee", "team", "reassign_count", "updated_at"])
-        lead.owner_id, lead.team_id = membership.user_id, membership.team_id
-        lead.save(update_fields=["owner", "team", "updated_at"])
+        with leads_changing([lead.pk]):
+            h.assignee_id, h.team_id = membership.user_id, membership.team_id
+            h.reassign_count += 1
+            h.save(update_fields=["assignee", "team", "reassign_count", "updated_at"])
+            lead.owner_id, lead.team_id = membership.user_id, membership.team_id
+            lead.save(update_fields=["owner", "team", "updated_at"])
         webhook_emit(event_type="handoff.reassigned", payload=_payload(h))
         _notify_after_commit("new", h.pk)
     return h

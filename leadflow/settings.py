@@ -289,6 +289,7 @@ CELERY_BEAT_SCHEDULE = {
     "jobs-requeue": {"task": "leadflow.tasks.jobs_requeue_sweep", "schedule": 60.0},
     "idempotency-purge": {"task": "leads.tasks.idempotency_purge", "schedule": 3600.0},
     "funnel-rollups": {"task": "leads.tasks.stage_rollups_compact", "schedule": 60.0},
+    "figure-rollups": {"task": "analytics.tasks.figures_compact", "schedule": 60.0},
     "scoring-sweep": {"task": "scoring.tasks.score_sweep", "schedule": 60.0},
     "handoff-sla-sweep": {"task": "handoff.tasks.handoff_sla_sweep", "schedule": 60.0},
     "recycle-sweep": {"task": "handoff.tasks.recycle_sweep", "schedule": 3600.0},

@@ -19,7 +19,6 @@ from leads.choices import LeadState
 
 S = LeadState
 RATIO = 1.02
-_LN_RATIO = math.log(RATIO)
 OPEN = -1  # the bucket of entries that have not left their stage yet
 
 # The waterfall: an entry converts when the lead's next state is one of these (an SGL's claim
@@ -34,30 +33,30 @@ WATERFALL_NEXT: dict[str, tuple[str, ...]] = {
 WATERFALL = list(WATERFALL_NEXT)
 
 
-def bucket_of(seconds: float) -> int:
+def bucket_of(seconds: float, ratio: float = RATIO) -> int:
     if seconds < 60:
         return 0
-    return 1 + math.floor(math.log(seconds / 60.0) / _LN_RATIO)
+    return 1 + math.floor(math.log(seconds / 60.0) / math.log(ratio))
 
 
-def bucket_sql(seconds_sql: str) -> str:
+def bucket_sql(seconds_sql: str, ratio: float = RATIO) -> str:
     """The same bucket in PostgreSQL, for an SQL expression of seconds."""
     return (
         f"(CASE WHEN ({seconds_sql}) < 60 THEN 0 "
-        f"ELSE 1 + floor(ln(({seconds_sql}) / 60.0) / {_LN_RATIO!r})::int END)"
+        f"ELSE 1 + floor(ln(({seconds_sql}) / 60.0) / {math.log(ratio)!r})::int END)"
     )
 
 
-def bucket_bounds(bucket: int) -> tuple[float, float]:
+def bucket_bounds(bucket: int, ratio: float = RATIO) -> tuple[float, float]:
     if bucket <= 0:
         return 0.0, 60.0
-    return 60.0 * RATIO ** (bucket - 1), 60.0 * RATIO**bucket
+    return 60.0 * ratio ** (bucket - 1), 60.0 * ratio**bucket
 
 
-def percentile(histogram: Mapping[int, int], q: float) -> float | None:
+def percentile(histogram: Mapping[int, int], q: float, ratio: float = RATIO) -> float | None:
     """The q-quantile in seconds, interpolated between the two order statistics around rank
     q·(n−1) like `percentile_cont`; each order statistic is placed evenly within its bucket, so
-    the result is within one bucket width (2%) of the exact value."""
+    the result is within one bucket width (2%, or `ratio` − 1) of the exact value."""
     counts = sorted((b, n) for b, n in histogram.items() if b != OPEN and n > 0)
     total = sum(n for _, n in counts)
     if not total:
@@ -67,10 +66,10 @@ def percentile(histogram: Mapping[int, int], q: float) -> float | None:
         seen = 0
         for bucket, n in counts:
             if i < seen + n:
-                lo, hi = bucket_bounds(bucket)
+                lo, hi = bucket_bounds(bucket, ratio)
                 return lo + (hi - lo) * (i - seen + 0.5) / n
             seen += n
-        return bucket_bounds(counts[-1][0])[1]  # not reached: i < total
+        return bucket_bounds(counts[-1][0], ratio)[1]  # not reached: i < total
 
     rank = q * (total - 1)
     below = math.floor(rank)

@@ -13,7 +13,7 @@ from handoff.models import Handoff
 from leadflow.scheduler import EmbeddedScheduler
 from tests.factories import make_mql
 
-MINUTE_SWEEPS = ["funnel-rollups", "handoff-sla-sweep", "jobs-requeue", "scoring-sweep",
+MINUTE_SWEEPS = ["figure-rollups", "funnel-rollups", "handoff-sla-sweep", "jobs-requeue", "scoring-sweep",
                  "webhook-sweep"]  # fmt: skip
 
 

@@ -28,6 +28,7 @@ from leads.choices import ActorKind, LeadState, TransitionName
 from leads.lifecycle import TransitionInput, may_override
 from leads.models import Lead, LeadTransition
 from leads.selectors import definition_published, lead_access, lead_evaluate
+from leads.services.derived import leads_changing
 from leads.services.stage_entries import stage_entries_move
 
 # The stage whose criteria a qualifying transition must pass.
@@ -190,8 +191,9 @@ def lead_transition(
             )
         else:
             lead = lead_access(user=actor, lead_id=lead_id, for_update=True)
-        row = _run(lead, name, actor, args)
-        _schedule_effects(lead, row)
+        with leads_changing([lead.pk]):
+            row = _run(lead, name, actor, args)
+            _schedule_effects(lead, row)
     return lead
 
 
@@ -224,55 +226,56 @@ def lead_qualify_mql_bulk(*, lead_ids: list[int]) -> list[int]:
             ).values_list("lead_id", "type", "occurred_at"):
                 events.setdefault(lead_id, []).append((etype, at))
         moved, rows = [], []
-        for lead in leads:
-            if not lead.qualify_mql._django_fsm.conditions_met(lead, lead.state):
-                continue
+        with leads_changing([lead.pk for lead in leads]):
+            for lead in leads:
+                if not lead.qualify_mql._django_fsm.conditions_met(lead, lead.state):
+                    continue
 
-            def activity(types: list[str], since: Any, lead_id: int = lead.pk) -> int:
-                return sum(1 for t, at in events.get(lead_id, []) if t in types and at >= since)
+                def activity(types: list[str], since: Any, lead_id: int = lead.pk) -> int:
+                    return sum(1 for t, at in events.get(lead_id, []) if t in types and at >= since)
 
-            evaluation = evaluate_stage(
-                lead, definition.document, LeadState.MQL, now=now, activity=activity
-            )
-            if not all(c["passed"] for c in evaluation):
-                continue
-            before = (lead.state, lead.responsible, lead.team_id, lead.owner_id)
-            team_id, owner_id = _assignment(lead, TransitionName.QUALIFY_MQL, evaluation, False)
-            lead.qualify_mql(
-                TransitionInput(
-                    now=now, definition=definition, evaluation=evaluation,
-                    assign_team_id=team_id, assign_owner_id=owner_id,
+                evaluation = evaluate_stage(
+                    lead, definition.document, LeadState.MQL, now=now, activity=activity
                 )
-            )  # fmt: skip
-            moved.append(lead)
-            rows.append(
-                _history_row(
-                    lead,
-                    TransitionName.QUALIFY_MQL,
-                    before,
-                    None,
-                    TransitionArgs(),
-                    definition,
-                    evaluation,
-                    now,
+                if not all(c["passed"] for c in evaluation):
+                    continue
+                before = (lead.state, lead.responsible, lead.team_id, lead.owner_id)
+                team_id, owner_id = _assignment(lead, TransitionName.QUALIFY_MQL, evaluation, False)
+                lead.qualify_mql(
+                    TransitionInput(
+                        now=now, definition=definition, evaluation=evaluation,
+                        assign_team_id=team_id, assign_owner_id=owner_id,
+                    )
+                )  # fmt: skip
+                moved.append(lead)
+                rows.append(
+                    _history_row(
+                        lead,
+                        TransitionName.QUALIFY_MQL,
+                        before,
+                        None,
+                        TransitionArgs(),
+                        definition,
+                        evaluation,
+                        now,
+                    )
                 )
+            # The rows are locked, so a plain bulk UPDATE is safe here.
+            Lead.objects.bulk_update(
+                moved,
+                [
+                    "state",
+                    "responsible",
+                    "state_changed_at",
+                    "definition",
+                    "recyclable_at",
+                    "recycle_count",
+                    "team",
+                    "owner",
+                ],
             )
-        # The rows are locked, so a plain bulk UPDATE is safe here.
-        Lead.objects.bulk_update(
-            moved,
-            [
-                "state",
-                "responsible",
-                "state_changed_at",
-                "definition",
-                "recyclable_at",
-                "recycle_count",
-                "team",
-                "owner",
-            ],
-        )
-        LeadTransition.objects.bulk_create(rows)
-        stage_entries_move(rows, {lead.pk: lead for lead in moved})
-        for lead, row in zip(moved, rows, strict=True):
-            _schedule_effects(lead, row)
+            LeadTransition.objects.bulk_create(rows)
+            stage_entries_move(rows, {lead.pk: lead for lead in moved})
+            for lead, row in zip(moved, rows, strict=True):
+                _schedule_effects(lead, row)
     return [lead.pk for lead in moved]

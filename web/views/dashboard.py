@@ -28,11 +28,16 @@ from web.views.base import error_text
 
 
 def _period(request: HttpRequest) -> Period:
+    """The days asked for; by default the last 90 days up to today, whole days like the dates
+    the form shows (what submitting the form unchanged would ask for)."""
+    today = timezone.localdate()
+    default = {"from": (today - timedelta(days=89)).isoformat(), "to": today.isoformat()}
+    asked = {k: v for k, v in request.GET.items() if k in ("from", "to") and v}
     try:
-        return period_from(request.GET)
+        return period_from({**default, **asked})
     except ValidationFailed as exc:
         messages.error(request, error_text(exc))
-        return period_from({})
+        return period_from(default)
 
 
 def _scope_text(user: Any) -> str:
@@ -53,7 +58,9 @@ def _funnel(
     """The stages of the period (all versions, or the one chosen) and the MQL figures per
     definition version at entry, from one report per grouping."""
     scope = lead_scope_sql(user)
-    by_version = funnel.funnel_report(period=period, group_by="definition", scope=scope)
+    by_version = funnel.funnel_report(
+        period=period, group_by="definition", scope=scope, total=definition_id is None
+    )
     versions = []
     chosen: list[dict[str, Any]] | None = None
     for group in by_version["groups"]:
@@ -65,7 +72,7 @@ def _funnel(
                 {"version": int(group["key"]), "first": mql["first"], "reentry": mql["reentry"]}
             )
     if definition_id is None:
-        chosen = funnel.funnel_report(period=period, group_by=None, scope=scope)["stages"]
+        chosen = by_version["stages"]
     return chosen or funnel.empty_stages(), sorted(versions, key=lambda r: r["version"])
 
 

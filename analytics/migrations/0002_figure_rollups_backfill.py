@@ -1,0 +1,24 @@
+"""The dashboard's figure rollups for the history already there (PostgreSQL; the embedded
+SQLite keeps none). The same rebuild as `manage.py rebuild_reports`."""
+
+from typing import Any
+
+from django.db import migrations
+
+
+def backfill(apps: Any, schema_editor: Any) -> None:
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    from analytics.figures import figures_rebuild
+
+    figures_rebuild()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("analytics", "0001_figure_rollups"),
+        ("handoff", "0002_delivery_cancelled"),
+        ("leads", "0014_lead_email_normalised"),
+    ]
+
+    operations = [migrations.RunPython(backfill, migrations.RunPython.noop)]
