@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from accounts.choices import MembershipRole
-from accounts.models import Team, TeamMembership
+from accounts.models import TeamMembership
 
 
 def team_ids_of(user: Any, *, role: str | None = None) -> frozenset[int]:
@@ -30,10 +30,6 @@ def managed_team_ids(user: Any) -> frozenset[int]:
 
 def rep_team_ids(user: Any) -> frozenset[int]:
     return team_ids_of(user, role=MembershipRole.REP)
-
-
-def team_list() -> QuerySet[Team]:
-    return Team.objects.all()
 
 
 def team_manager_list(*, team_id: int) -> QuerySet[Any]:

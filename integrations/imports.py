@@ -321,10 +321,7 @@ def _load_events(imp: CsvImport, chunk: CsvImportChunk, out: LoadReport) -> None
         if lead_id is None:
             out.error(chunk, i, "email", _("No lead with this e-mail address."))
             continue
-        events.append(EventInput(
-            index=i, lead_id=lead_id, type=e.type, occurred_at=e.occurred_at,
-            properties_json=e.properties_json, external_id=e.external_id,
-        ))  # fmt: skip
+        events.append(EventInput.of(e, index=i, lead_id=lead_id))
     out.rows += len(chunk.rows)
     if events:
         result = event_ingest(events=events)

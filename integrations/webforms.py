@@ -155,9 +155,6 @@ def _form_fields(form: WebForm, post: Any) -> dict[str, Any]:
         value = (post.get(name) or "").strip()
         if name == "consent":
             fields[name] = value.lower() in ("on", "true", "1", "yes")
-        elif name == "company_size":
-            if value:
-                fields[name] = value
         elif value:
             fields[name] = value
         if name in form.required and not value:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 
+from leadflow.errors import PayloadTooLarge
 from leadflow.problems import problem_response
 
 
@@ -39,9 +40,9 @@ class BodySizeLimitMiddleware:
         if length > limit:
             return problem_response(
                 request,
-                413,
-                "payload-too-large",
-                "The request body is too large",
+                PayloadTooLarge.status,
+                PayloadTooLarge.code,
+                PayloadTooLarge.title,
                 f"The body is {length} bytes; the limit is {limit} bytes.",
             )
         return self.get_response(request)

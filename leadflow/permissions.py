@@ -38,13 +38,6 @@ class DenyAll(BasePermission):
         return False
 
 
-class IsStaffUser(BasePermission):
-    """A signed-in person (session or token), not a machine key."""
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return bool(request.user and request.user.is_authenticated)
-
-
 def role_permission(*roles: str) -> type[BasePermission]:
     """A permission class that admits users holding any of `roles`."""
 

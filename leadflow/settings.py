@@ -226,7 +226,6 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI assets are served from our own static files, never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "COMPONENT_SPLIT_REQUEST": True,
     # Ids in paths (leadflow.converters): whole numbers of at most 18 digits.

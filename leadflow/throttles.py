@@ -12,8 +12,10 @@ import logging
 import re
 import time
 import zlib
+from functools import lru_cache
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
@@ -40,6 +42,13 @@ PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 RATE = re.compile(r"^(\d+)/(\d*)([smhd])$")
 
 
+@lru_cache(maxsize=4)
+def _redis(location: str) -> redis.Redis:
+    """A client of the cache's Redis server, from its URL (redis-py's own pool, which renews
+    its connections in a forked worker), not the cache backend's private one."""
+    return redis.Redis.from_url(location, socket_connect_timeout=1, socket_timeout=1)
+
+
 def _redis_count(cache: RedisCache, scope: str, client: str, limit: int, period: int) -> int | None:
     """One round trip to Redis: INCR the window's counter and give it its expiry. The window
     of each client starts at its own offset (as django-ratelimit's do), so windows do not all
@@ -49,7 +58,9 @@ def _redis_count(cache: RedisCache, scope: str, client: str, limit: int, period:
     offset = zlib.crc32(key.encode()) % period
     window_end = (int(now - offset) // period + 1) * period + offset
     redis_key = cache.make_key(f"{key}:{window_end}")
-    pipe = cache._cache.get_client(redis_key, write=True).pipeline(transaction=False)  # type: ignore[attr-defined]
+    pipe = _redis(settings.CACHES[settings.RATELIMIT_USE_CACHE]["LOCATION"]).pipeline(
+        transaction=False
+    )
     pipe.incr(redis_key)
     pipe.expire(redis_key, period + 5, nx=True)
     count = pipe.execute()[0]

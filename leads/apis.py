@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from axes.exceptions import AxesBackendPermissionDenied
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
 from django.http import HttpResponse
@@ -130,7 +131,7 @@ EVENTS_BODY = {
         {
             "type": "array",
             "minItems": 1,
-            "maxItems": 1000,
+            "maxItems": settings.EVENTS_MAX_BATCH,
             "items": {"description": EVENT_SHAPE + " Invalid items come back in `rejected`."},
         },
     ],
@@ -144,7 +145,7 @@ class EventBatchApi(APIView):
     @extend_schema(
         request={"application/json": EVENTS_BODY},
         responses={202: EventBatchResponseSerializer},
-        summary="Post one event or a list of up to 1000",
+        summary=f"Post one event or a list of up to {settings.EVENTS_MAX_BATCH}",
     )
     def post(self, request: Request) -> Response:
         if not isinstance(request.data, list | dict) or not request.data:
@@ -152,10 +153,10 @@ class EventBatchApi(APIView):
                 [FieldError("body", "An event object or a list of events.", "required")]
             )
         items = request.data if isinstance(request.data, list) else [request.data]
-        if len(items) > 1000:
-            raise ValidationFailed(
-                [FieldError("body", "At most 1000 events per request.", "max_length")]
-            )
+        if len(items) > settings.EVENTS_MAX_BATCH:
+            raise ValidationFailed([FieldError(
+                "body", f"At most {settings.EVENTS_MAX_BATCH} events per request.", "max_length",
+            )])  # fmt: skip
         valid, rejected = parse_events(items, lead_ref=True)
         user = request.user if request.user.is_authenticated else None
         by_email = selectors.lead_ids_by_email({e.email for _, e in valid if e.email}, user=user)
@@ -176,10 +177,7 @@ class EventBatchApi(APIView):
                     }
                 )
                 continue
-            events.append(EventInput(
-                index=i, lead_id=lead_id, type=e.type, occurred_at=e.occurred_at,
-                properties_json=e.properties_json, external_id=e.external_id,
-            ))  # fmt: skip
+            events.append(EventInput.of(e, index=i, lead_id=lead_id))
         result = event_ingest(events=events)
         result.rejected = sorted(rejected, key=lambda r: r["index"])
         return Response(result.as_dict(), status=status.HTTP_202_ACCEPTED)

@@ -14,42 +14,33 @@ from django.utils.translation import gettext as _
 
 from leadflow.choices import Function
 from leadflow.errors import FieldError
+from leads import writes
 from leads.choices import CriterionKind, LeadState, ScoreName
 
 K = CriterionKind
 
-# Lead fields a criterion may name, by type. `attributes.<key>` names a free attribute.
+
+def _criterion_type(name: str) -> str:
+    from django.db import models
+
+    from leads.models import Lead
+
+    field = Lead._meta.get_field(name)
+    if isinstance(field, models.IntegerField | models.DecimalField | models.FloatField):
+        return "number"
+    if isinstance(field, models.BooleanField):
+        return "bool"
+    if isinstance(field, models.DateField):
+        return "date"
+    return "text"
+
+
+# Lead fields a criterion may name, by type (from the model); `attributes.<key>` names a free
+# attribute.
 CRITERIA_FIELDS: dict[str, str] = {
-    **{
-        f: "text"
-        for f in (
-            "email",
-            "first_name",
-            "last_name",
-            "first_name_kana",
-            "last_name_kana",
-            "company",
-            "department",
-            "title",
-            "phone",
-            "industry",
-            "country",
-            "website",
-            "source",
-            "campaign",
-            "utm_source",
-            "utm_medium",
-            "utm_campaign",
-            "utm_term",
-            "utm_content",
-            "need",
-        )
-    },
-    "company_size": "number",
-    "budget": "number",
-    "consent": "bool",
-    "decision_maker": "bool",
-    "timeline": "date",
+    name: _criterion_type(name)
+    for name in ("email", *writes.MARKETING_FIELD_ORDER, *writes.SALES_FIELD_ORDER)
+    if name != "attributes"
 }
 STAGES_WITH_CRITERIA = (LeadState.MQL, LeadState.SQL)
 STAGE_KEYS = {"owner", "sla_hours", "criteria", "cooloff_days", "reassign_on_breach"}

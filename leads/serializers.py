@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -10,36 +11,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from leadflow.serializers import DecimalInput, JSONObjectField, StrictMixin, StrictSerializer
+from leads import writes
 from leads.choices import DefinitionStatus, TransitionName
 from leads.event_input import EventItem, parse_events
 from leads.models import Definition, Event, Lead, LeadTransition
 from leads.normalize import nfkc, normalize_email, normalize_phone
 
-LEAD_FIELDS = [
-    "email",
-    "first_name",
-    "last_name",
-    "first_name_kana",
-    "last_name_kana",
-    "company",
-    "department",
-    "title",
-    "phone",
-    "industry",
-    "company_size",
-    "country",
-    "website",
-    "source",
-    "campaign",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-    "consent",
-    "attributes",
-]
-SALES_FIELDS = ["budget", "decision_maker", "timeline", "need"]
+LEAD_FIELDS = ["email", *writes.MARKETING_FIELD_ORDER]
+SALES_FIELDS = list(writes.SALES_FIELD_ORDER)
 STATE_MESSAGE = (
     "The state changes only through a transition: "
     "POST /api/v1/leads/{id}/transitions/{name}/ (see available_transitions)."
@@ -132,8 +111,10 @@ class EventsField(serializers.Field):
     def to_internal_value(self, data: Any) -> list[EventItem]:
         if not isinstance(data, list):
             raise serializers.ValidationError(_("Must be a list of events."), code="not_a_list")
-        if len(data) > 1000:
-            raise serializers.ValidationError(_("At most 1000 events."), code="max_length")
+        if len(data) > settings.EVENTS_MAX_BATCH:
+            raise serializers.ValidationError(
+                _("At most %(n)s events.") % {"n": settings.EVENTS_MAX_BATCH}, code="max_length"
+            )
         valid, rejected = parse_events(data, lead_ref=False)
         if rejected:
             raise serializers.ValidationError(

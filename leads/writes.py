@@ -17,15 +17,19 @@ from leadflow.permissions import roles_of
 from leads.choices import LeadState
 
 S = LeadState
+# The lead's writable fields, in the order the API and the UI show them: the one list the
+# serializers, the criteria's field types and these rules are made from.
 # Who the lead is and where it came from: what marketing, forms and integrations know.
-MARKETING_FIELDS = frozenset({
+MARKETING_FIELD_ORDER = (
     "first_name", "last_name", "first_name_kana", "last_name_kana", "company", "department",
     "title", "phone", "industry", "company_size", "country", "website", "source", "campaign",
     "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "consent",
     "attributes",
-})  # fmt: skip
+)  # fmt: skip
 # What sales hears when qualifying (the SQL criteria read them).
-SALES_FIELDS = frozenset({"budget", "decision_maker", "timeline", "need"})
+SALES_FIELD_ORDER = ("budget", "decision_maker", "timeline", "need")
+MARKETING_FIELDS = frozenset(MARKETING_FIELD_ORDER)
+SALES_FIELDS = frozenset(SALES_FIELD_ORDER)
 ALL_FIELDS = MARKETING_FIELDS | SALES_FIELDS | {"email"}
 MARKETING_STATES = frozenset({S.LEAD, S.RECYCLED})
 SALES_STATES = frozenset({S.SAL, S.SQL})

@@ -10,6 +10,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from leads.event_input import EventItem
 from leads.models import Event, RescoreMark
 
 # Called after commit with the ids of leads that received new events or whose fields were edited
@@ -30,6 +31,14 @@ class EventInput:
     occurred_at: datetime
     properties_json: str
     external_id: str | None
+
+    @classmethod
+    def of(cls, item: EventItem, *, index: int, lead_id: int) -> EventInput:
+        """A parsed event item, once its lead is known."""
+        return cls(
+            index=index, lead_id=lead_id, type=item.type, occurred_at=item.occurred_at,
+            properties_json=item.properties_json, external_id=item.external_id,
+        )  # fmt: skip
 
 
 @dataclass

@@ -266,17 +266,7 @@ def lead_intake(
         ingest = None
         if events:
             ingest = event_ingest(
-                events=[
-                    EventInput(
-                        index=i,
-                        lead_id=lead.pk,
-                        type=e.type,
-                        occurred_at=e.occurred_at,
-                        properties_json=e.properties_json,
-                        external_id=e.external_id,
-                    )
-                    for i, e in enumerate(events)
-                ]
+                events=[EventInput.of(e, index=i, lead_id=lead.pk) for i, e in enumerate(events)]
             )
     return IntakeResult.of(lead, created=created, events=ingest)
 

@@ -14,8 +14,6 @@ from leads.selectors import lead_access
 from leads.services.changes import lead_changes_record
 from leads.services.events import lead_rescore_request
 
-SALES_FIELDS = writes.SALES_FIELDS
-
 
 def lead_may_edit(lead: Lead, user: Any, fields: set[str]) -> bool:
     """Whether `user` may edit every one of `fields` of the lead now (`leads.writes`)."""

@@ -16,8 +16,6 @@ from leads.models import Lead, LeadTransition, StageDelta, StageEntry, StageRoll
 
 # What a delta is keyed on: day, stage, reentry, bucket, source, campaign, team, definition.
 DeltaKey = tuple[Any, str, bool, int, str, str, int | None, int | None]
-# The rollup dimensions: "" is the total; each other names the entry's value it is keyed on.
-DIMENSIONS = ["", "source", "campaign", "team", "definition"]
 
 
 class _Deltas:

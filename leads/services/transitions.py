@@ -11,7 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import ConcurrentTransition, get_available_user_FIELD_transitions
+from django_fsm import ConcurrentTransition, can_proceed, get_available_user_FIELD_transitions
 
 from accounts.models import Team
 from accounts.selectors import rep_team_ids
@@ -76,15 +76,20 @@ def available_transitions(lead: Lead, user: Any) -> list[str]:
 
 
 def _check(lead: Lead, name: str, method: Any, actor: Any, args: TransitionArgs) -> None:
-    meta = method._django_fsm
-    if not meta.has_transition(lead.state):
+    """In the order of SPEC §10: an edge the state lacks (409), a role that may not run it (403),
+    its conditions (409); through django-fsm-2's public API only."""
+    if not can_proceed(method, check_conditions=False):
         raise TransitionNotAvailable(
             _("“%(name)s” is not possible for a lead in state “%(state)s”.")
             % {"name": TransitionName(name).label, "state": LeadState(lead.state).label}
         )
-    if actor is not None and not meta.has_transition_perm(lead, lead.state, actor):
+    edge = next(
+        t for t in lead.get_all_state_transitions()  # type: ignore[attr-defined]
+        if t.name == name and t.source in (lead.state, "*", "+")
+    )  # fmt: skip
+    if actor is not None and not edge.has_perm(lead, actor):
         raise Forbidden(_("Your role may not '%s' this lead.") % name)
-    if not meta.conditions_met(lead, lead.state):
+    if not can_proceed(method):
         detail = {
             TransitionName.QUALIFY_MQL: _("The recycling cool-off has not elapsed yet."),
             TransitionName.CLAIM: _("Only sales-generated leads can be claimed."),
@@ -197,6 +202,13 @@ def lead_transition(
     return lead
 
 
+def _field_values(lead: Lead) -> dict[str, Any]:
+    """The lead's concrete field values (what a transition body may change)."""
+    return {
+        f.attname: getattr(lead, f.attname) for f in Lead._meta.concrete_fields if not f.primary_key
+    }
+
+
 def lead_qualify_mql_bulk(*, lead_ids: list[int]) -> list[int]:
     """The system's automatic MQL for many leads at once (after a recompute).
 
@@ -226,9 +238,10 @@ def lead_qualify_mql_bulk(*, lead_ids: list[int]) -> list[int]:
             ).values_list("lead_id", "type", "occurred_at"):
                 events.setdefault(lead_id, []).append((etype, at))
         moved, rows = [], []
+        changed: set[str] = set()
         with leads_changing([lead.pk for lead in leads]):
             for lead in leads:
-                if not lead.qualify_mql._django_fsm.conditions_met(lead, lead.state):
+                if not can_proceed(lead.qualify_mql):
                     continue
 
                 def activity(types: list[str], since: Any, lead_id: int = lead.pk) -> int:
@@ -241,12 +254,18 @@ def lead_qualify_mql_bulk(*, lead_ids: list[int]) -> list[int]:
                     continue
                 before = (lead.state, lead.responsible, lead.team_id, lead.owner_id)
                 team_id, owner_id = _assignment(lead, TransitionName.QUALIFY_MQL, evaluation, False)
+                values = _field_values(lead)
                 lead.qualify_mql(
                     TransitionInput(
                         now=now, definition=definition, evaluation=evaluation,
                         assign_team_id=team_id, assign_owner_id=owner_id,
                     )
                 )  # fmt: skip
+                # The same validation as one transition's save (the state is the machine's).
+                lead.full_clean(
+                    exclude=["state"], validate_unique=False, validate_constraints=False
+                )
+                changed |= {f for f, v in _field_values(lead).items() if values[f] != v}
                 moved.append(lead)
                 rows.append(
                     _history_row(
@@ -260,20 +279,11 @@ def lead_qualify_mql_bulk(*, lead_ids: list[int]) -> list[int]:
                         now,
                     )
                 )
-            # The rows are locked, so a plain bulk UPDATE is safe here.
-            Lead.objects.bulk_update(
-                moved,
-                [
-                    "state",
-                    "responsible",
-                    "state_changed_at",
-                    "definition",
-                    "recyclable_at",
-                    "recycle_count",
-                    "team",
-                    "owner",
-                ],
-            )
+            # The rows are locked (a concurrent transition waits, or was skipped above), so one
+            # bulk UPDATE of exactly the fields the transition body changed stands in for
+            # `ConcurrentTransitionMixin`'s `WHERE state = old`.
+            if changed:
+                Lead.objects.bulk_update(moved, sorted(changed))
             LeadTransition.objects.bulk_create(rows)
             stage_entries_move(rows, {lead.pk: lead for lead in moved})
             for lead, row in zip(moved, rows, strict=True):
