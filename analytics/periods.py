@@ -67,9 +67,12 @@ def _bound(raw: str | None, name: str, *, end: bool) -> datetime | None:
 
 def period_from(params: Any, *, default_days: int = 90) -> Period:
     """`from` and `to`: dates are whole days in `TIME_ZONE`, both included (`from=to=` is one
-    day); date-times are exact. By default, the last `default_days` up to now."""
-    now = timezone.now()
-    end = _bound(params.get("to"), "to", end=True) or now
+    day); date-times are exact. By default, the last `default_days` days up to and including
+    today, whole days like any other period (SPEC §15)."""
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    end = _bound(params.get("to"), "to", end=True) or timezone.make_aware(
+        datetime.combine(tomorrow, time.min), timezone.get_default_timezone()
+    )
     start = _bound(params.get("from"), "from", end=False) or end - timedelta(days=default_days)
     if start >= end:
         raise ValidationFailed(

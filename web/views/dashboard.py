@@ -30,14 +30,11 @@ from web.views.base import error_text
 def _period(request: HttpRequest) -> Period:
     """The days asked for; by default the last 90 days up to today, whole days like the dates
     the form shows (what submitting the form unchanged would ask for)."""
-    today = timezone.localdate()
-    default = {"from": (today - timedelta(days=89)).isoformat(), "to": today.isoformat()}
-    asked = {k: v for k, v in request.GET.items() if k in ("from", "to") and v}
     try:
-        return period_from({**default, **asked})
+        return period_from(request.GET)
     except ValidationFailed as exc:
         messages.error(request, error_text(exc))
-        return period_from(default)
+        return period_from({})
 
 
 def _scope_text(user: Any) -> str:
