@@ -6,7 +6,6 @@ before and after the compaction and the rebuild."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -17,27 +16,15 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from analytics import figures
-from analytics.models import FigureDelta, FigureRollup
+from analytics.models import FigureDelta
 from handoff.models import Handoff
 from handoff.services import handoff_reassign, handoff_sla_sweep
 from leads.models import Definition, Lead
 from leads.services.transitions import lead_qualify_mql_bulk, lead_transition
+from tests.analytics.rollups import kept
 from tests.factories import advance, give_events, make_lead, set_engagement
 
 pytestmark = pytest.mark.django_db
-
-
-def kept() -> dict[tuple[Any, ...], tuple[Any, ...]]:
-    out: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [0, 0, 0, Decimal(0)])
-    for model in (FigureRollup, FigureDelta):
-        for *key, n, leads, won, amount in model.objects.values_list(
-            "day", "figure", "definition_id", "team_id", "rep_id", "key", "key2",
-            "n", "leads", "won", "amount",
-        ):  # fmt: skip
-            acc = out[tuple(key)]
-            for i, v in enumerate((n, leads, won, amount)):
-                acc[i] += v
-    return {k: tuple(v) for k, v in out.items() if any(v)}
 
 
 def truth() -> dict[tuple[Any, ...], tuple[Any, ...]]:

@@ -28,6 +28,7 @@ from rest_framework.test import APIClient
 from handoff.models import Handoff
 from leads.durations import WATERFALL, is_converted
 from leads.models import Definition, Lead, LeadTransition
+from tests.analytics.rollups import kept
 
 pytestmark = pytest.mark.django_db
 TOKYO = ZoneInfo(settings.TIME_ZONE)
@@ -474,25 +475,9 @@ def test_the_rollups_give_what_the_raw_tables_give_and_a_rebuild_changes_nothing
     rollups (kept by every write as it happens); each equals the same report computed from the
     raw tables, for random whole-day periods, and a rebuild from scratch yields the same rows."""
     from analytics import figures, reports
-    from analytics.models import FigureDelta, FigureRollup
+    from analytics.models import FigureDelta
     from analytics.periods import Period
     from handoff.models import Handoff as H
-
-    def summed() -> dict[tuple[Any, ...], tuple[Any, ...]]:
-        out: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [0, 0, 0, Decimal(0)])
-        for model in (FigureRollup, FigureDelta):
-            for *key, n, leads, won, amount in model.objects.values_list(
-                "day", "figure", "definition_id", "team_id", "rep_id", "key", "key2",
-                "n", "leads", "won", "amount",
-            ):  # fmt: skip
-                acc = out[tuple(key)]
-                acc[0], acc[1], acc[2], acc[3] = (
-                    acc[0] + n,
-                    acc[1] + leads,
-                    acc[2] + won,
-                    acc[3] + amount,
-                )
-        return {k: tuple(v) for k, v in out.items() if any(v)}
 
     assert FigureDelta.objects.exists(), "the overrides after the compaction left deltas"
     leads, handoffs = Lead.objects.all(), H.objects.all()
@@ -516,7 +501,7 @@ def test_the_rollups_give_what_the_raw_tables_give_and_a_rebuild_changes_nothing
     busy = reports.handoff_report(period=Period(*_bounds(raw.start.isoformat(), raw.end.isoformat())),
                                   handoffs=handoffs, rolled=True)  # fmt: skip
     assert busy["teams"] and all(r["median_response_hours"] for r in busy["teams"])
-    kept = summed()
+    before = kept()
     figures.figures_rebuild()
-    assert summed() == kept
+    assert kept() == before
     assert checked == COMBINATIONS * 3 + len(raw.versions)
