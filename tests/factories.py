@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import factory
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Team
@@ -61,9 +62,11 @@ def make_mql(*, team: Team | None = None, owner: Any = None, **fields: Any) -> L
     give_events(lead, "quote_request")
     lead_transition(lead_id=lead.pk, name="qualify_mql", actor=None)
     from handoff.models import Handoff
+    from leads.services.derived import leads_changing
 
-    Lead.objects.filter(pk=lead.pk).update(team=team, owner=owner)
-    Handoff.objects.filter(lead=lead, status="open").update(team=team, assignee=owner)
+    with transaction.atomic(), leads_changing([lead.pk]):  # the figures follow, as they would
+        Lead.objects.filter(pk=lead.pk).update(team=team, owner=owner)
+        Handoff.objects.filter(lead=lead, status="open").update(team=team, assignee=owner)
     return Lead.objects.get(pk=lead.pk)
 
 
