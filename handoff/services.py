@@ -122,9 +122,11 @@ def handoff_sla_sweep(*, now: datetime | None = None) -> dict[str, int]:
         for pk in warn_ids:
             _notify_after_commit("warning", pk)
     with transaction.atomic():
+        # The lead too, as a transition locks it first: a lead being moved right now is left for
+        # the next sweep, so the breach and the move never overlap (nor their figures' deltas).
         breached = list(
-            Handoff.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("definition")
+            Handoff.objects.select_for_update(skip_locked=True, of=("self", "lead"))
+            .select_related("definition", "lead")
             .filter(status=HandoffStatus.OPEN, breached_at__isnull=True, due_at__lte=now)
         )
         with leads_changing([h.lead_id for h in breached]):
@@ -221,9 +223,13 @@ def handoff_reassign(*, handoff_id: int, assignee_id: int, actor: Any) -> Handof
     from leadflow.permissions import has_role
 
     with transaction.atomic():
-        h = handoff_list(user=actor).select_for_update(of=("self",)).filter(pk=handoff_id).first()
-        if h is None:
+        found = handoff_list(user=actor).filter(pk=handoff_id).values_list("lead_id", flat=True)
+        lead_id = found.first()
+        if lead_id is None:
             raise NotFound(_("No handoff %s.") % handoff_id)
+        # The lead first, then the handoff: the order a transition takes them in.
+        lead = Lead.objects.select_for_update(of=("self",)).get(pk=lead_id)
+        h = Handoff.objects.select_for_update(of=("self",)).get(pk=handoff_id)
         is_coo = has_role(actor, Role.COO) or actor.is_superuser
         if not is_coo and h.team_id not in managed_team_ids(actor):
             raise Forbidden(_("Only the team's manager or the COO may re-assign a handoff."))
@@ -237,7 +243,6 @@ def handoff_reassign(*, handoff_id: int, assignee_id: int, actor: Any) -> Handof
         if membership is None:
             raise ValidationFailed([FieldError(
                 "assignee", _("Choose an active rep of the team."), "invalid_choice")])  # fmt: skip
-        lead = Lead.objects.select_for_update(of=("self",)).get(pk=h.lead_id)
         with leads_changing([lead.pk]):
             h.assignee_id, h.team_id = membership.user_id, membership.team_id
             h.reassign_count += 1
