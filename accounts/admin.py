@@ -8,21 +8,21 @@ from rest_framework_api_key.admin import APIKeyModelAdmin
 from accounts.models import ApiKey, Profile, Team, TeamMembership
 
 
-class TeamMembershipInline(admin.TabularInline):
+class TeamMembershipInline(admin.TabularInline[Any, Any]):
     model = TeamMembership
     extra = 0
     autocomplete_fields = ["user"]
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(admin.ModelAdmin[Any]):
     list_display = ["name", "created_at"]
     search_fields = ["name"]
     inlines = [TeamMembershipInline]
 
 
 @admin.register(TeamMembership)
-class TeamMembershipAdmin(admin.ModelAdmin):
+class TeamMembershipAdmin(admin.ModelAdmin[Any]):
     list_display = ["user", "team", "role", "is_available"]
     list_filter = ["role", "is_available", "team"]
     autocomplete_fields = ["user", "team"]
@@ -35,7 +35,7 @@ class ApiKeyAdmin(APIKeyModelAdmin):
 
 
 @admin.register(Profile)
-class ProfileAdmin(admin.ModelAdmin):
+class ProfileAdmin(admin.ModelAdmin[Any]):
     list_display = ["user", "language"]
     list_filter = ["language"]
     autocomplete_fields = ["user"]

@@ -47,7 +47,7 @@ PERIOD = [
 # a docstring as every subclass's description.)
 class PeriodReportApi(APIView):
     permission_classes = [AnyRole]
-    serializer_class: type[serializers.Serializer]
+    serializer_class: type[serializers.Serializer[Any]]
 
     def report(self, request: Request, period: Period) -> dict[str, Any]:
         raise NotImplementedError

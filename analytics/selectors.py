@@ -45,7 +45,8 @@ def lead_scope_sql(user: Any) -> tuple[str, list[Any]]:
 
 def report_leads(user: Any) -> QuerySet[Lead]:
     q = figures_q(user)
-    return Lead.objects.all() if q is None else Lead.objects.filter(q)
+    leads: QuerySet[Lead] = Lead.objects.all()
+    return leads if q is None else leads.filter(q)
 
 
 def report_handoffs(user: Any) -> QuerySet[Handoff]:

@@ -9,14 +9,14 @@ from rest_framework import serializers
 from leads.choices import LeadState
 
 
-class PeriodSerializer(serializers.Serializer):
+class PeriodSerializer(serializers.Serializer[Any]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["from"] = serializers.DateTimeField(help_text="Start of the period.")
         self.fields["to"] = serializers.DateTimeField(help_text="End of the period (exclusive).")
 
 
-class FunnelFiguresSerializer(serializers.Serializer):
+class FunnelFiguresSerializer(serializers.Serializer[Any]):
     entered = serializers.IntegerField()
     converted = serializers.IntegerField(help_text="Entries that moved on to the next stage.")
     conversion_rate = serializers.FloatField(allow_null=True)
@@ -24,13 +24,13 @@ class FunnelFiguresSerializer(serializers.Serializer):
     p80_days = serializers.FloatField(allow_null=True, help_text="Within 2% of the exact.")
 
 
-class FunnelStageSerializer(serializers.Serializer):
+class FunnelStageSerializer(serializers.Serializer[Any]):
     stage = serializers.ChoiceField(choices=LeadState.choices)
     first = FunnelFiguresSerializer(help_text="First entries.")
     reentry = FunnelFiguresSerializer(help_text="Re-entries from recycled.")
 
 
-class FunnelGroupSerializer(serializers.Serializer):
+class FunnelGroupSerializer(serializers.Serializer[Any]):
     key = serializers.CharField(allow_blank=True)
     stages = FunnelStageSerializer(many=True)
 
@@ -41,7 +41,7 @@ class FunnelReportSerializer(PeriodSerializer):
     groups = FunnelGroupSerializer(many=True, required=False, help_text="With group_by.")
 
 
-class HandoffFiguresSerializer(serializers.Serializer):
+class HandoffFiguresSerializer(serializers.Serializer[Any]):
     team = serializers.IntegerField(allow_null=True)
     rep = serializers.IntegerField(allow_null=True, required=False)
     total = serializers.IntegerField()
@@ -61,7 +61,7 @@ class HandoffReportSerializer(PeriodSerializer):
     reps = HandoffFiguresSerializer(many=True)
 
 
-class FirstTouchSerializer(serializers.Serializer):
+class FirstTouchSerializer(serializers.Serializer[Any]):
     source = serializers.CharField()  # type: ignore[assignment]
     campaign = serializers.CharField(allow_blank=True)
     leads = serializers.IntegerField()
@@ -71,7 +71,7 @@ class FirstTouchSerializer(serializers.Serializer):
     won_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
 
 
-class LastTouchSerializer(serializers.Serializer):
+class LastTouchSerializer(serializers.Serializer[Any]):
     campaign = serializers.CharField(allow_blank=True)
     mqls = serializers.IntegerField()
     won = serializers.IntegerField()
@@ -83,7 +83,7 @@ class AttributionReportSerializer(PeriodSerializer):
     last_touch = LastTouchSerializer(many=True)
 
 
-class CriterionFiguresSerializer(serializers.Serializer):
+class CriterionFiguresSerializer(serializers.Serializer[Any]):
     code = serializers.CharField()
     mqls_passed = serializers.IntegerField()
     mqls_failed = serializers.IntegerField(help_text="Let through by an override.")
@@ -98,7 +98,7 @@ class CriterionFiguresSerializer(serializers.Serializer):
     )
 
 
-class CriteriaReportSerializer(serializers.Serializer):
+class CriteriaReportSerializer(serializers.Serializer[Any]):
     definition = serializers.IntegerField()
     accepted = serializers.IntegerField(help_text="MQLs sales accepted under the definition.")
     won_rate_accepted = serializers.FloatField(allow_null=True)
@@ -106,7 +106,7 @@ class CriteriaReportSerializer(serializers.Serializer):
     criteria = CriterionFiguresSerializer(many=True)
 
 
-class RecycledReasonSerializer(serializers.Serializer):
+class RecycledReasonSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(allow_blank=True)
     count = serializers.IntegerField()
 
@@ -124,7 +124,7 @@ class RecyclingReportSerializer(PeriodSerializer):
     )
 
 
-class RevenueRowSerializer(serializers.Serializer):
+class RevenueRowSerializer(serializers.Serializer[Any]):
     source = serializers.CharField()  # type: ignore[assignment]
     campaign = serializers.CharField(allow_blank=True, required=False)
     won = serializers.IntegerField()

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin
 
 from handoff.models import (
@@ -10,7 +12,7 @@ from handoff.models import (
 
 
 @admin.register(Handoff)
-class HandoffAdmin(admin.ModelAdmin):
+class HandoffAdmin(admin.ModelAdmin[Any]):
     list_display = [
         "id",
         "lead",
@@ -27,19 +29,19 @@ class HandoffAdmin(admin.ModelAdmin):
 
 
 @admin.register(AssignmentRule)
-class AssignmentRuleAdmin(admin.ModelAdmin):
+class AssignmentRuleAdmin(admin.ModelAdmin[Any]):
     list_display = ["position", "name", "field", "operator", "team", "rep", "is_active"]
     list_editable = ["is_active"]
 
 
-class WebhookAttemptInline(admin.TabularInline):
+class WebhookAttemptInline(admin.TabularInline[Any, Any]):
     model = WebhookAttempt
     extra = 0
     readonly_fields = ["attempted_at", "status_code", "error", "duration_ms"]
 
 
 @admin.register(WebhookSubscription)
-class WebhookSubscriptionAdmin(admin.ModelAdmin):
+class WebhookSubscriptionAdmin(admin.ModelAdmin[Any]):
     """The signing secret is never shown: it is set (or replaced) through the UI or the API."""
 
     list_display = ["name", "url", "is_active", "created_at"]
@@ -48,7 +50,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(admin.ModelAdmin[Any]):
     list_display = [
         "id",
         "subscription",
@@ -63,6 +65,6 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookAttempt)
-class WebhookAttemptAdmin(admin.ModelAdmin):
+class WebhookAttemptAdmin(admin.ModelAdmin[Any]):
     list_display = ["delivery", "attempted_at", "status_code", "error", "duration_ms"]
     readonly_fields = ["delivery", "attempted_at", "status_code", "error", "duration_ms"]

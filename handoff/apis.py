@@ -31,7 +31,7 @@ class HandoffPagination(StrictCursorPagination):
     ordering = ("due_at", "id")
 
 
-class HandoffListApi(ListAPIView):
+class HandoffListApi(ListAPIView[Any]):
     permission_classes = [AnyRole]
     serializer_class = HandoffSerializer
     pagination_class = HandoffPagination

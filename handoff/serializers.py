@@ -19,7 +19,7 @@ from leads.serializers import CriterionResultSerializer
 from scoring.serializers import ScoringRuleSerializer
 
 
-class LeadSummarySerializer(serializers.Serializer):
+class LeadSummarySerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     email = serializers.CharField()
     name = serializers.CharField(source="full_name")
@@ -29,7 +29,7 @@ class LeadSummarySerializer(serializers.Serializer):
     score = serializers.DecimalField(max_digits=13, decimal_places=2)
 
 
-class HandoffSerializer(serializers.ModelSerializer):
+class HandoffSerializer(serializers.ModelSerializer[Any]):
     lead = LeadSummarySerializer()
     evaluation = serializers.SerializerMethodField()
     breached = serializers.BooleanField()
@@ -61,7 +61,7 @@ class HandoffSerializer(serializers.ModelSerializer):
         return list(h.qualification.evaluation) if h.qualification else []
 
 
-class AssignmentRuleSerializer(StrictMixin, serializers.ModelSerializer):
+class AssignmentRuleSerializer(StrictMixin, serializers.ModelSerializer[Any]):
     values = serializers.ListField(
         child=serializers.JSONField(allow_null=True), required=False, max_length=200
     )
@@ -103,7 +103,7 @@ class AssignmentRuleSerializer(StrictMixin, serializers.ModelSerializer):
         return attrs
 
 
-class WebhookSubscriptionSerializer(StrictMixin, serializers.ModelSerializer):
+class WebhookSubscriptionSerializer(StrictMixin, serializers.ModelSerializer[Any]):
     secret = serializers.CharField(write_only=True, min_length=16, max_length=200)
     event_types = serializers.ListField(
         child=serializers.ChoiceField(choices=[("*", "every event"), *WebhookEvent.choices]),
@@ -129,13 +129,13 @@ class WebhookSubscriptionSerializer(StrictMixin, serializers.ModelSerializer):
         return value
 
 
-class WebhookAttemptSerializer(serializers.ModelSerializer):
+class WebhookAttemptSerializer(serializers.ModelSerializer[Any]):
     class Meta:
         model = WebhookAttempt
         fields = ["attempted_at", "status_code", "error", "duration_ms"]
 
 
-class WebhookDeliverySerializer(serializers.ModelSerializer):
+class WebhookDeliverySerializer(serializers.ModelSerializer[Any]):
     log = WebhookAttemptSerializer(many=True)
 
     class Meta:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -13,7 +15,7 @@ from leadflow.models import Job
 from leadflow.permissions import AnyRole
 
 
-class JobSerializer(serializers.ModelSerializer):
+class JobSerializer(serializers.ModelSerializer[Any]):
     class Meta:
         model = Job
         fields = ["id", "kind", "status", "progress", "result", "error", "created_at",

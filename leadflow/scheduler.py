@@ -55,8 +55,10 @@ class EmbeddedScheduler:
         """When an entry that last ran at `last` is next due (an interval or a crontab)."""
         if hasattr(schedule, "remaining_delta"):
             start, ends_in, _now = schedule.remaining_delta(last)
-            return start + ends_in
-        return last + schedule.run_every
+            due: datetime = start + ends_in
+            return due
+        every: datetime = last + schedule.run_every
+        return every
 
     def due(self) -> list[str]:
         now = self.clock()

@@ -71,7 +71,7 @@ JSON_TYPES: list[tuple[type, tuple[type, ...], str]] = [
 _json_type_of: dict[type, tuple[tuple[type, ...], str] | None] = {}
 
 
-def json_type_error(field: serializers.Field, value: Any) -> str | None:
+def json_type_error(field: serializers.Field[Any, Any, Any, Any], value: Any) -> str | None:
     """What is wrong with `value`'s JSON type for `field`, as the OpenAPI schema states it (DRF
     would otherwise take "1" for 1, 0 for false and 5 for "5"); None if it is right."""
     if value is None:
@@ -91,7 +91,7 @@ def json_type_error(field: serializers.Field, value: Any) -> str | None:
     return None if ok else f"Must be {name}."
 
 
-def _binds_plainly(field: serializers.Field) -> bool:
+def _binds_plainly(field: serializers.Field[Any, Any, Any, Any]) -> bool:
     """A field whose binding only names it (no child fields, no parent-dependent binding)."""
     return type(field).bind is serializers.Field.bind and not (
         hasattr(field, "child") or hasattr(field, "fields") or hasattr(field, "child_relation")
@@ -121,7 +121,7 @@ class StrictMixin:
         which re-runs every field's `__init__`). Fields that hold other fields, or bind in a
         way of their own, are deep-copied and bound as DRF does."""
         if not isinstance(self, serializers.ModelSerializer):
-            return super().fields  # type: ignore[misc]
+            return super().fields  # type: ignore[misc,no-any-return]
         cls = type(self)
         templates = cls.__dict__.get("_field_templates")
         if templates is None:
@@ -145,7 +145,7 @@ class StrictMixin:
         return bound
 
     @property
-    def _writable_fields(self) -> list[serializers.Field]:
+    def _writable_fields(self) -> list[serializers.Field[Any, Any, Any, Any]]:
         """DRF's, less the fields it would skip anyway while a body is validated: absent,
         optional and without a default."""
         present = self._present
@@ -201,7 +201,7 @@ class StrictMixin:
         return {}
 
 
-class StrictSerializer(StrictMixin, serializers.Serializer):
+class StrictSerializer(StrictMixin, serializers.Serializer[Any]):
     pass
 
 

@@ -7,9 +7,14 @@ that `manage.py check --deploy` expects.
 from datetime import timedelta
 from pathlib import Path
 
+import django_stubs_ext
 import environ
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
+
+# Django's generic classes (ModelAdmin[Lead], QuerySet[...]) subscriptable at runtime, as the
+# type annotations write them.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

@@ -18,7 +18,7 @@ from leads.models import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
     """Append-only records: operators may look, never edit."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -31,7 +31,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class LeadTransitionInline(admin.TabularInline):
+class LeadTransitionInline(admin.TabularInline[Any, Any]):
     model = LeadTransition
     fk_name = "lead"
     extra = 0
@@ -94,7 +94,7 @@ class LeadChangeAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(admin.ModelAdmin[Any]):
     list_display = ["occurred_at", "lead", "type", "external_id"]
     list_filter = ["type"]
     raw_id_fields = ["lead"]
@@ -104,7 +104,7 @@ class EventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Definition)
-class DefinitionAdmin(admin.ModelAdmin):
+class DefinitionAdmin(admin.ModelAdmin[Any]):
     list_display = ["id", "name", "status", "published_at", "retired_at"]
     list_filter = ["status"]
     readonly_fields = ["status", "published_at", "retired_at"]

@@ -188,7 +188,7 @@ class LeadPagination(StrictCursorPagination):
     ordering = "-created_at"
 
 
-class LeadListApi(ListAPIView):
+class LeadListApi(ListAPIView[Any]):
     permission_classes = [AnyRole]
     serializer_class = LeadSerializer
     pagination_class = LeadPagination

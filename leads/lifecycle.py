@@ -141,7 +141,7 @@ def cooloff_elapsed(lead: Any) -> bool:
 
 
 def is_sales_generated(lead: Any) -> bool:
-    return lead.source == Source.SALES_GENERATED
+    return bool(lead.source == Source.SALES_GENERATED)
 
 
 # --- requirement checks used by bodies --------------------------------------------------------

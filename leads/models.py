@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -51,7 +52,7 @@ class Definition(TimeStampedModel):
     def version(self) -> int:
         return int(self.pk)
 
-    def stage(self, state: str) -> dict:
+    def stage(self, state: str) -> dict[str, Any]:
         return dict(self.document.get("stages", {}).get(state) or {})
 
 

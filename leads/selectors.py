@@ -36,7 +36,7 @@ def lead_visible_q(user: Any) -> Q | None:
 
 
 def lead_list(*, user: Any) -> QuerySet[Lead]:
-    qs = Lead.objects.annotate(score_total=F("scores__total"))
+    qs: QuerySet[Lead] = Lead.objects.annotate(score_total=F("scores__total"))
     q = lead_visible_q(user)
     return qs if q is None else qs.filter(q)
 

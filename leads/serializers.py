@@ -43,7 +43,7 @@ class EmailText(serializers.CharField):
     """An e-mail address as clients send it; `validate_email` normalises and checks it."""
 
 
-class LeadFieldsSerializer(StrictMixin, serializers.ModelSerializer):
+class LeadFieldsSerializer(StrictMixin, serializers.ModelSerializer[Any]):
     """Lead fields as clients write them; normalised on the way in (NFKC, E.164, e-mail key)."""
 
     email = EmailText(max_length=254, required=False)
@@ -105,7 +105,7 @@ class EventBodySerializer(StrictSerializer):
 
 
 @extend_schema_field(EventBodySerializer(many=True))
-class EventsField(serializers.Field):
+class EventsField(serializers.Field[Any, Any, Any, Any]):
     """Intake's `events`: up to 1000 items, each validated by `parse_event`."""
 
     def to_internal_value(self, data: Any) -> list[EventItem]:
@@ -138,7 +138,7 @@ class IntakeSerializer(LeadFieldsSerializer):
         extra_kwargs: dict[str, Any] = {"email": {"validators": [], "required": True}}
 
 
-class LeadSerializer(serializers.ModelSerializer):
+class LeadSerializer(serializers.ModelSerializer[Any]):
     available_transitions = serializers.SerializerMethodField()
     fit_score = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
     engagement_score = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
@@ -180,14 +180,14 @@ class LeadSerializer(serializers.ModelSerializer):
         return available_transitions(lead, self.context["request"].user)
 
 
-class IntakeResponseSerializer(serializers.Serializer):
+class IntakeResponseSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     state = serializers.CharField()
     created = serializers.BooleanField()
     events = serializers.DictField(required=False)
 
 
-class EventBatchResponseSerializer(serializers.Serializer):
+class EventBatchResponseSerializer(serializers.Serializer[Any]):
     accepted = serializers.IntegerField()
     duplicates = serializers.IntegerField()
     rejected = serializers.ListField(child=serializers.DictField())
@@ -202,7 +202,7 @@ class TransitionBodySerializer(StrictSerializer):
     override = serializers.BooleanField(required=False, default=False)
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(serializers.ModelSerializer[Any]):
     id = serializers.CharField(source="external_id", allow_null=True)
 
     class Meta:
@@ -210,7 +210,7 @@ class EventSerializer(serializers.ModelSerializer):
         fields = ["id", "type", "occurred_at", "properties"]
 
 
-class TransitionSerializer(serializers.ModelSerializer):
+class TransitionSerializer(serializers.ModelSerializer[Any]):
     actor = serializers.SerializerMethodField()
 
     class Meta:
@@ -242,20 +242,20 @@ class TransitionSerializer(serializers.ModelSerializer):
         return row.actor.get_username() if row.actor else None
 
 
-class TimelineItemSerializer(serializers.Serializer):
+class TimelineItemSerializer(serializers.Serializer[Any]):
     kind = serializers.ChoiceField(choices=["event", "transition"])
     at = serializers.DateTimeField()
     event = EventSerializer(required=False)
     transition = TransitionSerializer(required=False)
 
 
-class TimelinePageSerializer(serializers.Serializer):
+class TimelinePageSerializer(serializers.Serializer[Any]):
     next = serializers.CharField(allow_null=True)
     previous = serializers.CharField(allow_null=True)
     results = TimelineItemSerializer(many=True)
 
 
-class CriterionResultSerializer(serializers.Serializer):
+class CriterionResultSerializer(serializers.Serializer[Any]):
     code = serializers.CharField()
     kind = serializers.CharField()
     passed = serializers.BooleanField()
@@ -263,7 +263,7 @@ class CriterionResultSerializer(serializers.Serializer):
     expected = serializers.JSONField()
 
 
-class EvaluationSerializer(serializers.Serializer):
+class EvaluationSerializer(serializers.Serializer[Any]):
     lead = serializers.IntegerField()
     stage = serializers.CharField()
     definition = serializers.IntegerField()
@@ -271,7 +271,7 @@ class EvaluationSerializer(serializers.Serializer):
     criteria = CriterionResultSerializer(many=True)
 
 
-class DefinitionSerializer(serializers.ModelSerializer):
+class DefinitionSerializer(serializers.ModelSerializer[Any]):
     version = serializers.IntegerField(source="pk", read_only=True)
     stages = serializers.SerializerMethodField()
 
@@ -314,5 +314,5 @@ class TokenRequestSerializer(StrictSerializer):
     password = serializers.CharField(max_length=200, trim_whitespace=False)
 
 
-class TokenResponseSerializer(serializers.Serializer):
+class TokenResponseSerializer(serializers.Serializer[Any]):
     token = serializers.CharField()

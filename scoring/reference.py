@@ -39,7 +39,7 @@ def decayed(
     if not half_life:
         return points
     age_days = max((as_of - occurred_at).total_seconds(), 0.0) / 86400.0
-    return points * 0.5 ** (age_days / half_life)
+    return float(points * 0.5 ** (age_days / half_life))
 
 
 def event_matches(rule: Any, event_type: str, properties: dict[str, Any]) -> bool:
@@ -51,11 +51,13 @@ def event_matches(rule: Any, event_type: str, properties: dict[str, Any]) -> boo
     if not isinstance(value, str):
         return False
     target = rule.property_value
-    return {
-        PropertyOp.CONTAINS: target in value,
-        PropertyOp.EQUALS: value == target,
-        PropertyOp.PREFIX: value.startswith(target),
-    }[PropertyOp(rule.property_op)]
+    return bool(
+        {
+            PropertyOp.CONTAINS: target in value,
+            PropertyOp.EQUALS: value == target,
+            PropertyOp.PREFIX: value.startswith(target),
+        }[PropertyOp(rule.property_op)]
+    )
 
 
 def engagement(

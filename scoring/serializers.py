@@ -22,7 +22,7 @@ ENGAGEMENT_FIELDS = {
 FIT_FIELDS = {"field", "operator", "values"}
 
 
-class ScoringRuleSerializer(StrictMixin, serializers.ModelSerializer):
+class ScoringRuleSerializer(StrictMixin, serializers.ModelSerializer[Any]):
     event_type = serializers.RegexField(
         r"^[a-z][a-z0-9_.:\-]{0,63}$", required=False, allow_blank=True
     )
@@ -122,7 +122,7 @@ class ScoringRuleSerializer(StrictMixin, serializers.ModelSerializer):
         return {}
 
 
-class BreakdownRuleSerializer(serializers.Serializer):
+class BreakdownRuleSerializer(serializers.Serializer[Any]):
     rule = serializers.IntegerField(source="rule_id")
     name = serializers.CharField()
     kind = serializers.CharField()
@@ -132,7 +132,7 @@ class BreakdownRuleSerializer(serializers.Serializer):
     events = serializers.ListField(child=serializers.DictField())
 
 
-class BreakdownSerializer(serializers.Serializer):
+class BreakdownSerializer(serializers.Serializer[Any]):
     lead = serializers.IntegerField()
     as_of = serializers.DateTimeField()
     fit_score = serializers.FloatField()
@@ -143,7 +143,7 @@ class BreakdownSerializer(serializers.Serializer):
     engagement = BreakdownRuleSerializer(many=True)
 
 
-class _RuleCommon(serializers.Serializer):
+class _RuleCommon(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=200)
     is_active = serializers.BooleanField(required=False)
     points = DecimalInput(

@@ -154,8 +154,8 @@ def observed_text(kind: str, p: dict[str, Any], observed: Any) -> str:
             return _("all filled in")
         return _("missing: %s") % _list("", [field_name(f) for f in missing])
     if kind == K.ACTIVITY_WITHIN:
-        return _("%s times") % observed
-    return value_text("", observed)
+        return _("%s times") % str(observed)
+    return str(value_text("", observed))
 
 
 def criterion_label(crit: dict[str, Any]) -> str:

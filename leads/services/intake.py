@@ -196,7 +196,7 @@ def _insert_in_one_statement(given: dict[str, Any], now: Any) -> IntakeResult | 
     pk = inserted[0]
 
     def lead() -> Lead:
-        built = Lead(**given, pk=pk, created_at=now, updated_at=now)
+        built: Lead = Lead(**given, pk=pk, created_at=now, updated_at=now)
         built._state.adding = False
         built._state.db = connection.alias
         return built

@@ -188,6 +188,7 @@ def lead_transition(
     """Run transition `name` on the lead as `actor` (a user, or None for the system)."""
     args = args or TransitionArgs()
     with transaction.atomic():
+        lead: Lead
         if actor is None:
             lead = (
                 Lead.objects.select_for_update(of=("self",))
