@@ -9,7 +9,7 @@ from leadflow.models import Job
 
 @shared_task(**limits(3600))
 def csv_import_job(job_id: int) -> Any:
-    from integrations.imports import csv_import_run
+    from integrations.services.imports import csv_import_run
 
     params = Job.objects.get(pk=job_id).params
     import_id, language = int(params["import"]), str(params.get("language", ""))

@@ -171,6 +171,7 @@ def celery_worker(django_db_setup: Any, django_db_blocker: Any) -> Any:
         "WEBHOOK_ALLOWED_PRIVATE": "127.0.0.0/8",
     }
     root = Path(__file__).resolve().parent.parent
+    _shut_down_orphans(app)
     worker_name = f"test-{os.getpid()}@{os.uname().nodename}"
     celery = [sys.executable, "-m", "celery", "-A", "leadflow"]
     subprocess.run([*celery, "purge", "-f"], cwd=root, env=env, check=True, capture_output=True)  # noqa: S603
@@ -191,6 +192,24 @@ def celery_worker(django_db_setup: Any, django_db_blocker: Any) -> Any:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+def _shut_down_orphans(app: Any) -> None:
+    """A test worker left behind by an interrupted run (its pytest is gone) would take this
+    run's tasks from the shared queue against the wrong database: shut such workers down."""
+    import os
+    import re
+
+    host = os.uname().nodename
+    for reply in app.control.ping(timeout=1.0) or []:
+        for name in reply:
+            m = re.fullmatch(rf"test-(\d+)@{re.escape(host)}", name)
+            if m is None:
+                continue
+            try:
+                os.kill(int(m.group(1)), 0)
+            except ProcessLookupError:
+                app.control.shutdown(destination=[name])
 
 
 # The session worker's name while it runs: every transactional test then waits for it to finish

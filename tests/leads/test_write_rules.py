@@ -15,7 +15,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import Team
-from integrations.webforms import WebFormInput, webform_create
+from integrations.services.webforms import WebFormInput, webform_create
 from leads.models import Lead
 from tests.factories import advance, make_lead, make_mql
 
@@ -119,7 +119,11 @@ def _write(path: str, caller: str, lead: Lead, users: Any, intake_key: str) -> i
             "email": lead.email, "company": AFTER["company"], "department": AFTER["department"]},
             HTTP_ORIGIN="https://www.example.co.jp").status_code  # fmt: skip
     if path == "import":
-        from integrations.imports import csv_import_create, csv_import_run, csv_import_start
+        from integrations.services.imports import (
+            csv_import_create,
+            csv_import_run,
+            csv_import_start,
+        )
 
         out = io.StringIO()
         csv.writer(out).writerows([["email", "company", "department", "budget", "need"],

@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import Team
-from integrations.webforms import WebFormInput, webform_create
+from integrations.services.webforms import WebFormInput, webform_create
 from tests.factories import advance, make_lead, make_mql
 
 

@@ -11,13 +11,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from integrations.choices import ImportKind
-from integrations.imports import (
+from integrations.models import CsvImport
+from integrations.services.imports import (
     csv_import_create,
     csv_import_get,
     csv_import_start,
     import_fields,
 )
-from integrations.models import CsvImport
 from leadflow.choices import Role
 from leadflow.csvcells import safe_row
 from leadflow.errors import LeadflowError, ValidationFailed

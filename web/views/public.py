@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from integrations.webforms import webform_submit
+from integrations.services.webforms import webform_submit
 from leadflow.clientip import client_ip
 from leadflow.errors import Forbidden, NotFound, ValidationFailed
 from leadflow.throttles import rate_limit_hit

@@ -19,8 +19,13 @@ from handoff.selectors import delivery_list, subscription_get
 from handoff.serializers import WebhookSubscriptionSerializer
 from handoff.services import subscription_delete, subscription_save
 from integrations.models import WebForm
-from integrations.webforms import FORM_FIELDS, WebFormInput, webform_create, webform_snippet
-from integrations.webforms import webform_update as webform_save_existing
+from integrations.services.webforms import (
+    FORM_FIELDS,
+    WebFormInput,
+    webform_create,
+    webform_snippet,
+)
+from integrations.services.webforms import webform_update as webform_save_existing
 from leadflow.choices import Role
 from leadflow.errors import LeadflowError, ValidationFailed
 from leadflow.permissions import has_role

@@ -12,7 +12,7 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from integrations.models import WebFormSubmission
-from integrations.webforms import HONEYPOT
+from integrations.services.webforms import HONEYPOT
 from leads.models import Lead
 
 ORIGIN = "https://www.example.co.jp"

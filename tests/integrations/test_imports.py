@@ -11,8 +11,8 @@ from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from integrations.imports import csv_import_run
 from integrations.models import CsvImport, CsvImportChunk
+from integrations.services.imports import csv_import_run
 from leads.models import Event, Lead, StageEntry
 
 HEADER = ["メールアドレス", "姓", "名", "会社名", "電話番号", "従業員数", "memo"]
@@ -148,7 +148,7 @@ def test_events_import_by_email(
 def test_a_rerun_skips_the_chunks_already_loaded(world: Any, users: Any, settings: Any) -> None:
     """What a worker killed mid-import leaves: the first chunk loaded, the job still running.
     The job's next run loads only the rest and reports the whole file."""
-    from integrations.imports import csv_import_create
+    from integrations.services.imports import csv_import_create
 
     settings.IMPORT_CHUNK_ROWS = 2
     data = csv_bytes([["email"], *[[f"c{i}@example.jp"] for i in range(5)]], "utf-8")
