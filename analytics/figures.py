@@ -68,9 +68,12 @@ WITH t AS (
                 AND jsonb_typeof(t.evaluation) = 'array') q
     JOIN l ON l.id = q.lead_id
   UNION ALL
-    SELECT DATE '{UNDATED}', 'c.qualified', q.definition_id, 0, 0, '', '', 1, 1, l.won, 0
-    FROM (SELECT DISTINCT lead_id, definition_id FROM t
-          WHERE transition = 'qualify_mql' AND definition_id IS NOT NULL) q
+    -- each lead once per version it qualified under, and once per version sales accepted it
+    SELECT DATE '{UNDATED}',
+           CASE q.transition WHEN 'accept' THEN 'c.accepted' ELSE 'c.qualified' END,
+           q.definition_id, 0, 0, '', '', 1, 1, l.won, 0
+    FROM (SELECT DISTINCT lead_id, definition_id, transition FROM t
+          WHERE transition IN ('qualify_mql', 'accept') AND definition_id IS NOT NULL) q
     JOIN l ON l.id = q.lead_id
   UNION ALL
     SELECT DATE '{UNDATED}', 'c.answer', q.definition_id, 0, 0, q.transition, q.reason, q.n, 1,
@@ -79,11 +82,7 @@ WITH t AS (
           WHERE transition IN ('accept', 'reject') AND definition_id IS NOT NULL
           GROUP BY 1, 2, 3, 4) q
     JOIN l ON l.id = q.lead_id
-  UNION ALL
-    SELECT DATE '{UNDATED}', 'c.accepted', q.definition_id, 0, 0, '', '', 1, 1, l.won, 0
-    FROM (SELECT DISTINCT lead_id, definition_id FROM t
-          WHERE transition = 'accept' AND definition_id IS NOT NULL) q
-    JOIN l ON l.id = q.lead_id
+
   UNION ALL
     SELECT (t.occurred_at AT TIME ZONE %(tz)s)::date, f.figure, 0, 0, 0, f.key, f.key2, 1, 0, 0, 0
     FROM t JOIN l ON l.id = t.lead_id CROSS JOIN LATERAL (VALUES
