@@ -1,8 +1,9 @@
 """Validation of one event item: the hot path of `POST /events/` (up to 1000 items a request).
 
 A plain function rather than a DRF serializer per item (which costs ~120 µs an item in field
-machinery). It is the only validator of event items: `/events/` and intake's `events` both use it,
-and the serializers in `leads.serializers` only document the shape in OpenAPI.
+machinery). It is the only validator of event items: `/events/` and intake's `events` both use it.
+`event_schema` documents the same shape in OpenAPI, from the same constants; a test checks that
+the two agree on what they both can say.
 """
 
 from __future__ import annotations
@@ -25,6 +26,36 @@ TYPE_RE = re.compile(r"[a-z][a-z0-9_.:\-]{0,63}")
 MAX_PROPERTIES_BYTES = 16_384
 MAX_FUTURE = timedelta(days=1)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # year 1 would be stored as 1 BC and break reads
+
+
+def event_schema(*, lead_ref: bool) -> dict[str, Any]:
+    """The JSON schema of one item (OpenAPI 3.0): what `parse_event` takes, as far as a schema
+    can say it (the time window and the size of `properties` are in the descriptions)."""
+    properties: dict[str, Any] = {
+        "id": {
+            "oneOf": [{"type": "string", "minLength": 1, "maxLength": 128}, {"type": "integer"}],
+            "description": "The client's id of the event: a repeat is a duplicate, not an error.",
+        },
+        "type": {"type": "string", "pattern": f"^{TYPE_RE.pattern}$", "maxLength": 64},
+        "occurred_at": {
+            "type": "string",
+            "format": "date-time",
+            "description": "Default: now. From the year 2000 to a day ahead.",
+        },
+        "properties": {
+            "type": "object",
+            "nullable": True,
+            "description": f"At most {MAX_PROPERTIES_BYTES} bytes as JSON.",
+        },
+    }
+    schema: dict[str, Any] = {"type": "object", "properties": properties, "required": ["type"],
+                              "additionalProperties": False}  # fmt: skip
+    if lead_ref:
+        properties["email"] = {"type": "string", "format": "email", "maxLength": 254}
+        properties["lead"] = {"type": "integer", "minimum": 1}
+        schema["oneOf"] = [{"required": ["email"]}, {"required": ["lead"]}]
+        schema["description"] = "Names its lead by exactly one of `email` or `lead`."
+    return schema
 
 
 @dataclass(frozen=True)

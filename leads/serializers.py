@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -13,7 +11,7 @@ from rest_framework import serializers
 from leadflow.serializers import DecimalInput, JSONObjectField, StrictMixin, StrictSerializer
 from leads import writes
 from leads.choices import DefinitionStatus, TransitionName
-from leads.event_input import EventItem, parse_events
+from leads.event_input import EventItem, event_schema, parse_events
 from leads.models import Definition, Event, Lead, LeadTransition
 from leads.normalize import nfkc, normalize_email, normalize_phone
 
@@ -89,22 +87,10 @@ class LeadFieldsSerializer(StrictMixin, serializers.ModelSerializer[Any]):
         return attrs
 
 
-class EventBodySerializer(StrictSerializer):
-    """An event as part of an intake (its lead is the intake's). Documentation only: items are
-    validated by `leads.event_input.parse_event`."""
-
-    id = serializers.CharField(max_length=128, required=False)
-    type = serializers.RegexField(r"^[a-z][a-z0-9_.:\-]{0,63}$", max_length=64)
-    occurred_at = serializers.DateTimeField(required=False)
-    properties = JSONObjectField(required=False)
-
-    def validate_occurred_at(self, value: Any) -> Any:
-        if value > timezone.now() + timedelta(days=1):
-            raise serializers.ValidationError(_("Must not be in the future."), code="future")
-        return value
-
-
-@extend_schema_field(EventBodySerializer(many=True))
+@extend_schema_field({
+    "type": "array", "maxItems": settings.EVENTS_MAX_BATCH,
+    "items": event_schema(lead_ref=False),
+})  # fmt: skip
 class EventsField(serializers.Field[Any, Any, Any, Any]):
     """Intake's `events`: up to 1000 items, each validated by `parse_event`."""
 
