@@ -23,6 +23,18 @@ def test_a_date_is_a_whole_day_in_tokyo_and_the_last_day_is_included() -> None:
     assert p.end == datetime(2026, 12, 7, 3, 0, tzinfo=UTC), "a date-time is exact"
 
 
+def test_the_default_is_the_last_90_whole_days_up_to_and_including_today() -> None:
+    with time_machine.travel(datetime(2026, 12, 7, 14, 59, 59, tzinfo=UTC), tick=False):  # 23:59:59
+        p = period_from({})
+        assert p.end == datetime(2026, 12, 7, 15, 0, tzinfo=UTC), "the end of today in Tokyo"
+        assert p.start == datetime(2026, 9, 8, 15, 0, tzinfo=UTC), "00:00 of 9 September"
+        assert (p.end - p.start).days == 90
+        only_from = period_from({"from": "2026-12-01"})
+        assert only_from.end == p.end, "without `to`, today is the last day"
+    with time_machine.travel(datetime(2026, 12, 7, 15, 0, tzinfo=UTC), tick=False):  # 00:00
+        assert period_from({}).end == datetime(2026, 12, 8, 15, 0, tzinfo=UTC)
+
+
 @pytest.mark.parametrize(
     "bad", [{"from": "2026-12-08", "to": "2026-12-07"}, {"to": "9999-12-31"},
             {"to": "9999-12-31T20:00:00-00:00"}, {"from": "2026-13-40"}],
