@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, time
 from decimal import Decimal
 from typing import Any
 
@@ -251,7 +251,3 @@ def by_figure(rows: list[Row]) -> dict[str, list[Row]]:
     for row in rows:
         out[row.figure].append(row)
     return out
-
-
-def as_datetime(d: date) -> datetime:
-    return datetime.combine(d, time.min, tzinfo=report_zone())

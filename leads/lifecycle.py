@@ -1,9 +1,10 @@
 """The lead lifecycle (SPEC §2): one django-fsm-2 machine on a protected `state` field.
 
 Transition bodies check their own requirements (reason, amount, passing criteria) and set only the
-lead's own fields: no I/O, no other models, no save(). `leads.services.transitions.lead_transition`
-is their only caller; it locks the row, checks the permission, runs the body, saves and writes the
-history row in one transaction. Who may run a transition is the `permission` of each; a test
+lead's own fields: no I/O, no other models, no save(). `leads.services.transitions` runs them:
+`lead_transition` for one lead (it locks the row, checks the permission, runs the body, saves and
+writes the history row in one transaction) and `lead_qualify_mql_bulk` for the system's automatic
+MQL of many. Who may run a transition is the `permission` of each; a test
 fails if one lacks it.
 """
 
