@@ -21,11 +21,10 @@ from analytics.serializers import (
     RevenueReportSerializer,
 )
 from leadflow.apis import JobSerializer
-from leadflow.choices import Role
 from leadflow.errors import FieldError, ValidationFailed
 from leadflow.filters import as_id
-from leadflow.permissions import AnyRole, role_permission
 from leadflow.serializers import StrictSerializer
+from leads.access import Can, permission
 from leads.selectors import definition_get, definition_published_or_409
 
 DAY_OR_MOMENT = {"type": "string", "pattern": BOUND_PATTERN}
@@ -46,7 +45,7 @@ PERIOD = [
 # its shape from `serializer_class`. (A comment, not a docstring: drf-spectacular would publish
 # a docstring as every subclass's description.)
 class PeriodReportApi(APIView):
-    permission_classes = [AnyRole]
+    permission_classes = [permission(Can.READ)]
     serializer_class: type[serializers.Serializer[Any]]
 
     def report(self, request: Request, period: Period) -> dict[str, Any]:
@@ -131,7 +130,7 @@ class ReportRevenueApi(PeriodReportApi):
 
 
 class ReportCriteriaApi(APIView):
-    permission_classes = [AnyRole]
+    permission_classes = [permission(Can.READ)]
 
     @extend_schema(
         parameters=[OpenApiParameter("definition", int)],
@@ -158,7 +157,7 @@ class BacktestBodySerializer(StrictSerializer):
 
 
 class DefinitionBacktestApi(APIView):
-    permission_classes = [role_permission(Role.COO)]
+    permission_classes = [permission(Can.DEFINE)]
 
     @extend_schema(request=BacktestBodySerializer, responses={202: JobSerializer})
     def post(self, request: Request, definition_id: int) -> Response:

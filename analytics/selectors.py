@@ -7,10 +7,8 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from accounts.selectors import managed_team_ids
 from handoff.models import Handoff
-from leadflow.choices import Role
-from leadflow.permissions import roles_of
+from leads import access
 from leads.models import Lead
 
 
@@ -18,18 +16,17 @@ def figures_q(user: Any) -> Q | None:
     """The leads whose figures the user sees; None for all. A rep's are the leads they own or
     were handed (a lead they rejected has left their list, not their figures); a manager's, the
     leads their teams hold or were handed."""
-    roles = roles_of(user)
-    if user.is_superuser or roles & {Role.MARKETING, Role.COO}:
+    r = access.reach(user)
+    if r.everything:
         return None
     q = Q(pk__in=[])
-    if Role.SALES in roles:
-        q |= Q(owner_id=user.pk) | Q(
-            pk__in=Handoff.objects.filter(assignee_id=user.pk).values("lead_id")
+    if r.is_rep:
+        q |= Q(owner_id=r.user_id) | Q(
+            pk__in=Handoff.objects.filter(assignee_id=r.user_id).values("lead_id")
         )
-    if Role.SALES_MANAGER in roles:
-        teams = managed_team_ids(user)
-        q |= Q(team_id__in=teams) | Q(
-            pk__in=Handoff.objects.filter(team_id__in=teams).values("lead_id")
+    if r.is_manager:
+        q |= Q(team_id__in=r.managed_teams) | Q(
+            pk__in=Handoff.objects.filter(team_id__in=r.managed_teams).values("lead_id")
         )
     return q
 
@@ -51,13 +48,13 @@ def report_leads(user: Any) -> QuerySet[Lead]:
 
 def report_handoffs(user: Any) -> QuerySet[Handoff]:
     """The handoffs in the user's figures: a rep's own, a manager's teams', else all."""
-    roles = roles_of(user)
+    r = access.reach(user)
     qs = Handoff.objects.all()
-    if user.is_superuser or roles & {Role.MARKETING, Role.COO}:
+    if r.everything:
         return qs
     q = Q(pk__in=[])
-    if Role.SALES in roles:
-        q |= Q(assignee_id=user.pk)
-    if Role.SALES_MANAGER in roles:
-        q |= Q(team_id__in=managed_team_ids(user))
+    if r.is_rep:
+        q |= Q(assignee_id=r.user_id)
+    if r.is_manager:
+        q |= Q(team_id__in=r.managed_teams)
     return qs.filter(q)

@@ -19,11 +19,8 @@ from handoff.serializers import (
     WebhookDeliverySerializer,
     WebhookSubscriptionSerializer,
 )
-from leadflow.choices import Role
-from leadflow.permissions import AnyRole, role_permission
 from leadflow.serializers import StrictCursorPagination, StrictSerializer
-
-Ops = role_permission(Role.MARKETING, Role.COO)
+from leads.access import Can, permission
 
 
 class HandoffPagination(StrictCursorPagination):
@@ -32,7 +29,7 @@ class HandoffPagination(StrictCursorPagination):
 
 
 class HandoffListApi(ListAPIView[Any]):
-    permission_classes = [AnyRole]
+    permission_classes = [permission(Can.READ)]
     serializer_class = HandoffSerializer
     pagination_class = HandoffPagination
     filter_backends = [DjangoFilterBackend]
@@ -47,7 +44,7 @@ class HandoffReassignBodySerializer(StrictSerializer):
 
 
 class HandoffReassignApi(APIView):
-    permission_classes = [role_permission(Role.SALES_MANAGER, Role.COO)]
+    permission_classes = [permission(Can.MANAGE_TEAMS)]
 
     @extend_schema(request=HandoffReassignBodySerializer, responses={200: HandoffSerializer})
     def post(self, request: Request, handoff_id: int) -> Response:
@@ -64,13 +61,10 @@ class HandoffReassignApi(APIView):
 class _CrudApi(APIView):
     """List/create and detail for a small ops-edited collection; everyone with a role reads."""
 
-    def get_permissions(self) -> list[Any]:
-        return [AnyRole()] if self.request.method == "GET" else [Ops()]
+    permission_classes = [permission(Can.MANAGE_INTAKE, read=Can.READ)]
 
 
 class AssignmentRuleListApi(_CrudApi):
-    permission_classes = [AnyRole]
-
     @extend_schema(responses={200: AssignmentRuleSerializer(many=True)})
     def get(self, request: Request) -> Response:
         return Response(AssignmentRuleSerializer(selectors.rule_list(), many=True).data)
@@ -86,8 +80,6 @@ class AssignmentRuleListApi(_CrudApi):
 
 
 class AssignmentRuleDetailApi(_CrudApi):
-    permission_classes = [AnyRole]
-
     @extend_schema(responses={200: AssignmentRuleSerializer})
     def get(self, request: Request, rule_id: int) -> Response:
         return Response(AssignmentRuleSerializer(selectors.rule_get(rule_id=rule_id)).data)
@@ -111,7 +103,7 @@ class AssignmentRuleDetailApi(_CrudApi):
 
 
 class WebhookListApi(APIView):
-    permission_classes = [Ops]
+    permission_classes = [permission(Can.MANAGE_INTAKE)]
 
     @extend_schema(responses={200: WebhookSubscriptionSerializer(many=True)})
     def get(self, request: Request) -> Response:
@@ -130,7 +122,7 @@ class WebhookListApi(APIView):
 
 
 class WebhookDetailApi(APIView):
-    permission_classes = [Ops]
+    permission_classes = [permission(Can.MANAGE_INTAKE)]
 
     @extend_schema(responses={200: WebhookSubscriptionSerializer})
     def get(self, request: Request, subscription_id: int) -> Response:
@@ -163,7 +155,7 @@ class WebhookDetailApi(APIView):
 
 
 class WebhookDeliveryListApi(APIView):
-    permission_classes = [Ops]
+    permission_classes = [permission(Can.MANAGE_INTAKE)]
 
     @extend_schema(responses={200: WebhookDeliverySerializer(many=True)})
     def get(self, request: Request, subscription_id: int) -> Response:

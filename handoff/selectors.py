@@ -8,12 +8,12 @@ from django.db.models import QuerySet
 
 from handoff.models import AssignmentRule, Handoff, WebhookDelivery, WebhookSubscription
 from leadflow.errors import NotFound
-from leads.selectors import role_scope_q
+from leads import access
 
 
 def handoff_list(*, user: Any) -> QuerySet[Handoff]:
     qs = Handoff.objects.select_related("lead", "lead__scores", "qualification", "team", "assignee")
-    q = role_scope_q(user, owner="assignee_id", team="team_id")
+    q = access.scope_q(user, owner="assignee_id", team="team_id")
     return qs if q is None else qs.filter(q)
 
 

@@ -216,11 +216,9 @@ def handoff_reassign(*, handoff_id: int, assignee_id: int, actor: Any) -> Handof
 
     from accounts.choices import MembershipRole
     from accounts.models import TeamMembership
-    from accounts.selectors import managed_team_ids
     from handoff.selectors import handoff_list
-    from leadflow.choices import Role
     from leadflow.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
-    from leadflow.permissions import has_role
+    from leads.access import reassign_teams
 
     with transaction.atomic():
         found = handoff_list(user=actor).filter(pk=handoff_id).values_list("lead_id", flat=True)
@@ -230,14 +228,14 @@ def handoff_reassign(*, handoff_id: int, assignee_id: int, actor: Any) -> Handof
         # The lead first, then the handoff: the order a transition takes them in.
         lead = Lead.objects.select_for_update(of=("self",)).get(pk=lead_id)
         h = Handoff.objects.select_for_update(of=("self",)).get(pk=handoff_id)
-        is_coo = has_role(actor, Role.COO) or actor.is_superuser
-        if not is_coo and h.team_id not in managed_team_ids(actor):
+        teams = reassign_teams(actor)
+        if teams is not None and h.team_id not in teams:
             raise Forbidden(_("Only the team's manager or the COO may re-assign a handoff."))
         if h.status != HandoffStatus.OPEN:
             raise Conflict(_("The handoff has been answered already."))
         reps = TeamMembership.objects.filter(user_id=assignee_id, role=MembershipRole.REP,
                                              user__is_active=True)  # fmt: skip
-        if not is_coo:
+        if teams is not None:
             reps = reps.filter(team_id=h.team_id or 0)
         membership = reps.first()
         if membership is None:

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from leadflow.jobs import job_get
 from leadflow.models import Job
-from leadflow.permissions import AnyRole
+from leadflow.permissions import Can, permission
 
 
 class JobSerializer(serializers.ModelSerializer[Any]):
@@ -23,7 +23,7 @@ class JobSerializer(serializers.ModelSerializer[Any]):
 
 
 class JobDetailApi(APIView):
-    permission_classes = [AnyRole]
+    permission_classes = [permission(Can.READ)]
 
     @extend_schema(responses={200: JobSerializer})
     def get(self, request: Request, job_id: int) -> Response:

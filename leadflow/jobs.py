@@ -94,11 +94,10 @@ def jobs_requeue(*, older_than: timedelta) -> int:
 
 def job_get(*, job_id: int, user: Any) -> Job:
     """A job the user started; the COO and superusers see every job."""
-    from leadflow.choices import Role
-    from leadflow.permissions import has_role
+    from leadflow.permissions import Can, may
 
     qs = Job.objects.all()
-    if not (user.is_superuser or has_role(user, Role.COO)):
+    if not may(user, Can.SEE_ALL_JOBS):
         qs = qs.filter(created_by=user)
     try:
         return qs.get(pk=job_id)

@@ -1,7 +1,10 @@
-"""Role checks shared by every app. Roles are memberships of the Django groups in `Role`."""
+"""Roles and what each may use whatever the lead (SPEC §7). Roles are memberships of the Django
+groups in `Role`. The rules that depend on a lead (reading it, writing its fields, running its
+transitions) are in `leads.access`, which re-exports these: callers ask that one module."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from rest_framework.permissions import BasePermission
@@ -27,10 +30,6 @@ def roles_of(user: Any) -> frozenset[str]:
     return cached
 
 
-def has_role(user: Any, *roles: str) -> bool:
-    return bool(roles_of(user) & set(roles))
-
-
 class DenyAll(BasePermission):
     """The default: a view that forgot to declare its permission is closed."""
 
@@ -38,17 +37,57 @@ class DenyAll(BasePermission):
         return False
 
 
-def role_permission(*roles: str) -> type[BasePermission]:
-    """A permission class that admits users holding any of `roles`."""
+# --- what a role may use, whatever the lead ---------------------------------------------------
 
-    class _HasRole(BasePermission):
-        message = f"This needs one of the roles: {', '.join(roles)}."
+
+class Can(StrEnum):
+    """What a role may use, beyond reading within its scope (the rows of SPEC §7's table that
+    do not depend on a lead)."""
+
+    READ = "read"  # leads, rules, definitions, figures: each within the role's reach
+    EDIT_RULES = "edit_rules"  # scoring rules and their recompute
+    MANAGE_INTAKE = "manage_intake"  # web forms, webhooks, assignment rules, CSV imports
+    DEFINE = "define"  # definitions: edit, publish, backtest
+    ARCHIVE = "archive"  # marketing's own transitions: archive, recycle a lost lead
+    OVERRIDE = "override"  # qualify past failing criteria, with a note
+    ANSWER_HANDOFFS = "answer_handoffs"  # the inbox
+    KEEP_PIPELINE = "keep_pipeline"  # "my pipeline": the SALs and SQLs one works
+    MANAGE_TEAMS = "manage_teams"  # re-assign a handoff, the team inbox
+    SEE_ALL_JOBS = "see_all_jobs"  # every user's background jobs
+
+
+GRANTS: dict[Can, frozenset[str]] = {
+    Can.READ: frozenset(Role.values),
+    Can.EDIT_RULES: frozenset({Role.MARKETING, Role.COO}),
+    Can.MANAGE_INTAKE: frozenset({Role.MARKETING, Role.COO}),
+    Can.DEFINE: frozenset({Role.COO}),
+    Can.ARCHIVE: frozenset({Role.MARKETING}),
+    Can.OVERRIDE: frozenset({Role.COO}),
+    Can.ANSWER_HANDOFFS: frozenset({Role.SALES, Role.SALES_MANAGER, Role.COO}),
+    Can.KEEP_PIPELINE: frozenset({Role.SALES, Role.SALES_MANAGER}),
+    Can.MANAGE_TEAMS: frozenset({Role.SALES_MANAGER, Role.COO}),
+    Can.SEE_ALL_JOBS: frozenset({Role.COO}),
+}
+
+
+def may(user: Any, can: Can) -> bool:
+    """Whether the user holds a role granted `can` (superusers hold every role)."""
+    return bool(roles_of(user) & GRANTS[can])
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def permission(write: Can, *, read: Can | None = None) -> type[BasePermission]:
+    """A DRF permission: reads (GET, HEAD, OPTIONS) need `read` when given, everything else
+    `write`; without `read`, every method needs `write`."""
+
+    class _May(BasePermission):
+        message = f"Your role may not do this ({write.value})."
 
         def has_permission(self, request: Request, view: APIView) -> bool:
-            return has_role(request.user, *roles)
+            needed = read if read is not None and request.method in SAFE_METHODS else write
+            return may(request.user, needed)
 
-    _HasRole.__name__ = "HasRole_" + "_".join(roles)
-    return _HasRole
-
-
-AnyRole = role_permission(*Role.values)
+    _May.__name__ = f"May_{write.value}" + (f"_{read.value}" if read is not None else "")
+    return _May

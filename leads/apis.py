@@ -12,6 +12,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
@@ -22,14 +23,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import HasIntakeKey, api_key_of
-from leadflow.choices import Role
 from leadflow.errors import FieldError, ValidationFailed
-from leadflow.permissions import AnyRole, role_permission
 from leadflow.problems import lockout_response
 from leadflow.serializers import StrictCursorPagination
 from leadflow.throttles import EventsRateLimit, IntakeRateLimit, LoginRateLimit
 from leads import selectors
+from leads.access import Can, permission
 from leads.choices import LeadState
+from leads.definitions import published_schema
 from leads.event_input import parse_events
 from leads.filters import LeadFilter, LeadOrderingFilter
 from leads.serializers import (
@@ -54,11 +55,8 @@ from leads.services.intake import lead_intake
 from leads.services.leads import lead_update
 from leads.services.transitions import TransitionArgs, lead_transition
 
-IsCoo = role_permission(Role.COO)
-IntakeWriter = HasIntakeKey | AnyRole
-EventWriter = HasIntakeKey | role_permission(
-    Role.MARKETING, Role.COO, Role.SALES, Role.SALES_MANAGER
-)
+# An integration's key, or a user with a role (what they may write of a lead: `leads.access`).
+IntakeWriter = HasIntakeKey | permission(Can.READ)
 
 
 def _client_id(request: Request) -> str:
@@ -139,7 +137,7 @@ EVENTS_BODY = {
 
 
 class EventBatchApi(APIView):
-    permission_classes = [EventWriter]
+    permission_classes = [IntakeWriter]
     throttle_classes = [EventsRateLimit]
 
     @extend_schema(
@@ -189,7 +187,7 @@ class LeadPagination(StrictCursorPagination):
 
 
 class LeadListApi(ListAPIView[Any]):
-    permission_classes = [AnyRole]
+    permission_classes = [permission(Can.READ)]
     serializer_class = LeadSerializer
     pagination_class = LeadPagination
     filter_backends = [DjangoFilterBackend, LeadOrderingFilter]
@@ -201,7 +199,7 @@ class LeadListApi(ListAPIView[Any]):
 
 
 class LeadDetailApi(APIView):
-    permission_classes = [AnyRole]
+    permission_classes = [permission(Can.READ)]
 
     @extend_schema(responses={200: LeadSerializer})
     def get(self, request: Request, lead_id: int) -> Response:
@@ -218,7 +216,7 @@ class LeadDetailApi(APIView):
 
 
 class LeadTimelineApi(APIView):
-    permission_classes = [AnyRole]
+    permission_classes = [permission(Can.READ)]
 
     @extend_schema(
         parameters=[
@@ -257,7 +255,7 @@ class LeadTimelineApi(APIView):
 
 
 class LeadEvaluationApi(APIView):
-    permission_classes = [AnyRole]
+    permission_classes = [permission(Can.READ)]
 
     @extend_schema(
         parameters=[OpenApiParameter("stage", str, enum=[LeadState.MQL, LeadState.SQL])],
@@ -283,7 +281,7 @@ class LeadEvaluationApi(APIView):
 
 
 class LeadTransitionApi(APIView):
-    permission_classes = [AnyRole]
+    permission_classes = [permission(Can.READ)]
 
     @extend_schema(request=TransitionBodySerializer, responses={200: LeadSerializer})
     def post(self, request: Request, lead_id: int, name: str) -> Response:
@@ -296,10 +294,7 @@ class LeadTransitionApi(APIView):
 
 
 class DefinitionListApi(APIView):
-    permission_classes = [AnyRole]
-
-    def get_permissions(self) -> list[Any]:
-        return [IsCoo()] if self.request.method == "POST" else [AnyRole()]
+    permission_classes = [permission(Can.DEFINE, read=Can.READ)]
 
     @extend_schema(responses={200: DefinitionSerializer(many=True)})
     def get(self, request: Request) -> Response:
@@ -318,10 +313,7 @@ class DefinitionListApi(APIView):
 
 
 class DefinitionDetailApi(APIView):
-    permission_classes = [AnyRole]
-
-    def get_permissions(self) -> list[Any]:
-        return [IsCoo()] if self.request.method == "PATCH" else [AnyRole()]
+    permission_classes = [permission(Can.DEFINE, read=Can.READ)]
 
     @extend_schema(responses={200: DefinitionSerializer})
     def get(self, request: Request, definition_id: int) -> Response:
@@ -344,12 +336,23 @@ class DefinitionDetailApi(APIView):
 
 
 class DefinitionPublishApi(APIView):
-    permission_classes = [IsCoo]
+    permission_classes = [permission(Can.DEFINE)]
 
     @extend_schema(request=None, responses={200: DefinitionSerializer})
     def post(self, request: Request, definition_id: int) -> Response:
         selectors.definition_get(definition_id=definition_id)
         return Response(DefinitionSerializer(definition_publish(definition_id=definition_id)).data)
+
+
+class DefinitionSchemaApi(APIView):
+    """The JSON Schema (2020-12) of a definition document: what `stages` may hold, each
+    criterion kind with its parameters. Every write of a definition is checked against it."""
+
+    permission_classes = [permission(Can.READ)]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request) -> Response:
+        return Response(published_schema())
 
 
 class AuthTokenApi(APIView):

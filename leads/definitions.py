@@ -1,5 +1,5 @@
-"""Definition documents (SPEC §3): strict validation with a pointer to the bad part, and the
-per-criterion evaluation of a lead against a stage's criteria."""
+"""Definition documents (SPEC §3): their JSON Schema, validation against it with a pointer to the
+bad part, and the per-criterion evaluation of a lead against a stage's criteria."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+from jsonschema import Draft202012Validator, ValidationError
 
 from leadflow.choices import Function
 from leadflow.errors import FieldError
-from leads import writes
+from leads import access
 from leads.choices import CriterionKind, LeadState, ScoreName
 
 K = CriterionKind
@@ -39,15 +41,14 @@ def _criterion_type(name: str) -> str:
 # attribute.
 CRITERIA_FIELDS: dict[str, str] = {
     name: _criterion_type(name)
-    for name in ("email", *writes.MARKETING_FIELD_ORDER, *writes.SALES_FIELD_ORDER)
+    for name in ("email", *access.MARKETING_FIELD_ORDER, *access.SALES_FIELD_ORDER)
     if name != "attributes"
 }
 STAGES_WITH_CRITERIA = (LeadState.MQL, LeadState.SQL)
-STAGE_KEYS = {"owner", "sla_hours", "criteria", "cooloff_days", "reassign_on_breach"}
 CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 MAX_CRITERIA = 50
 
-# kind -> {param: validator-name}; every param is required unless marked optional ("?").
+# kind -> {param: its type}; every param is required unless marked optional ("?").
 KIND_PARAMS: dict[str, dict[str, str]] = {
     K.SCORE_AT_LEAST: {"score": "score", "value": "number"},
     K.FIELD_IN: {"field": "text_field", "values": "strings"},
@@ -62,159 +63,274 @@ KIND_PARAMS: dict[str, dict[str, str]] = {
 DIRECTIONS = ("future", "past", "either")
 
 
-def _field_ok(name: Any, types: tuple[str, ...]) -> bool:
-    if not isinstance(name, str):
-        return False
-    if name.startswith("attributes.") and len(name) > len("attributes."):
-        return True
-    return CRITERIA_FIELDS.get(name) in types
+# --- the document's schema ----------------------------------------------------------------------
+#
+# One JSON Schema (2020-12) says what a definition document is: `validate_document` checks a
+# document against it (jsonschema gives each problem's place) and `GET /api/v1/definitions/schema/`
+# publishes it. Beside the standard keywords, a part may carry `x-message` (what to tell the user
+# when that part is wrong), `x-unknown` (a key that is not one of its properties) and `x-code`
+# (the error code); `published_schema()` leaves them out. Only the uniqueness of criterion codes
+# is checked outside the schema (JSON Schema cannot say "unique by one key").
 
 
-def _check_param(kind_of: str, value: Any) -> str | None:
-    """None if `value` is a valid param of type `kind_of`, else the message."""
-    is_num = isinstance(value, int | float) and not isinstance(value, bool)
-    if kind_of == "score":
-        return None if value in ScoreName.values else _("one of %s") % ", ".join(ScoreName.values)
-    if kind_of == "number":
-        return None if is_num and value >= 0 else _("a number ≥ 0")
-    if kind_of in ("days", "count"):
-        ok = isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 36500
-        return None if ok else _("a whole number between 1 and 36500")
-    if kind_of == "direction":
-        return None if value in DIRECTIONS else _("one of %s") % ", ".join(DIRECTIONS)
-    if kind_of == "strings":
-        ok = (
-            isinstance(value, list)
-            and 0 < len(value) <= 500
-            and all(isinstance(v, str) and 0 < len(v) <= 200 for v in value)
-        )
-        return None if ok else _("a non-empty list of strings")
-    if kind_of == "fields":
-        ok = (
-            isinstance(value, list)
-            and bool(value)
-            and all(_field_ok(v, ("text", "number", "bool", "date")) for v in value)
-        )
-        return None if ok else _("a non-empty list of lead fields")
-    types = {
-        "text_field": ("text",),
-        "bool_field": ("bool",),
-        "number_field": ("number",),
-        "date_field": ("date",),
-    }[kind_of]
-    names = {"text": _("text"), "number": _("number"), "bool": _("yes/no"), "date": _("date")}
-    return None if _field_ok(value, types) else _("a lead field of type %s") % names[types[0]]
+class Raw(str):
+    """A message argument shown as it is (a code, a value), not translated."""
 
 
-def _validate_criteria(criteria: Any, at: str) -> list[FieldError]:
-    if not isinstance(criteria, list):
-        return [FieldError(at, _("Must be a list of criteria."), "invalid")]
-    if not criteria:
-        return [FieldError(at, _("A stage needs at least one criterion."), "required")]
-    if len(criteria) > MAX_CRITERIA:
-        return [FieldError(at, _("At most %d criteria.") % MAX_CRITERIA, "max_length")]
-    errs: list[FieldError] = []
-    seen: set[str] = set()
-    for i, crit in enumerate(criteria):
-        here = f"{at}.{i}"
-        if not isinstance(crit, dict):
-            errs.append(FieldError(here, _("Must be an object."), "invalid"))
-            continue
-        for extra in set(crit) - {"code", "kind", "params", "label"}:
-            errs.append(FieldError(f"{here}.{extra}", _("Unknown key."), "unknown_field"))
-        code = crit.get("code")
-        if not isinstance(code, str) or not CODE_RE.match(code) or code == "other":
-            errs.append(
-                FieldError(
-                    f"{here}.code", _("A lower-case code (a-z, 0-9, _), not 'other'."), "invalid"
-                )
+Message = str | tuple[Any, ...]  # a text, or (format, argument, ...); "%r" formats take the value
+
+
+def _msg(fmt: str, *args: Any) -> Message:
+    return (fmt, *args) if args else fmt
+
+
+def _must_be(what: Message) -> dict[str, Any]:
+    return {"x-message": _msg(gettext_noop("Must be %s."), what)}
+
+
+def _lead_field(types: tuple[str, ...]) -> dict[str, Any]:
+    """A lead field of one of `types`, or a free attribute (`attributes.<key>`)."""
+    names = sorted(name for name, kind in CRITERIA_FIELDS.items() if kind in types)
+    return {"anyOf": [{"enum": names}, {"type": "string", "pattern": r"^attributes\..+$"}]}
+
+
+_TYPE_NAMES = {
+    "text": gettext_noop("text"),
+    "number": gettext_noop("number"),
+    "bool": gettext_noop("yes/no"),
+    "date": gettext_noop("date"),
+}
+_WHOLE = gettext_noop("a whole number between 1 and 36500")
+_STRINGS = {
+    "type": "array", "minItems": 1, "maxItems": 500,
+    "items": {"type": "string", "minLength": 1, "maxLength": 200},
+}  # fmt: skip
+
+
+def _param(kind_of: str) -> dict[str, Any]:
+    """The schema of a criterion's parameter of type `kind_of`, with the message for any way
+    it can be wrong (one `anyOf` branch: one error at the parameter, not one per item)."""
+    one_of = gettext_noop("one of %s")
+    schemas: dict[str, tuple[dict[str, Any], Message]] = {
+        "score": ({"enum": list(ScoreName.values)}, (one_of, Raw(", ".join(ScoreName.values)))),
+        "number": ({"type": "number", "minimum": 0}, gettext_noop("a number ≥ 0")),
+        "days": ({"type": "integer", "minimum": 1, "maximum": 36500}, _WHOLE),
+        "count": ({"type": "integer", "minimum": 1, "maximum": 36500}, _WHOLE),
+        "direction": ({"enum": list(DIRECTIONS)}, (one_of, Raw(", ".join(DIRECTIONS)))),
+        "strings": (_STRINGS, gettext_noop("a non-empty list of strings")),
+        "fields": (
+            {"type": "array", "minItems": 1, "items": _lead_field(tuple(_TYPE_NAMES))},
+            gettext_noop("a non-empty list of lead fields"),
+        ),
+    }
+    if kind_of in schemas:
+        schema, what = schemas[kind_of]
+    else:  # "<type>_field"
+        field_type = kind_of.removesuffix("_field")
+        schema = _lead_field((field_type,))
+        what = (gettext_noop("a lead field of type %s"), _TYPE_NAMES[field_type])
+    return {"anyOf": [schema], **_must_be(what)}
+
+
+def _params(kind: str) -> dict[str, Any]:
+    spec = KIND_PARAMS[kind]
+    return {
+        "type": "object",
+        "properties": {name.rstrip("?"): _param(kind_of) for name, kind_of in spec.items()},
+        "required": [name for name in spec if not name.endswith("?")],
+        "additionalProperties": False,
+        "x-message": gettext_noop("Must be an object."),
+        "x-unknown": (gettext_noop("Unknown parameter for %s."), Raw(kind)),
+        "x-required": gettext_noop("This parameter is required."),
+    }
+
+
+def _criterion() -> dict[str, Any]:
+    code_message = gettext_noop("A lower-case code (a-z, 0-9, _), not 'other'.")
+    return {
+        "type": "object",
+        "properties": {
+            "code": {
+                "type": "string", "pattern": CODE_RE.pattern, "not": {"enum": ["other"]},
+                "x-message": code_message,
+            },
+            "kind": {
+                "enum": list(KIND_PARAMS), "x-message": gettext_noop("Unknown kind %r."),
+                "x-code": "invalid_choice",
+            },
+            "params": {"type": "object", "x-message": gettext_noop("Must be an object.")},
+            "label": {"type": "string", "maxLength": 200},
+        },
+        "required": ["code", "kind", "params"],
+        # The parameters of the kind named (none checked while the kind is unknown).
+        "allOf": [
+            {
+                "if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
+                "then": {"properties": {"params": _params(kind)}},
+            }
+            for kind in KIND_PARAMS
+        ],
+        "additionalProperties": False,
+        "x-message": gettext_noop("Must be an object."),
+        "x-unknown": gettext_noop("Unknown key."),
+        "x-required": {"code": code_message, "kind": gettext_noop("Unknown kind %r."),
+                       "params": gettext_noop("Must be an object.")},
+    }  # fmt: skip
+
+
+def _stage(name: str) -> dict[str, Any]:
+    owner = gettext_noop("Must be 'marketing' or 'sales'.")
+    properties: dict[str, Any] = {
+        "owner": {"enum": list(Function.values), "x-message": owner, "x-code": "invalid_choice"},
+        "sla_hours": {
+            "type": "number", "exclusiveMinimum": 0, "maximum": 8760,
+            "x-message": gettext_noop("Must be a number of hours > 0."),
+        },
+        "cooloff_days": {
+            "type": "integer", "minimum": 0, "maximum": 3650,
+            "x-message": gettext_noop("Must be whole days ≥ 0."),
+        },
+        "reassign_on_breach": {
+            "type": "boolean", "x-message": gettext_noop("Must be true or false."),
+        },
+    }  # fmt: skip
+    if name in STAGES_WITH_CRITERIA:
+        properties["criteria"] = {
+            "type": "array", "minItems": 1, "maxItems": MAX_CRITERIA, "items": _criterion(),
+            "x-message": {
+                "type": gettext_noop("Must be a list of criteria."),
+                "minItems": gettext_noop("A stage needs at least one criterion."),
+                "maxItems": (gettext_noop("At most %d criteria."), MAX_CRITERIA),
+            },
+            "x-code": {"minItems": "required", "maxItems": "max_length"},
+        }  # fmt: skip
+    else:
+        properties["criteria"] = {
+            "not": {}, "x-message": gettext_noop("Only mql and sql have criteria."),
+        }  # fmt: skip
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": ["owner", "criteria"] if name in STAGES_WITH_CRITERIA else ["owner"],
+        "additionalProperties": False,
+        "x-message": gettext_noop("Must be an object."),
+        "x-unknown": gettext_noop("Unknown key."),
+        "x-required": {"owner": owner, "criteria": gettext_noop("Must be a list of criteria.")},
+    }
+
+
+def _document_schema() -> dict[str, Any]:
+    stages_message = gettext_noop("Must be an object of stages.")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "leadflow definition document",
+        "type": "object",
+        "properties": {
+            "stages": {
+                "type": "object",
+                "properties": {state: _stage(state) for state in LeadState.values},
+                "required": list(STAGES_WITH_CRITERIA),
+                "additionalProperties": False,
+                "x-message": stages_message,
+                "x-unknown": gettext_noop("Unknown stage %r."),
+                "x-required": gettext_noop("This stage is required."),
+            }
+        },
+        "required": ["stages"],
+        "x-message": stages_message,
+        "x-required": stages_message,
+    }
+
+
+DOCUMENT_SCHEMA = _document_schema()
+_VALIDATOR = Draft202012Validator(DOCUMENT_SCHEMA)
+CODES = {"required": "required", "additionalProperties": "unknown_field", "enum": "invalid_choice"}
+
+
+def published_schema() -> dict[str, Any]:
+    """The document's schema as published: standard JSON Schema, without our `x-` keys."""
+
+    def clean(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: clean(v) for k, v in node.items() if not k.startswith("x-")}
+        if isinstance(node, list):
+            return [clean(v) for v in node]
+        return node
+
+    return cast(dict[str, Any], clean(DOCUMENT_SCHEMA))
+
+
+def _render(message: Message, value: Any) -> str:
+    if isinstance(message, Raw):
+        return str(message)
+    if isinstance(message, str):
+        text = _(message)
+        return text % (value,) if "%r" in message else text
+    fmt, *args = message
+    return _(fmt) % tuple(a if isinstance(a, int) else _render(a, value) for a in args)
+
+
+def _pick(spec: Any, keyword: str, fallback: Any) -> Any:
+    if isinstance(spec, dict):
+        return spec.get(keyword, fallback)
+    return fallback if spec is None else spec
+
+
+def _errors_of(error: ValidationError) -> list[FieldError]:
+    """Our errors for one of the schema's: the place (dotted), a message, a code."""
+    at = ".".join(str(p) for p in error.absolute_path) or "stages"
+    schema: Any = error.schema
+    instance: Any = error.instance
+    if not isinstance(schema, dict):  # pragma: no cover - every failing part is an object
+        return [FieldError(at, _("Invalid."), "invalid")]
+    if error.validator == "required":
+        wanted: Any = error.validator_value
+        names = [n for n in wanted if n not in instance]
+        return [
+            FieldError(
+                f"{at}.{name}" if error.absolute_path else name,
+                _render(_pick(schema.get("x-required"), name, gettext_noop("Invalid.")), None),
+                "required",
             )
-        elif code in seen:
-            errs.append(FieldError(f"{here}.code", _("Duplicate code %r.") % code, "unique"))
-        else:
-            seen.add(code)
-        kind = crit.get("kind")
-        if kind not in KIND_PARAMS:
-            errs.append(FieldError(f"{here}.kind", _("Unknown kind %r.") % kind, "invalid_choice"))
-            continue
-        params = crit.get("params")
-        if not isinstance(params, dict):
-            errs.append(FieldError(f"{here}.params", _("Must be an object."), "required"))
-            continue
-        spec = KIND_PARAMS[kind]
-        names = {n.rstrip("?") for n in spec}
-        for extra in set(params) - names:
-            errs.append(
-                FieldError(
-                    f"{here}.params.{extra}", _("Unknown parameter for %s.") % kind, "unknown_field"
-                )
-            )
-        for name, kind_of in spec.items():
-            optional, name = name.endswith("?"), name.rstrip("?")
-            if name not in params:
-                if not optional:
-                    errs.append(
-                        FieldError(
-                            f"{here}.params.{name}", _("This parameter is required."), "required"
-                        )
-                    )
-                continue
-            problem = _check_param(kind_of, params[name])
-            if problem:
-                errs.append(
-                    FieldError(f"{here}.params.{name}", _("Must be %s.") % problem, "invalid")
-                )
-    return errs
+            for name in names
+        ]
+    if error.validator == "additionalProperties":
+        known = set(schema.get("properties", {}))
+        return [
+            FieldError(f"{at}.{extra}", _render(schema["x-unknown"], extra), "unknown_field")
+            for extra in sorted(set(instance) - known, key=str)
+        ]
+    message = _pick(schema.get("x-message"), str(error.validator), None)
+    code = _pick(schema.get("x-code"), str(error.validator), None)
+    return [
+        FieldError(
+            at,
+            _render(message, instance) if message is not None else _("Invalid."),
+            code or CODES.get(str(error.validator), "invalid"),
+        )
+    ]
 
 
 def validate_document(doc: Any) -> list[FieldError]:
-    """Every problem of a definition document, each with a dotted pointer into it."""
+    """Every problem of a definition document, each with a dotted pointer into it; the first
+    problem found at a place is the one reported there."""
     if not isinstance(doc, dict):
         return [FieldError("stages", _("Must be an object of stages."), "invalid")]
-    stages = doc.get("stages")
-    if not isinstance(stages, dict):
-        return [FieldError("stages", _("Must be an object of stages."), "required")]
-    errs: list[FieldError] = []
-    for name, stage in stages.items():
-        at = f"stages.{name}"
-        if name not in LeadState.values:
-            errs.append(FieldError(at, _("Unknown stage %r.") % name, "unknown_field"))
-            continue
-        if not isinstance(stage, dict):
-            errs.append(FieldError(at, _("Must be an object."), "invalid"))
-            continue
-        for extra in set(stage) - STAGE_KEYS:
-            errs.append(FieldError(f"{at}.{extra}", _("Unknown key."), "unknown_field"))
-        if stage.get("owner") not in Function.values:
-            errs.append(
-                FieldError(f"{at}.owner", _("Must be 'marketing' or 'sales'."), "invalid_choice")
-            )
-        if "sla_hours" in stage:
-            sla = stage["sla_hours"]
-            if isinstance(sla, bool) or not isinstance(sla, int | float) or not 0 < sla <= 8760:
-                errs.append(
-                    FieldError(f"{at}.sla_hours", _("Must be a number of hours > 0."), "invalid")
-                )
-        if "cooloff_days" in stage:
-            days = stage["cooloff_days"]
-            if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 3650:
-                errs.append(
-                    FieldError(f"{at}.cooloff_days", _("Must be whole days ≥ 0."), "invalid")
-                )
-        if "reassign_on_breach" in stage and not isinstance(stage["reassign_on_breach"], bool):
-            errs.append(
-                FieldError(f"{at}.reassign_on_breach", _("Must be true or false."), "invalid")
-            )
-        if name in STAGES_WITH_CRITERIA:
-            errs.extend(_validate_criteria(stage.get("criteria"), f"{at}.criteria"))
-        elif "criteria" in stage:
-            errs.append(
-                FieldError(f"{at}.criteria", _("Only mql and sql have criteria."), "invalid")
-            )
-    for required in STAGES_WITH_CRITERIA:
-        if required not in stages:
-            errs.append(FieldError(f"stages.{required}", _("This stage is required."), "required"))
-    return errs
+    errs: dict[str, FieldError] = {}
+    for error in _VALIDATOR.iter_errors(doc):
+        for found in _errors_of(error):
+            errs.setdefault(found.field, found)
+    for stage in STAGES_WITH_CRITERIA:  # codes are unique within a stage
+        criteria = ((doc.get("stages") or {}).get(stage) or {}).get("criteria")
+        seen: set[str] = set()
+        for i, crit in enumerate(criteria if isinstance(criteria, list) else []):
+            code = crit.get("code") if isinstance(crit, dict) else None
+            at = f"stages.{stage}.criteria.{i}.code"
+            if isinstance(code, str) and code in seen and at not in errs:
+                errs[at] = FieldError(at, _("Duplicate code %r.") % code, "unique")
+            elif isinstance(code, str):
+                seen.add(code)
+    return list(errs.values())
 
 
 # --- evaluation -------------------------------------------------------------------------------

@@ -4,8 +4,8 @@ Transition bodies check their own requirements (reason, amount, passing criteria
 lead's own fields: no I/O, no other models, no save(). `leads.services.transitions` runs them:
 `lead_transition` for one lead (it locks the row, checks the permission, runs the body, saves and
 writes the history row in one transaction) and `lead_qualify_mql_bulk` for the system's automatic
-MQL of many. Who may run a transition is the `permission` of each; a test
-fails if one lacks it.
+MQL of many. Who may run a transition is the `permission` of each, a callable of `leads.access`;
+a test fails if one lacks it.
 """
 
 from __future__ import annotations
@@ -21,10 +21,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from accounts.selectors import managed_team_ids, rep_team_ids
-from leadflow.choices import Function, Role
+from leadflow.choices import Function
 from leadflow.errors import CriteriaNotMet, FieldError, ValidationFailed
-from leadflow.permissions import has_role, roles_of
+from leads.access import (
+    is_rep,
+    may_answer_handoff,
+    may_claim,
+    may_marketing,
+    may_qualify_mql,
+    may_qualify_sql,
+    may_work_own,
+)
 from leads.choices import (
     OTHER_REASON,
     ArchiveReason,
@@ -69,69 +76,6 @@ class TransitionInput:
 
     def cooloff(self, state: str) -> timedelta:
         return timedelta(days=float(self.stage(state).get("cooloff_days") or 0))
-
-
-# --- who may (permission callables: (lead, user) -> bool) -------------------------------------
-
-
-def _is_assigned(lead: Any, user: Any) -> bool:
-    """The caller is the lead's rep, a rep of its team, or a manager of its team."""
-    if user.is_superuser:
-        return True
-    if has_role(user, Role.SALES) and (
-        (lead.owner_id is not None and lead.owner_id == user.pk)
-        or (lead.team_id is not None and lead.team_id in rep_team_ids(user))
-    ):
-        return True
-    return (
-        has_role(user, Role.SALES_MANAGER)
-        and lead.team_id is not None
-        and lead.team_id in managed_team_ids(user)
-    )
-
-
-def _owns(lead: Any, user: Any) -> bool:
-    """The caller is the lead's own rep, or a manager of its team."""
-    if user.is_superuser:
-        return True
-    if has_role(user, Role.SALES) and lead.owner_id is not None and lead.owner_id == user.pk:
-        return True
-    return (
-        has_role(user, Role.SALES_MANAGER)
-        and lead.team_id is not None
-        and lead.team_id in managed_team_ids(user)
-    )
-
-
-def may_qualify_mql(lead: Any, user: Any) -> bool:
-    return has_role(user, Role.MARKETING, Role.COO)
-
-
-def may_answer_handoff(lead: Any, user: Any) -> bool:
-    return _is_assigned(lead, user)
-
-
-def may_claim(lead: Any, user: Any) -> bool:
-    return user.is_superuser or (
-        has_role(user, Role.SALES, Role.SALES_MANAGER)
-        and (lead.owner_id in (None, user.pk) or _is_assigned(lead, user))
-    )
-
-
-def may_qualify_sql(lead: Any, user: Any) -> bool:
-    return has_role(user, Role.COO) or _owns(lead, user)
-
-
-def may_work_own(lead: Any, user: Any) -> bool:
-    return _owns(lead, user)
-
-
-def may_marketing(lead: Any, user: Any) -> bool:
-    return has_role(user, Role.MARKETING)
-
-
-def may_override(user: Any) -> bool:
-    return Role.COO in roles_of(user)
 
 
 # --- conditions (pure) -------------------------------------------------------------------------
@@ -249,7 +193,7 @@ class LeadLifecycle(ConcurrentTransitionMixin, models.Model):
     @transition(field=state, source=S.MQL, target=S.SAL, permission=may_answer_handoff)
     def accept(self, inp: TransitionInput) -> None:
         self._enter(S.SAL, inp)
-        if inp.actor is not None and has_role(inp.actor, Role.SALES):
+        if is_rep(inp.actor):
             self.owner = inp.actor
 
     @transition(field=state, source=S.MQL, target=S.RECYCLED, permission=may_answer_handoff)
@@ -270,7 +214,7 @@ class LeadLifecycle(ConcurrentTransitionMixin, models.Model):
     )
     def claim(self, inp: TransitionInput) -> None:
         self._enter(S.SAL, inp)
-        if inp.actor is not None and has_role(inp.actor, Role.SALES):
+        if is_rep(inp.actor):
             self.owner = inp.actor
             self.team = inp.actor_team or self.team
 

@@ -7,32 +7,16 @@ from typing import Any
 
 from django.db.models import F, Q, QuerySet
 
-from accounts.selectors import managed_team_ids, rep_team_ids
-from leadflow.choices import Role
 from leadflow.errors import NoPublishedDefinition, NotFound
-from leadflow.permissions import roles_of
+from leads import access
 from leads.choices import DefinitionStatus
 from leads.definitions import evaluate_stage
 from leads.models import Definition, Event, Lead, LeadTransition
 
 
-def role_scope_q(user: Any, *, owner: str, team: str) -> Q | None:
-    """SPEC §7 read scope over rows with an owner and a team field: marketing and the COO read
-    everything (None), a rep what they own and their team's, a manager their teams'."""
-    roles = roles_of(user)
-    if user.is_superuser or roles & {Role.MARKETING, Role.COO}:
-        return None
-    q = Q(pk__in=[])
-    if Role.SALES in roles:
-        q |= Q(**{owner: user.pk}) | Q(**{f"{team}__in": rep_team_ids(user)})
-    if Role.SALES_MANAGER in roles:
-        q |= Q(**{f"{team}__in": managed_team_ids(user)}) | Q(**{owner: user.pk})
-    return q
-
-
 def lead_visible_q(user: Any) -> Q | None:
     """The filter of leads the user may read; None means all of them."""
-    return role_scope_q(user, owner="owner_id", team="team_id")
+    return access.scope_q(user, owner="owner_id", team="team_id")
 
 
 def lead_list(*, user: Any) -> QuerySet[Lead]:

@@ -9,14 +9,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from leadflow.serializers import DecimalInput, JSONObjectField, StrictMixin, StrictSerializer
-from leads import writes
+from leads import access
 from leads.choices import DefinitionStatus, TransitionName
 from leads.event_input import EventItem, event_schema, parse_events
 from leads.models import Definition, Event, Lead, LeadTransition
 from leads.normalize import nfkc, normalize_email, normalize_phone
 
-LEAD_FIELDS = ["email", *writes.MARKETING_FIELD_ORDER]
-SALES_FIELDS = list(writes.SALES_FIELD_ORDER)
+LEAD_FIELDS = ["email", *access.MARKETING_FIELD_ORDER]
+SALES_FIELDS = list(access.SALES_FIELD_ORDER)
 STATE_MESSAGE = (
     "The state changes only through a transition: "
     "POST /api/v1/leads/{id}/transitions/{name}/ (see available_transitions)."
@@ -287,7 +287,10 @@ class DefinitionWriteSerializer(StrictSerializer):
         required=False,
         help_text="Only 'draft'; publish with POST /api/v1/definitions/{id}/publish/.",
     )
-    stages = JSONObjectField(max_bytes=65_536)
+    stages = JSONObjectField(
+        max_bytes=65_536,
+        help_text="The stages of the document; its JSON Schema: GET /api/v1/definitions/schema/.",
+    )
 
 
 class DefinitionPatchSerializer(DefinitionWriteSerializer):

@@ -18,6 +18,7 @@ urlpatterns = [
         name="lead-transition",
     ),
     path("definitions/", apis.DefinitionListApi.as_view(), name="definition-list"),
+    path("definitions/schema/", apis.DefinitionSchemaApi.as_view(), name="definition-schema"),
     path(
         "definitions/<id:definition_id>/",
         apis.DefinitionDetailApi.as_view(),

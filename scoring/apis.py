@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils import timezone
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import status
@@ -10,8 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from leadflow.apis import JobSerializer
-from leadflow.choices import Role
-from leadflow.permissions import AnyRole, role_permission
+from leads.access import Can, permission
 from leads.selectors import lead_access
 from scoring import selectors, services
 from scoring.serializers import (
@@ -21,14 +18,9 @@ from scoring.serializers import (
     ScoringRuleSerializer,
 )
 
-RuleEditor = role_permission(Role.MARKETING, Role.COO)
-
 
 class ScoringRuleListApi(APIView):
-    permission_classes = [AnyRole]
-
-    def get_permissions(self) -> list[Any]:
-        return [RuleEditor()] if self.request.method == "POST" else [AnyRole()]
+    permission_classes = [permission(Can.EDIT_RULES, read=Can.READ)]
 
     @extend_schema(responses={200: ScoringRuleSerializer(many=True)})
     def get(self, request: Request) -> Response:
@@ -54,10 +46,7 @@ class ScoringRuleListApi(APIView):
 
 
 class ScoringRuleDetailApi(APIView):
-    permission_classes = [AnyRole]
-
-    def get_permissions(self) -> list[Any]:
-        return [AnyRole()] if self.request.method == "GET" else [RuleEditor()]
+    permission_classes = [permission(Can.EDIT_RULES, read=Can.READ)]
 
     @extend_schema(responses={200: ScoringRuleSerializer})
     def get(self, request: Request, rule_id: int) -> Response:
@@ -81,7 +70,7 @@ class ScoringRuleDetailApi(APIView):
 
 
 class ScoreRecomputeApi(APIView):
-    permission_classes = [RuleEditor]
+    permission_classes = [permission(Can.EDIT_RULES)]
 
     @extend_schema(request=None, responses={202: JobSerializer})
     def post(self, request: Request) -> Response:
@@ -90,7 +79,7 @@ class ScoreRecomputeApi(APIView):
 
 
 class LeadScoreApi(APIView):
-    permission_classes = [AnyRole]
+    permission_classes = [permission(Can.READ)]
 
     @extend_schema(responses={200: BreakdownSerializer})
     def get(self, request: Request, lead_id: int) -> Response:

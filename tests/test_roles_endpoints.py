@@ -57,6 +57,7 @@ TABLE: list[tuple[str, str, Any, list[int]]] = [
         [200, 403, 403, 404, 404, 403, 403, 401],
     ),
     ("get", "/api/v1/definitions/", None, [200, 200, 200, 200, 200, 200, 403, 401]),
+    ("get", "/api/v1/definitions/schema/", None, [200, 200, 200, 200, 200, 200, 403, 401]),
     ("get", f"/api/v1/definitions/{D}/", None, [200, 200, 200, 200, 200, 200, 403, 401]),
     (
         "post",

@@ -11,34 +11,30 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils.translation import gettext_lazy as _
 
-from leadflow.choices import Role
-from leadflow.permissions import roles_of
+from leads.access import Can, may
 
-R = Role
-# (url name, label, roles that see it)
-NAV: list[tuple[str, Any, set[str]]] = [
-    ("web:dashboard", _("Dashboard"), {R.COO, R.MARKETING, R.SALES, R.SALES_MANAGER}),
-    ("web:inbox", _("Inbox"), {R.SALES, R.SALES_MANAGER, R.COO}),
-    ("web:pipeline", _("My pipeline"), {R.SALES, R.SALES_MANAGER}),
-    ("web:lead-list", _("Leads"), {R.COO, R.MARKETING, R.SALES, R.SALES_MANAGER}),
-    ("web:definition-list", _("Definitions"), {R.COO, R.MARKETING, R.SALES, R.SALES_MANAGER}),
-    ("web:scoring-rules", _("Scoring"), {R.COO, R.MARKETING, R.SALES, R.SALES_MANAGER}),
-    ("web:webform-list", _("Web forms"), {R.COO, R.MARKETING}),
-    ("web:webhook-list", _("Webhooks"), {R.COO, R.MARKETING}),
-    ("web:import-new", _("Import"), {R.COO, R.MARKETING}),
+# (url name, label, what it needs)
+NAV: list[tuple[str, Any, Can]] = [
+    ("web:dashboard", _("Dashboard"), Can.READ),
+    ("web:inbox", _("Inbox"), Can.ANSWER_HANDOFFS),
+    ("web:pipeline", _("My pipeline"), Can.KEEP_PIPELINE),
+    ("web:lead-list", _("Leads"), Can.READ),
+    ("web:definition-list", _("Definitions"), Can.READ),
+    ("web:scoring-rules", _("Scoring"), Can.READ),
+    ("web:webform-list", _("Web forms"), Can.MANAGE_INTAKE),
+    ("web:webhook-list", _("Webhooks"), Can.MANAGE_INTAKE),
+    ("web:import-new", _("Import"), Can.MANAGE_INTAKE),
 ]
 
 
 def nav_for(user: Any) -> list[tuple[str, Any]]:
-    roles = roles_of(user)
-    return [(name, label) for name, label, who in NAV if roles & who]
+    return [(name, label) for name, label, can in NAV if may(user, can)]
 
 
 def home_for(user: Any) -> str:
-    roles = roles_of(user)
-    if R.COO in roles:
+    if may(user, Can.DEFINE):
         return "web:dashboard"
-    if roles & {R.SALES, R.SALES_MANAGER}:
+    if may(user, Can.ANSWER_HANDOFFS):
         return "web:inbox"
     return "web:lead-list"
 
@@ -46,8 +42,9 @@ def home_for(user: Any) -> str:
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 
-def role_required(*roles: str) -> Callable[[View], View]:
-    """A signed-in user holding one of `roles` (any role when none are named); else 403."""
+def requires(can: Can) -> Callable[[View], View]:
+    """A signed-in user whose role may `can` (`leads.access`); else 403 (the login page when
+    signed out)."""
 
     def decorate(view: View) -> View:
         @wraps(view)
@@ -56,8 +53,7 @@ def role_required(*roles: str) -> Callable[[View], View]:
 
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            held = roles_of(request.user)
-            if not held or (roles and not held & set(roles)):
+            if not may(request.user, can):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 

@@ -150,11 +150,10 @@ def _store_chunks(imp: CsvImport, reader: Iterator[list[str]]) -> tuple[int, lis
 
 def csv_import_get(*, import_id: int, user: Any) -> CsvImport:
     """An import its uploader (or the COO) may see."""
-    from leadflow.choices import Role
-    from leadflow.permissions import has_role
+    from leads.access import Can, may
 
     qs = CsvImport.objects.select_related("job")
-    if not (user.is_superuser or has_role(user, Role.COO)):
+    if not may(user, Can.SEE_ALL_JOBS):
         qs = qs.filter(created_by=user)
     try:
         return qs.get(pk=import_id)

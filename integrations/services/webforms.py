@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from integrations.models import WebForm, WebFormSubmission
 from leadflow.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from leadflow.problems import validation_failed
-from leads import writes
+from leads import access
 from leads.choices import Source
 from leads.serializers import LEAD_FIELDS, IntakeSerializer
 from leads.services.changes import plain_values as _plain
@@ -138,7 +138,7 @@ def webform_submit(*, public_key: str, post: Any, origin: str | None, ip: str | 
         raise validation_failed(s.errors)
     with transaction.atomic():
         values = dict(s.validated_data)
-        result = lead_intake(fields=values, actor=None, caller=writes.VISITOR)
+        result = lead_intake(fields=values, actor=None, caller=access.VISITOR)
         # What was sent stays with the submission (and on the lead's timeline): a form fills
         # empty fields only, so a visitor never overwrites what the lead already says.
         WebFormSubmission.objects.create(

@@ -16,15 +16,12 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from psycopg import sql
 
-from accounts.selectors import rep_team_ids
-from leadflow.choices import Role
 from leadflow.errors import Conflict, Forbidden
-from leadflow.permissions import has_role
-from leads import writes
+from leads import access
 from leads.choices import Source
 from leads.event_input import EventItem
 from leads.models import Lead, LeadChange, LeadScore
-from leads.selectors import lead_list, lead_visible_q
+from leads.selectors import lead_list
 from leads.services.changes import lead_changes_record
 from leads.services.events import (
     EventInput,
@@ -86,9 +83,9 @@ def _new_lead(fields: dict[str, Any], actor: Any) -> IntakeResult | None:
     lead with this e-mail exists (possibly a concurrent twin that committed first)."""
     now = timezone.now()
     given = {**fields, "created_by": actor, "state_changed_at": now}
-    if fields.get("source") == Source.SALES_GENERATED and has_role(actor, Role.SALES):
+    if fields.get("source") == Source.SALES_GENERATED and access.is_rep(actor):
         # An SGL belongs to the rep who sourced it, ready to be claimed.
-        team_ids = sorted(rep_team_ids(actor))
+        team_ids = sorted(access.reach(actor).rep_teams)
         given.update(owner=actor, team_id=team_ids[0] if team_ids else None)
     if connection.vendor == "postgresql":
         return _insert_in_one_statement(given, now)
@@ -206,11 +203,11 @@ def _insert_in_one_statement(given: dict[str, Any], now: Any) -> IntakeResult | 
 
 def _apply_update(lead: Lead, fields: dict[str, Any], caller: Any) -> dict[str, list[Any]]:
     """Intake's update rules, in memory: only the fields the caller may write on this lead in
-    its state (`leads.writes`), non-empty values only, first touch kept once set, and for an
+    its state (`leads.access`), non-empty values only, first touch kept once set, and for an
     anonymous form only what is still empty. Returns the fields that changed, each with its
     value before and after."""
-    allowed = writes.intake_fields(lead, caller)
-    fill_only = writes.fill_only(caller)
+    allowed = access.intake_fields(lead, caller)
+    fill_only = access.fill_only(caller)
     changed: dict[str, list[Any]] = {}
     for name, value in fields.items():
         if name == "email" or name not in allowed or _empty(value):
@@ -245,7 +242,7 @@ def lead_intake(
 ) -> IntakeResult:
     """`fields` are validated and normalised lead fields (email required); `events` are parsed
     event items of this lead. An existing lead gets what `caller` (the actor, else an API key;
-    `writes.VISITOR` for a public form) may write of them."""  # fmt: skip
+    `access.VISITOR` for a public form) may write of them."""  # fmt: skip
     if not events and connection.vendor == "postgresql" and connection.get_autocommit():
         # A new lead is one statement, atomic on its own: no BEGIN/COMMIT round trips. A lead
         # that exists takes the locked update path below.
@@ -262,7 +259,7 @@ def lead_intake(
             if actor is not None and not lead_list(user=actor).filter(pk=lead.pk).exists():
                 # Another team's lead: neither updated nor named (its id is not the caller's).
                 raise Conflict("A lead with this e-mail address already exists.") from None
-            _update_lead(lead, fields, actor, caller or actor or writes.KEY)
+            _update_lead(lead, fields, actor, caller or actor or access.KEY)
         ingest = None
         if events:
             ingest = event_ingest(
@@ -283,7 +280,7 @@ def lead_intake_bulk(*, rows: list[dict[str, Any]], actor: Any = None) -> BulkIn
     set-based statements. `rows` are validated, normalised lead fields with an e-mail; a later
     row with the same e-mail updates what an earlier one created. Only for callers who may read
     every lead (marketing, the COO, a system import)."""
-    if actor is not None and lead_visible_q(actor) is not None:
+    if actor is not None and not access.reach(actor).everything:
         raise Forbidden("Bulk intake needs a role that reads every lead.")
     now = timezone.now()
     with transaction.atomic():
@@ -299,10 +296,10 @@ def lead_intake_bulk(*, rows: list[dict[str, Any]], actor: Any = None) -> BulkIn
             if lead is None:
                 new[row["email"]] = Lead(**row, created_by=actor, state_changed_at=now)
             elif lead.pk is None:
-                _apply_update(lead, row, writes.KEY)  # a row of this file: all of it
+                _apply_update(lead, row, access.KEY)  # a row of this file: all of it
             else:
                 so_far = changed.setdefault(lead.email, {})
-                for name, (before, after) in _apply_update(lead, row, actor or writes.KEY).items():
+                for name, (before, after) in _apply_update(lead, row, actor or access.KEY).items():
                     so_far[name] = [so_far[name][0] if name in so_far else before, after]
         try:
             with transaction.atomic():

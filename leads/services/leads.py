@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from leadflow.errors import Conflict, Forbidden
-from leads import writes
+from leads import access
 from leads.models import Lead, LeadChange
 from leads.selectors import lead_access
 from leads.services.changes import lead_changes_record
@@ -16,8 +16,8 @@ from leads.services.events import lead_rescore_request
 
 
 def lead_may_edit(lead: Lead, user: Any, fields: set[str]) -> bool:
-    """Whether `user` may edit every one of `fields` of the lead now (`leads.writes`)."""
-    return set(fields) <= writes.editable_fields(lead, user)
+    """Whether `user` may edit every one of `fields` of the lead now (`leads.access`)."""
+    return set(fields) <= access.editable_fields(lead, user)
 
 
 def lead_update(*, lead_id: int, actor: Any, fields: dict[str, Any]) -> Lead:

@@ -24,8 +24,9 @@ from leadflow.errors import (
     TransitionNotAvailable,
     ValidationFailed,
 )
+from leads.access import Can, may
 from leads.choices import ActorKind, LeadState, TransitionName
-from leads.lifecycle import TransitionInput, may_override
+from leads.lifecycle import TransitionInput
 from leads.models import Lead, LeadTransition
 from leads.selectors import definition_published, lead_access, lead_evaluate
 from leads.services.derived import leads_changing
@@ -100,7 +101,7 @@ def _check(lead: Lead, name: str, method: Any, actor: Any, args: TransitionArgs)
             raise ValidationFailed(
                 [FieldError("override", _("Only qualify_mql and qualify_sql can be overridden."))]
             )
-        if actor is not None and not may_override(actor):
+        if actor is not None and not may(actor, Can.OVERRIDE):
             raise Forbidden(_("Only the COO may override the criteria."))
 
 

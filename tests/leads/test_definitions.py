@@ -24,9 +24,9 @@ def test_the_spec_example_validates() -> None:
     assert validate_document(definition_document()) == []
 
 
-@pytest.mark.parametrize(
-    ("edit", "pointer"),
-    [
+_BAD_EDITS = [
+    pytest.param(*case)
+    for case in [
         (
             lambda d: d["stages"]["mql"]["criteria"][1].update(kind="field_like"),
             "stages.mql.criteria.1.kind",
@@ -69,8 +69,11 @@ def test_the_spec_example_validates() -> None:
             lambda d: d["stages"]["sql"]["criteria"][0]["params"].update(field="industry"),
             "stages.sql.criteria.0.params.field",
         ),
-    ],
-)
+    ]
+]
+
+
+@pytest.mark.parametrize(("edit", "pointer"), _BAD_EDITS)
 def test_invalid_definition_points_to_the_bad_part(edit: Any, pointer: str) -> None:
     assert bad(edit) == [pointer]
 
@@ -178,3 +181,44 @@ def test_old_activity_does_not_count(
         for c in client_for("coo").get(f"/api/v1/leads/{lead.pk}/evaluation/").json()["criteria"]
     }
     assert rows["need"]["passed"] is False
+
+
+def test_the_published_schema_is_json_schema_and_agrees_with_the_validation(
+    client_for: Any, users: Any
+) -> None:
+    """Any client can check a document before sending it: the published schema is standard
+    JSON Schema (no private keys), and it accepts and refuses what the API does (only the
+    uniqueness of codes is checked beyond it)."""
+    from jsonschema import Draft202012Validator
+
+    for who in ("marketing", "rep_a", "manager_a", "coo"):
+        assert client_for(who).get("/api/v1/definitions/schema/").status_code == 200
+    schema = client_for("rep_a").get("/api/v1/definitions/schema/").json()
+    Draft202012Validator.check_schema(schema)
+    assert "x-message" not in str(schema)
+    client = Draft202012Validator(schema)
+    assert client.is_valid(definition_document())
+    edits = [p.values[0] for p in _BAD_EDITS]
+    for edit in edits:
+        doc = definition_document()
+        edit(doc)
+        ours = [e.code for e in validate_document(doc)]
+        assert ours
+        assert client.is_valid(doc) == (ours == ["unique"]), ours
+
+
+def test_a_document_of_every_kind_and_option_validates() -> None:
+    doc = definition_document()
+    doc["stages"]["sql"]["criteria"] = [
+        {"code": "soon", "kind": "date_within", "params": {"field": "timeline", "days": 90,
+                                                           "direction": "either"}},
+        {"code": "dm", "kind": "field_true", "params": {"field": "decision_maker"}},
+        {"code": "money", "kind": "field_at_least", "params": {"field": "budget", "value": 1}},
+        {"code": "no_free", "kind": "email_domain_not_in", "params": {"domains": ["gmail.com"]}},
+        {"code": "not_edu", "kind": "field_not_in",
+         "params": {"field": "attributes.segment", "values": ["edu"]}},
+        {"code": "asked", "kind": "activity_within",
+         "params": {"types": ["demo_request"], "days": 14, "count": 2}, "label": "Asked twice"},
+    ]  # fmt: skip
+    doc["stages"]["mql"]["reassign_on_breach"] = True
+    assert validate_document(doc) == []

@@ -17,12 +17,13 @@ from django.views.decorators.http import require_GET
 from accounts.models import Team
 from analytics import funnel, reports
 from analytics.periods import Period, period_from
-from analytics.selectors import figures_q, lead_scope_sql, report_handoffs, report_leads
+from analytics.selectors import lead_scope_sql, report_handoffs, report_leads
 from leadflow.errors import ValidationFailed
 from leadflow.filters import as_id
+from leads.access import Can, reach
 from leads.selectors import definition_list, definition_published
 from web.criteria import reason_label
-from web.roles import role_required
+from web.roles import requires
 from web.templatetags.ui import source_label, state_label
 from web.views.base import error_text
 
@@ -39,12 +40,10 @@ def _period(request: HttpRequest) -> Period:
 
 def _scope_text(user: Any) -> str:
     """Whose figures the page shows (SPEC §15: a rep their own, a manager their teams')."""
-    from leadflow.choices import Role
-    from leadflow.permissions import has_role
-
-    if figures_q(user) is None:
+    r = reach(user)
+    if r.everything:
         return ""
-    if has_role(user, Role.SALES_MANAGER):
+    if r.is_manager:
         return _("Your teams' figures")
     return _("Your own figures")
 
@@ -74,7 +73,7 @@ def _funnel(
 
 
 @require_GET
-@role_required()
+@requires(Can.READ)
 def dashboard(request: HttpRequest) -> HttpResponse:
     period = _period(request)
     raw = request.GET.get("definition", "")

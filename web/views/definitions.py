@@ -15,16 +15,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from analytics.backtest import backtest_start
 from analytics.periods import period_from
-from leadflow.choices import Function, Role
+from leadflow.choices import Function
 from leadflow.errors import LeadflowError, ValidationFailed
 from leadflow.filters import as_id
-from leadflow.permissions import has_role
+from leads.access import Can, may
 from leads.choices import CriterionKind, DefinitionStatus, ScoreName
 from leads.definitions import KIND_PARAMS
 from leads.selectors import definition_get, definition_list, definition_published
 from leads.services.definitions import definition_create, definition_publish, definition_update
 from web.criteria import KIND_LABELS, SCORE_LABELS
-from web.roles import role_required
+from web.roles import requires
 from web.views.base import flash_error, object_errors
 
 STAGES = ["lead", "mql", "sal", "sql", "recycled", "lost"]
@@ -34,15 +34,15 @@ WITH_CRITERIA = {"mql", "sql"}
 
 
 @require_GET
-@role_required()
+@requires(Can.READ)
 def definition_list_view(request: HttpRequest) -> HttpResponse:
     return render(request, "web/definition_list.html", {
-        "definitions": definition_list()[:100], "may_edit": has_role(request.user, Role.COO),
+        "definitions": definition_list()[:100], "may_edit": may(request.user, Can.DEFINE),
     })  # fmt: skip
 
 
 @require_POST
-@role_required(Role.COO)
+@requires(Can.DEFINE)
 def definition_new(request: HttpRequest) -> HttpResponse:
     """A new draft: a copy of the published definition (or of the one named)."""
     raw = request.POST.get("from", "")
@@ -252,11 +252,11 @@ def _field_choices() -> dict[str, list[tuple[str, str]]]:
 
 
 @require_http_methods(["GET", "POST"])
-@role_required()
+@requires(Can.READ)
 @object_errors
 def definition_edit(request: HttpRequest, definition_id: int) -> HttpResponse:
     d = definition_get(definition_id=definition_id)
-    editable = d.status == DefinitionStatus.DRAFT and has_role(request.user, Role.COO)
+    editable = d.status == DefinitionStatus.DRAFT and may(request.user, Can.DEFINE)
     document, status = d.document, 200
     general: list[str] = []
     errors: dict[str, list[str]] = {}
@@ -307,13 +307,13 @@ def definition_edit(request: HttpRequest, definition_id: int) -> HttpResponse:
         "scores": [(k, SCORE_LABELS[ScoreName(k)]) for k in ("engagement", "fit", "total")],
         "directions": [("future", _("in the future")), ("past", _("in the past")),
                        ("either", _("either side of today"))],
-        "published": definition_published(), "may_backtest": has_role(request.user, Role.COO),
+        "published": definition_published(), "may_backtest": may(request.user, Can.DEFINE),
         "percent": round(job.progress * 100) if job else 0,
     }, status=status)  # fmt: skip
 
 
 @require_POST
-@role_required(Role.COO)
+@requires(Can.DEFINE)
 @object_errors
 def definition_backtest(request: HttpRequest, definition_id: int) -> HttpResponse:
     """Start a backtest of this definition as a job; the editor shows its progress."""
@@ -331,7 +331,7 @@ def definition_backtest(request: HttpRequest, definition_id: int) -> HttpRespons
 
 
 @require_http_methods(["GET", "POST"])
-@role_required(Role.COO)
+@requires(Can.DEFINE)
 @object_errors
 def definition_publish_view(request: HttpRequest, definition_id: int) -> HttpResponse:
     """GET asks for confirmation; POST publishes (the published version is retired)."""

@@ -15,17 +15,15 @@ from django.views.decorators.http import require_GET, require_POST
 from handoff.choices import HandoffStatus
 from handoff.models import Handoff
 from handoff.selectors import handoff_list
-from leadflow.choices import Role
 from leadflow.errors import LeadflowError, NotFound
-from leadflow.permissions import has_role
 from leads import selectors
+from leads.access import Can, is_rep, may, reassign_teams
 from leads.choices import DisqualifyReason, LeadState, LostReason
 from leads.services.transitions import TransitionArgs, available_transitions, lead_transition
 from web.criteria import describe, reason_choices, reason_label
-from web.roles import role_required
+from web.roles import requires
 from web.views.base import back, error_text
 
-SALES_ROLES = (Role.SALES, Role.SALES_MANAGER, Role.COO)
 INBOX_LIMIT = 200
 
 
@@ -59,19 +57,19 @@ def _reps_by_team(user: Any) -> dict[int, list[tuple[int, str]]]:
     """Whom a manager (their teams' reps) or the COO (every rep) may hand a handoff to."""
     from accounts.choices import MembershipRole
     from accounts.models import TeamMembership
-    from accounts.selectors import managed_team_ids
 
-    if not has_role(user, Role.SALES_MANAGER, Role.COO):
+    if not may(user, Can.MANAGE_TEAMS):
         return {}
+    teams = reassign_teams(user)
     rows = TeamMembership.objects.filter(role=MembershipRole.REP, user__is_active=True)
-    if not has_role(user, Role.COO):
-        rows = rows.filter(team_id__in=managed_team_ids(user))
+    if teams is not None:
+        rows = rows.filter(team_id__in=teams)
     out: dict[int, list[tuple[int, str]]] = {}
     for team_id, user_id, name in rows.order_by("user__username").values_list(
         "team_id", "user_id", "user__username"
     ):
         out.setdefault(team_id, []).append((user_id, name))
-    if has_role(user, Role.COO):  # the COO may move a handoff to any team's rep
+    if teams is None:  # the COO may move a handoff to any team's rep
         return _AnyTeam(sorted({r for reps in out.values() for r in reps}, key=lambda r: r[1]))
     return out
 
@@ -91,10 +89,10 @@ class _AnyTeam(dict[int, list[tuple[int, str]]]):
 
 
 @require_GET
-@role_required(*SALES_ROLES)
+@requires(Can.ANSWER_HANDOFFS)
 def inbox(request: HttpRequest) -> HttpResponse:
     """A manager or the COO lands on the team's handoffs, a rep on their own."""
-    default = "mine" if has_role(request.user, Role.SALES) else "team"
+    default = "mine" if is_rep(request.user) else "team"
     asked = request.GET.get("tab", "")
     tab = asked if asked in ("mine", "team") else default
     rows = _inbox_rows(request, tab)
@@ -110,7 +108,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(*SALES_ROLES)
+@requires(Can.ANSWER_HANDOFFS)
 def handoff_answer(request: HttpRequest, handoff_id: int, action: str) -> HttpResponse:
     """Accept or reject an open handoff; htmx gets the answered row back in place."""
     h = get_object_or_404(
@@ -149,11 +147,11 @@ def handoff_answer(request: HttpRequest, handoff_id: int, action: str) -> HttpRe
 
 
 @require_GET
-@role_required(Role.SALES, Role.SALES_MANAGER)
+@requires(Can.KEEP_PIPELINE)
 def pipeline(request: HttpRequest) -> HttpResponse:
     """A rep's own SALs and SQLs; a manager's, the team's (with the owner), oldest first."""
     qs = selectors.lead_list(user=request.user)
-    if has_role(request.user, Role.SALES):
+    if is_rep(request.user):
         qs = qs.filter(owner_id=request.user.pk)
     leads = list(
         qs.filter(state__in=[LeadState.SAL, LeadState.SQL])
@@ -167,12 +165,12 @@ def pipeline(request: HttpRequest) -> HttpResponse:
         "rows": rows, "lost_reasons": LostReason.choices, "archive_reasons": [],
         "reject_reasons": [], "may_override": False,
         "disqualify_reasons": DisqualifyReason.choices,
-        "show_owner": not has_role(request.user, Role.SALES),
+        "show_owner": not is_rep(request.user),
     })  # fmt: skip
 
 
 @require_POST
-@role_required(Role.SALES_MANAGER, Role.COO)
+@requires(Can.MANAGE_TEAMS)
 def handoff_reassign_view(request: HttpRequest, handoff_id: int) -> HttpResponse:
     """A manager hands an open handoff to another rep; htmx gets the row back in place."""
     from handoff.services import handoff_reassign

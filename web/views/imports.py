@@ -18,18 +18,16 @@ from integrations.services.imports import (
     csv_import_start,
     import_fields,
 )
-from leadflow.choices import Role
 from leadflow.csvcells import safe_row
 from leadflow.errors import LeadflowError, ValidationFailed
+from leads.access import Can
 from web.labels import FIELD_LABELS
-from web.roles import role_required
+from web.roles import requires
 from web.views.base import error_text, object_errors
-
-EDITORS = (Role.MARKETING, Role.COO)
 
 
 @require_http_methods(["GET", "POST"])
-@role_required(*EDITORS)
+@requires(Can.MANAGE_INTAKE)
 def import_new(request: HttpRequest) -> HttpResponse:
     errors: list[str] = []
     if request.method == "POST":
@@ -53,7 +51,7 @@ def import_new(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@role_required(*EDITORS)
+@requires(Can.MANAGE_INTAKE)
 @object_errors
 def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
     imp = csv_import_get(import_id=import_id, user=request.user)
@@ -80,7 +78,7 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
 
 
 @require_GET
-@role_required(*EDITORS)
+@requires(Can.MANAGE_INTAKE)
 @object_errors
 def import_errors(request: HttpRequest, import_id: int) -> HttpResponse:
     """The per-row error report as CSV: the file's line, the field and the problem, then the

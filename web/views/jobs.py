@@ -7,12 +7,13 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from leadflow.jobs import job_get
-from web.roles import role_required
+from leads.access import Can
+from web.roles import requires
 from web.views.base import object_errors
 
 
 @require_GET
-@role_required()
+@requires(Can.READ)
 @object_errors
 def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
     job = job_get(job_id=job_id, user=request.user)

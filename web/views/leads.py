@@ -23,13 +23,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from leadflow.choices import Role
 from leadflow.csvcells import safe_row
 from leadflow.errors import CriteriaNotMet, LeadflowError, NotFound, ValidationFailed
 from leadflow.filters import as_id
-from leadflow.permissions import has_role
 from leadflow.problems import validation_failed
 from leads import selectors
+from leads.access import Can, may, reach
 from leads.choices import (
     ArchiveReason,
     DisqualifyReason,
@@ -46,7 +45,7 @@ from leads.services.leads import lead_may_edit, lead_update
 from leads.services.transitions import TransitionArgs, available_transitions, lead_transition
 from scoring.selectors import lead_score_breakdown
 from web.criteria import describe, reason_choices
-from web.roles import role_required
+from web.roles import requires
 from web.templatetags.ui import field_label
 from web.views.base import back, error_text, field_errors, flash_error, object_errors
 
@@ -136,11 +135,11 @@ def _people_and_teams(user: Any) -> tuple[list[tuple[int, str]], list[tuple[int,
     from django.contrib.auth import get_user_model
 
     from accounts.models import Team
-    from accounts.selectors import managed_team_ids, rep_team_ids
 
     teams = Team.objects.order_by("name")
-    if not has_role(user, Role.MARKETING, Role.COO) and not user.is_superuser:
-        teams = teams.filter(pk__in=managed_team_ids(user) | rep_team_ids(user))
+    r = reach(user)
+    if not r.everything:
+        teams = teams.filter(pk__in=r.managed_teams | r.rep_teams)
     people = (
         get_user_model()
         .objects.filter(team_memberships__team__in=teams, is_active=True)
@@ -151,7 +150,7 @@ def _people_and_teams(user: Any) -> tuple[list[tuple[int, str]], list[tuple[int,
 
 
 @require_GET
-@role_required()
+@requires(Can.READ)
 def lead_list(request: HttpRequest) -> HttpResponse:
     f, qs = _filtered(request)
     sort = request.GET.get("sort", "-created")
@@ -166,7 +165,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         "total": qs.count(), "sort": sort,
         "sorts": [(k, v[2]) for k, v in SORTS.items()], "states": LeadState.choices,
         "sources": Source.choices, "archive_reasons": ArchiveReason.choices,
-        "may_archive": has_role(request.user, Role.MARKETING),
+        "may_archive": may(request.user, Can.ARCHIVE),
         "selected_states": request.GET.getlist("state"),
         "selected_sources": request.GET.getlist("source"),
         "people": people, "teams": teams,
@@ -210,7 +209,7 @@ def _export_rows(qs: QuerySet[Lead]) -> Iterator[str]:
 
 
 @require_GET
-@role_required()
+@requires(Can.READ)
 def lead_export(request: HttpRequest) -> StreamingHttpResponse:
     """The current filter as CSV, streamed: memory stays flat however many leads match."""
     _f, qs = _filtered(request)
@@ -221,7 +220,7 @@ def lead_export(request: HttpRequest) -> StreamingHttpResponse:
 
 
 @require_POST
-@role_required(Role.MARKETING)
+@requires(Can.ARCHIVE)
 def lead_bulk_archive(request: HttpRequest) -> HttpResponse:
     reason = request.POST.get("reason", "")
     ids = [i for i in map(as_id, request.POST.getlist("lead")) if i is not None][: PAGE_SIZE * 4]
@@ -321,7 +320,7 @@ def _lead_context(request: HttpRequest, lead: Lead) -> dict[str, Any]:
         "may_edit": lead_may_edit(lead, request.user, {"company"}),
         "may_qualify": lead_may_edit(lead, request.user, set(SALES_FIELDS))
         and lead.state in (LeadState.SAL, LeadState.SQL),
-        "may_override": has_role(request.user, Role.COO),
+        "may_override": may(request.user, Can.OVERRIDE),
         "reject_reasons": reason_choices(qualified_under.document if qualified_under else None),
         "lost_reasons": LostReason.choices, "disqualify_reasons": DisqualifyReason.choices,
         "archive_reasons": ArchiveReason.choices, "editable": EDITABLE,
@@ -331,7 +330,7 @@ def _lead_context(request: HttpRequest, lead: Lead) -> dict[str, Any]:
 
 
 @require_GET
-@role_required()
+@requires(Can.READ)
 @object_errors
 def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
     lead = selectors.lead_access(user=request.user, lead_id=lead_id)
@@ -357,7 +356,7 @@ def _form_fields(post: Any, names: list[str]) -> dict[str, Any]:
 
 
 @require_POST
-@role_required()
+@requires(Can.READ)
 @object_errors
 def lead_edit(request: HttpRequest, lead_id: int) -> HttpResponse:
     """The lead's own fields (marketing, COO) or the qualification fields (sales)."""
@@ -388,7 +387,7 @@ def lead_edit(request: HttpRequest, lead_id: int) -> HttpResponse:
 
 
 @require_POST
-@role_required()
+@requires(Can.READ)
 @object_errors
 def lead_transition_view(request: HttpRequest, lead_id: int, name: str) -> HttpResponse:
     amount_raw = parse_amount(request.POST.get("amount", ""))

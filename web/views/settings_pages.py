@@ -26,10 +26,9 @@ from integrations.services.webforms import (
     webform_snippet,
 )
 from integrations.services.webforms import webform_update as webform_save_existing
-from leadflow.choices import Role
 from leadflow.errors import LeadflowError, ValidationFailed
-from leadflow.permissions import has_role
 from leadflow.problems import validation_failed
+from leads.access import Can, may
 from leads.choices import Source
 from leads.definitions import CRITERIA_FIELDS
 from scoring import selectors as scoring_selectors
@@ -37,10 +36,9 @@ from scoring import services as scoring_services
 from scoring.choices import FitOp, PropertyOp, RuleKind
 from scoring.serializers import ScoringRuleSerializer
 from web.labels import FIELD_LABELS
-from web.roles import role_required
+from web.roles import requires
 from web.views.base import field_errors, flash_error, object_errors
 
-EDITORS = (Role.MARKETING, Role.COO)
 RULE_FIELDS = ["kind", "name", "points", "event_type", "property_key", "property_op",
                "property_value", "half_life_days", "cap", "field", "operator"]  # fmt: skip
 
@@ -49,7 +47,7 @@ RULE_FIELDS = ["kind", "name", "points", "event_type", "property_key", "property
 
 
 @require_GET
-@role_required()
+@requires(Can.READ)
 def rule_list(request: HttpRequest) -> HttpResponse:
     """The rules; after a change, the recompute it started, with its progress and result."""
     from leadflow.errors import NotFound
@@ -66,7 +64,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
     return render(request, "web/scoring_rules.html", {
         "fit": [r for r in rules if r.kind == RuleKind.FIT],
         "engagement": [r for r in rules if r.kind == RuleKind.ENGAGEMENT],
-        "may_edit": has_role(request.user, *EDITORS),
+        "may_edit": may(request.user, Can.EDIT_RULES),
         "job": job if job and job.kind == "score_recompute" else None,
         "percent": round(job.progress * 100) if job else 0,
     })  # fmt: skip
@@ -120,7 +118,7 @@ def _rule_data(post: Any) -> dict[str, Any]:
 
 
 @require_http_methods(["GET", "POST"])
-@role_required(*EDITORS)
+@requires(Can.EDIT_RULES)
 @object_errors
 def rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
     rule = scoring_selectors.rule_get(rule_id=rule_id) if rule_id else None
@@ -150,7 +148,7 @@ def rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
 
 
 @require_POST
-@role_required(*EDITORS)
+@requires(Can.EDIT_RULES)
 @object_errors
 def rule_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
     scoring_selectors.rule_get(rule_id=rule_id)
@@ -160,7 +158,7 @@ def rule_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*EDITORS)
+@requires(Can.EDIT_RULES)
 def score_recompute(request: HttpRequest) -> HttpResponse:
     job = scoring_services.score_recompute_enqueue(actor=request.user, reason="requested")
     return render(request, "web/partials/job_progress.html", {"job": job, "percent": 0})
@@ -170,14 +168,14 @@ def score_recompute(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@role_required(*EDITORS)
+@requires(Can.MANAGE_INTAKE)
 def webhook_list(request: HttpRequest) -> HttpResponse:
     subs = WebhookSubscription.objects.order_by("name", "id")
     return render(request, "web/webhooks.html", {"subscriptions": subs})
 
 
 @require_http_methods(["GET", "POST"])
-@role_required(*EDITORS)
+@requires(Can.MANAGE_INTAKE)
 @object_errors
 def webhook_edit(request: HttpRequest, subscription_id: int | None = None) -> HttpResponse:
     sub = subscription_get(subscription_id=subscription_id) if subscription_id else None
@@ -210,7 +208,7 @@ def webhook_edit(request: HttpRequest, subscription_id: int | None = None) -> Ht
 
 
 @require_POST
-@role_required(*EDITORS)
+@requires(Can.MANAGE_INTAKE)
 @object_errors
 def webhook_delete(request: HttpRequest, subscription_id: int) -> HttpResponse:
     subscription_delete(subscription=subscription_get(subscription_id=subscription_id))
@@ -222,7 +220,7 @@ def webhook_delete(request: HttpRequest, subscription_id: int) -> HttpResponse:
 
 
 @require_GET
-@role_required(*EDITORS)
+@requires(Can.MANAGE_INTAKE)
 def webform_list(request: HttpRequest) -> HttpResponse:
     return render(request, "web/webforms.html", {"forms": WebForm.objects.all()})
 
@@ -238,7 +236,7 @@ def _webform_input(post: Any) -> WebFormInput:
 
 
 @require_http_methods(["GET", "POST"])
-@role_required(*EDITORS)
+@requires(Can.MANAGE_INTAKE)
 def webform_edit(request: HttpRequest, form_id: int | None = None) -> HttpResponse:
     form = get_object_or_404(WebForm, pk=form_id) if form_id else None
     errors: dict[str, list[str]] = {}

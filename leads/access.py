@@ -1,0 +1,209 @@
+"""Who may do what (SPEC §7): the one module that answers, for the API, the UI, intake, imports,
+jobs and the admin, whether a caller may
+
+- reach a page or an endpoint (`may(user, Can.X)`, `permission(Can.X)` for DRF);
+- read a lead, a handoff, a figure (`reach(user)` and the filters built from it);
+- write a field of a lead in its state (`editable_fields`, `intake_fields`, `fill_only`);
+- run a transition on a lead (the `may_*` callables the lifecycle names as each transition's
+  `permission`).
+
+Roles are memberships of the Django groups in `leadflow.choices.Role`; superusers hold every one.
+`tests/test_access_table.py` reads SPEC §7's table and checks every cell against this module.
+
+Writes: callers are a signed-in user (by role), an integration's API key, or an anonymous visitor
+of a public web form. Edits (PATCH, the UI) ask for fields and are refused (403) if one is not the
+caller's; intakes (create-or-update, forms, imports) write the caller's fields and leave the rest
+as they are (SPEC §15 "One set of write rules").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q
+
+from accounts.selectors import managed_team_ids, rep_team_ids
+from leadflow.choices import Role
+from leadflow.permissions import GRANTS, Can, may, permission, roles_of
+from leads.choices import LeadState
+
+# What a role may use regardless of any lead lives in `leadflow.permissions` (the base layer's
+# jobs need it too); it is re-exported here so that callers ask one module.
+__all__ = ["GRANTS", "Can", "may", "permission"]  # and everything defined below
+
+S = LeadState
+R = Role
+# The lead's writable fields, in the order the API and the UI show them: the one list the
+# serializers, the criteria's field types and these rules are made from.
+# Who the lead is and where it came from: what marketing, forms and integrations know.
+MARKETING_FIELD_ORDER = (
+    "first_name", "last_name", "first_name_kana", "last_name_kana", "company", "department",
+    "title", "phone", "industry", "company_size", "country", "website", "source", "campaign",
+    "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "consent",
+    "attributes",
+)  # fmt: skip
+# What sales hears when qualifying (the SQL criteria read them).
+SALES_FIELD_ORDER = ("budget", "decision_maker", "timeline", "need")
+MARKETING_FIELDS = frozenset(MARKETING_FIELD_ORDER)
+SALES_FIELDS = frozenset(SALES_FIELD_ORDER)
+ALL_FIELDS = MARKETING_FIELDS | SALES_FIELDS | {"email"}
+MARKETING_STATES = frozenset({S.LEAD, S.RECYCLED})
+SALES_STATES = frozenset({S.SAL, S.SQL})
+PAST_MQL = frozenset({S.SAL, S.SQL, S.WON, S.LOST})
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What a user may read (SPEC §7 "read leads", "dashboard"): everything (marketing, the
+    COO), or a rep's own rows and their teams' handed-off ones, a manager's teams'."""
+
+    everything: bool
+    user_id: int | None = None
+    rep_teams: frozenset[int] = frozenset()  # set only for a rep
+    managed_teams: frozenset[int] = frozenset()  # set only for a manager
+    is_rep: bool = False
+    is_manager: bool = False
+
+
+def reach(user: Any) -> Reach:
+    roles = roles_of(user)
+    if roles & {R.MARKETING, R.COO}:  # superusers hold both
+        return Reach(everything=True)
+    rep, manager = R.SALES in roles, R.SALES_MANAGER in roles
+    return Reach(
+        everything=False,
+        user_id=getattr(user, "pk", None),
+        rep_teams=rep_team_ids(user) if rep else frozenset(),
+        managed_teams=managed_team_ids(user) if manager else frozenset(),
+        is_rep=rep,
+        is_manager=manager,
+    )
+
+
+def scope_q(user: Any, *, owner: str, team: str) -> Q | None:
+    """The read scope over rows with an owner and a team field (leads: owner and team;
+    handoffs: assignee and team); None means every row. A rep reads what they own and their
+    teams'; a manager their teams' and their own; a caller with no role nothing."""
+    r = reach(user)
+    if r.everything:
+        return None
+    q = Q(pk__in=[])
+    if r.is_rep or r.is_manager:
+        q |= Q(**{owner: r.user_id})
+    if r.rep_teams or r.managed_teams:
+        q |= Q(**{f"{team}__in": r.rep_teams | r.managed_teams})
+    return q
+
+
+def is_rep(user: Any) -> bool:
+    """A sales rep: the lead they accept, claim or source becomes theirs."""
+    return user is not None and R.SALES in roles_of(user)
+
+
+class Visitor:
+    """An anonymous visitor of a public web form."""
+
+
+class IntegrationKey:
+    """An integration's `intake` API key."""
+
+
+VISITOR, KEY = Visitor(), IntegrationKey()
+
+
+def editable_fields(lead: Any, user: Any) -> frozenset[str]:
+    """The fields a signed-in user may edit on this lead in its state."""
+    roles = roles_of(user)
+    if R.COO in roles:  # superusers hold it
+        return ALL_FIELDS
+    fields: set[str] = set()
+    if R.MARKETING in roles and lead.state in MARKETING_STATES:
+        fields |= MARKETING_FIELDS | {"email"}
+    r = reach(user)
+    if lead.state in SALES_STATES and (
+        (r.is_rep and lead.owner_id == user.pk) or lead.team_id in r.managed_teams
+    ):
+        fields |= ALL_FIELDS
+    return frozenset(fields)
+
+
+def intake_fields(lead: Any, caller: Any) -> frozenset[str]:
+    """The fields an intake (API, web form, import) may write on an existing lead: marketing's
+    fields, and the sales fields only before the lead is past MQL, each only where its caller
+    may write it. A web form's visitor may only fill what is empty (`fill_only`)."""
+    sales = SALES_FIELDS if lead.state not in PAST_MQL else frozenset()
+    if caller is VISITOR or caller is KEY or caller is None:
+        return MARKETING_FIELDS | sales
+    return editable_fields(lead, caller) & (MARKETING_FIELDS | sales)
+
+
+def fill_only(caller: Any) -> bool:
+    """Whether the caller only fills empty fields (an anonymous form never overwrites)."""
+    return caller is VISITOR
+
+
+# --- transitions (the lifecycle's `permission` callables: (lead, user) -> bool) ---------------
+
+
+def _is_assigned(lead: Any, user: Any) -> bool:
+    """The caller is the lead's rep, a rep of its team, or a manager of its team."""
+    r = reach(user)
+    if user.is_superuser:
+        return True
+    if r.is_rep and (
+        (lead.owner_id is not None and lead.owner_id == user.pk) or lead.team_id in r.rep_teams
+    ):
+        return True
+    return lead.team_id is not None and lead.team_id in r.managed_teams
+
+
+def _owns(lead: Any, user: Any) -> bool:
+    """The caller is the lead's own rep, or a manager of its team."""
+    r = reach(user)
+    if user.is_superuser:
+        return True
+    if r.is_rep and lead.owner_id is not None and lead.owner_id == user.pk:
+        return True
+    return lead.team_id is not None and lead.team_id in r.managed_teams
+
+
+def may_qualify_mql(lead: Any, user: Any) -> bool:
+    return bool(roles_of(user) & {R.MARKETING, R.COO})
+
+
+def may_answer_handoff(lead: Any, user: Any) -> bool:
+    return _is_assigned(lead, user)
+
+
+def may_claim(lead: Any, user: Any) -> bool:
+    return user.is_superuser or (
+        bool(roles_of(user) & {R.SALES, R.SALES_MANAGER})
+        and (lead.owner_id in (None, user.pk) or _is_assigned(lead, user))
+    )
+
+
+def may_qualify_sql(lead: Any, user: Any) -> bool:
+    return R.COO in roles_of(user) or _owns(lead, user)
+
+
+def may_work_own(lead: Any, user: Any) -> bool:
+    return _owns(lead, user)
+
+
+def may_marketing(lead: Any, user: Any) -> bool:
+    return may(user, Can.ARCHIVE)
+
+
+# --- handoffs ---------------------------------------------------------------------------------
+
+
+def reassign_teams(user: Any) -> frozenset[int] | None:
+    """The teams whose open handoffs the user may re-assign, each to a rep of the same team;
+    None: any handoff, to any team's rep (the COO)."""
+    if R.COO in roles_of(user):
+        return None
+    return reach(user).managed_teams
