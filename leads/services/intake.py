@@ -276,31 +276,38 @@ class BulkIntakeResult:
 
 
 def lead_intake_bulk(*, rows: list[dict[str, Any]], actor: Any = None) -> BulkIntakeResult:
-    """Intake for many leads at once (CSV import): the rules of `lead_intake` row by row, in
-    set-based statements. `rows` are validated, normalised lead fields with an e-mail; a later
-    row with the same e-mail updates what an earlier one created. Only for callers who may read
-    every lead (marketing, the COO, a system import)."""
+    """Intake for many leads at once (CSV import): what `lead_intake` of each row in turn would
+    write (`tests/leads/test_intake_bulk.py` holds the two equal), in set-based statements.
+    `rows` are validated, normalised lead fields with an e-mail; a later row with the same
+    e-mail updates the lead an earlier one created, as a second intake would. Only for callers
+    who may read every lead (marketing, the COO, a system import)."""
     if actor is not None and not access.reach(actor).everything:
         raise Forbidden("Bulk intake needs a role that reads every lead.")
     now = timezone.now()
+    caller = actor or access.KEY
     with transaction.atomic():
         emails = sorted({row["email"] for row in rows})
         found = {
             lead.email: lead
             for lead in Lead.objects.select_for_update(of=("self",)).filter(email__in=emails)
         }
+        existing = len(found)
         new: dict[str, Lead] = {}
+        later: list[dict[str, Any]] = []  # rows of a lead this file creates: once it exists
         changed: dict[str, dict[str, list[Any]]] = {}
+
+        def update(lead: Lead, row: dict[str, Any]) -> None:
+            so_far = changed.setdefault(lead.email, {})
+            for name, (before, after) in _apply_update(lead, row, caller).items():
+                so_far[name] = [so_far[name][0] if name in so_far else before, after]
+
         for row in rows:
-            lead = found.get(row["email"]) or new.get(row["email"])
-            if lead is None:
-                new[row["email"]] = Lead(**row, created_by=actor, state_changed_at=now)
-            elif lead.pk is None:
-                _apply_update(lead, row, access.KEY)  # a row of this file: all of it
+            if row["email"] in found:
+                update(found[row["email"]], row)
+            elif row["email"] in new:
+                later.append(row)
             else:
-                so_far = changed.setdefault(lead.email, {})
-                for name, (before, after) in _apply_update(lead, row, actor or access.KEY).items():
-                    so_far[name] = [so_far[name][0] if name in so_far else before, after]
+                new[row["email"]] = Lead(**row, created_by=actor, state_changed_at=now)
         try:
             with transaction.atomic():
                 created = Lead.objects.bulk_create(list(new.values()))
@@ -311,7 +318,10 @@ def lead_intake_bulk(*, rows: list[dict[str, Any]], actor: Any = None) -> BulkIn
         LeadScore.objects.bulk_create([LeadScore(lead=lead) for lead in created])
         lead_score_mark([lead.pk for lead in created])
         stage_entries_open(created)
-        updates = [found[email] for email, names in changed.items() if names]
+        for row in later:
+            update(new[row["email"]], row)
+        leads = {**found, **new}
+        updates = [leads[email] for email, names in changed.items() if names]
         names = sorted({n for email in changed for n in changed[email]})
         for lead in updates:
             lead.updated_at = now
@@ -322,9 +332,8 @@ def lead_intake_bulk(*, rows: list[dict[str, Any]], actor: Any = None) -> BulkIn
                 actor=actor, via=LeadChange.Via.IMPORT,
             )  # fmt: skip
             lead_rescore_request([lead.pk for lead in updates])  # one mark, one ask
-    return BulkIntakeResult(
-        created=len(created), updated=len(updates), unchanged=len(found) - len(updates)
-    )
+    updated = sum(1 for lead in updates if lead.email in found)
+    return BulkIntakeResult(created=len(created), updated=updated, unchanged=existing - updated)
 
 
 def _intake_one_by_one(rows: list[dict[str, Any]], actor: Any) -> BulkIntakeResult:

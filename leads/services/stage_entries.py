@@ -179,18 +179,36 @@ _UPSERT = """
 """
 
 
+# A rollup dimension -> its key column in `_fan_out`'s rows; the "" dimension is the total.
+DIMENSION_KEYS = {
+    "source": "d.source",
+    "campaign": "d.campaign",
+    "team": "d.team_key",
+    "definition": "d.definition_key",
+}
+
+
 def _fan_out(source: str) -> str:
     """The rows of `source` (day, stage, reentry, bucket, entries, converted, source, campaign,
-    team_id, definition_id) summed per dimension and key: one pass, five grouping sets."""
-    keys = "d.source, d.campaign, d.team_key, d.definition_key"
+    team_id, definition_id) summed per dimension and key: one pass, one grouping set per
+    dimension and one for the total."""
+    keys = list(DIMENSION_KEYS.values())
     common = "d.day, d.stage, d.reentry, d.bucket"
-    sets = ", ".join(f"({common}{', ' + k if k else ''})" for k in ["", *keys.split(", ")])
-    # GROUPING() has a bit per key column, set when the column is not in the row's set.
+    sets = ", ".join(f"({common}{', ' + k if k else ''})" for k in ["", *keys])
+    # GROUPING() has a bit per key column (the first the highest), set when the column is not
+    # in the row's grouping set: a dimension's set leaves out every key but its own.
+    every = (1 << len(keys)) - 1
+    grouping = f"GROUPING({', '.join(keys)})"
+    dimension = " ".join(
+        f"WHEN {every - (1 << (len(keys) - 1 - i))} THEN '{name}'"
+        for i, name in enumerate(DIMENSION_KEYS)
+    )
+    key = " ".join(
+        f"WHEN {every - (1 << (len(keys) - 1 - i))} THEN {column}" for i, column in enumerate(keys)
+    )
     return f"""
-        SELECT CASE GROUPING({keys}) WHEN 7 THEN 'source' WHEN 11 THEN 'campaign'
-                    WHEN 13 THEN 'team' WHEN 14 THEN 'definition' ELSE '' END,
-               CASE GROUPING({keys}) WHEN 7 THEN d.source WHEN 11 THEN d.campaign
-                    WHEN 13 THEN d.team_key WHEN 14 THEN d.definition_key ELSE '' END,
+        SELECT CASE {grouping} {dimension} ELSE '' END,
+               CASE {grouping} {key} ELSE '' END,
                {common}, SUM(d.entries), SUM(d.converted)
         FROM (SELECT s.*, COALESCE(CAST(s.team_id AS TEXT), '') AS team_key,
                      COALESCE(CAST(s.definition_id AS TEXT), '') AS definition_key

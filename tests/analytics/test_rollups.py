@@ -12,7 +12,11 @@ import pytest
 from analytics.funnel import GROUPS, funnel_report, split_days
 from analytics.periods import period_from
 from leads.models import StageDelta, StageRollup
-from leads.services.stage_entries import stage_rollups_compact, stage_rollups_rebuild
+from leads.services.stage_entries import (
+    DIMENSION_KEYS,
+    stage_rollups_compact,
+    stage_rollups_rebuild,
+)
 from tests.conftest import requires_postgres, run_parallel
 
 FIELDS = ("dimension", "key", "day", "stage", "reentry", "bucket", "entries", "converted")
@@ -46,6 +50,7 @@ def test_the_compaction_folds_the_deltas_into_what_a_rebuild_makes(history: Any)
     assert kept
     stage_rollups_rebuild()
     assert rollup_rows() == kept
+    assert {row[0] for row in kept} == {"", *DIMENSION_KEYS} == {"", *GROUPS}, "every dimension"
 
 
 @pytest.mark.parametrize("group_by", [None, *GROUPS])
