@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
@@ -10,25 +10,28 @@ from django.db.models import QuerySet
 from accounts.choices import MembershipRole
 from accounts.models import TeamMembership
 
+if TYPE_CHECKING:
+    from leadflow.types import Caller
 
-def team_ids_of(user: Any, *, role: str | None = None) -> frozenset[int]:
+
+def team_ids_of(user: Caller | None, *, role: str | None = None) -> frozenset[int]:
     """The teams the user belongs to (as rep or manager, or only `role`); cached per request."""
     if user is None or not getattr(user, "is_authenticated", False):
         return frozenset()
     cache: dict[str | None, frozenset[int]] = user.__dict__.setdefault("_leadflow_teams", {})
     if role not in cache:
-        qs = TeamMembership.objects.filter(user=user)
+        qs = TeamMembership.objects.filter(user_id=user.pk or 0)
         if role:
             qs = qs.filter(role=role)
         cache[role] = frozenset(qs.values_list("team_id", flat=True))
     return cache[role]
 
 
-def managed_team_ids(user: Any) -> frozenset[int]:
+def managed_team_ids(user: Caller | None) -> frozenset[int]:
     return team_ids_of(user, role=MembershipRole.MANAGER)
 
 
-def rep_team_ids(user: Any) -> frozenset[int]:
+def rep_team_ids(user: Caller | None) -> frozenset[int]:
     return team_ids_of(user, role=MembershipRole.REP)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -12,6 +12,9 @@ from accounts.choices import ApiKeyScope, MembershipRole
 from accounts.models import ApiKey, Team, TeamMembership
 from leadflow.choices import Role
 from leadflow.errors import FieldError, ValidationFailed
+
+if TYPE_CHECKING:
+    from leadflow.types import Caller
 
 
 @transaction.atomic
@@ -63,7 +66,7 @@ def api_key_create(*, name: str, scope: str = ApiKeyScope.INTAKE) -> tuple[ApiKe
     return cast(ApiKey, api_key), key
 
 
-def profile_set_language(*, user: Any, language: str) -> None:
+def profile_set_language(*, user: Caller, language: str) -> None:
     """The user's UI language; an empty one follows the browser."""
     from django.conf import settings
 

@@ -23,6 +23,7 @@ from analytics.serializers import (
 from leadflow.apis import JobSerializer
 from leadflow.errors import FieldError, ValidationFailed
 from leadflow.filters import as_id
+from leadflow.permissions import user_of
 from leadflow.serializers import StrictSerializer
 from leads.access import Can, permission
 from leads.selectors import definition_get, definition_published_or_409
@@ -168,5 +169,5 @@ class DefinitionBacktestApi(APIView):
         s.is_valid(raise_exception=True)
         raw = {k: v.isoformat() for k, v in s.validated_data.items()}
         period = period_from(raw, default_days=365)
-        job = backtest_start(definition=definition, period=period, actor=request.user)
+        job = backtest_start(definition=definition, period=period, actor=user_of(request))
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)

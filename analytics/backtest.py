@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.utils import timezone
@@ -26,6 +26,9 @@ from leads.definitions import evaluate_stage
 from leads.models import Definition, Lead, LeadTransition
 from scoring.choices import RuleKind
 from scoring.engine import Dialect, active_rules, engagement_terms
+
+if TYPE_CHECKING:
+    from leadflow.types import Actor
 
 LIST_LIMIT = 500
 BATCH = 500
@@ -200,7 +203,7 @@ def backtest(
     }
 
 
-def backtest_start(*, definition: Definition, period: Period, actor: Any) -> Job:
+def backtest_start(*, definition: Definition, period: Period, actor: Actor) -> Job:
     """The backtest of `definition` over `period` as a job, sent to a worker after commit."""
     return job_start(kind="backtest", actor=actor, params={
         "definition": definition.pk, "from": period.start.isoformat(),

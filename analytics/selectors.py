@@ -3,7 +3,7 @@ marketing and the COO everything."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 
@@ -11,8 +11,11 @@ from handoff.models import Handoff
 from leads import access
 from leads.models import Lead
 
+if TYPE_CHECKING:
+    from leadflow.types import Caller
 
-def figures_q(user: Any) -> Q | None:
+
+def figures_q(user: Caller) -> Q | None:
     """The leads whose figures the user sees; None for all. A rep's are the leads they own or
     were handed (a lead they rejected has left their list, not their figures); a manager's, the
     leads their teams hold or were handed."""
@@ -31,7 +34,7 @@ def figures_q(user: Any) -> Q | None:
     return q
 
 
-def lead_scope_sql(user: Any) -> tuple[str, list[Any]]:
+def lead_scope_sql(user: Caller) -> tuple[str, list[Any]]:
     """An SQL condition on alias `l` (leads) limiting figures to the user's own (`figures_q`)."""
     q = figures_q(user)
     if q is None:
@@ -40,13 +43,13 @@ def lead_scope_sql(user: Any) -> tuple[str, list[Any]]:
     return f"AND l.id IN ({sql})", list(params)
 
 
-def report_leads(user: Any) -> QuerySet[Lead]:
+def report_leads(user: Caller) -> QuerySet[Lead]:
     q = figures_q(user)
     leads: QuerySet[Lead] = Lead.objects.all()
     return leads if q is None else leads.filter(q)
 
 
-def report_handoffs(user: Any) -> QuerySet[Handoff]:
+def report_handoffs(user: Caller) -> QuerySet[Handoff]:
     """The handoffs in the user's figures: a rep's own, a manager's teams', else all."""
     r = access.reach(user)
     qs = Handoff.objects.all()

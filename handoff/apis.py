@@ -19,6 +19,7 @@ from handoff.serializers import (
     WebhookDeliverySerializer,
     WebhookSubscriptionSerializer,
 )
+from leadflow.permissions import user_of
 from leadflow.serializers import StrictCursorPagination, StrictSerializer
 from leads.access import Can, permission
 
@@ -51,7 +52,7 @@ class HandoffReassignApi(APIView):
         s = HandoffReassignBodySerializer(data=request.data)
         s.is_valid(raise_exception=True)
         h = services.handoff_reassign(
-            handoff_id=handoff_id, assignee_id=s.validated_data["assignee"], actor=request.user
+            handoff_id=handoff_id, assignee_id=s.validated_data["assignee"], actor=user_of(request)
         )
         return Response(
             HandoffSerializer(selectors.handoff_list(user=request.user).get(pk=h.pk)).data
@@ -117,7 +118,7 @@ class WebhookListApi(APIView):
     def post(self, request: Request) -> Response:
         s = WebhookSubscriptionSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        sub = services.subscription_save(actor=request.user, **s.validated_data)
+        sub = services.subscription_save(actor=user_of(request), **s.validated_data)
         return Response(WebhookSubscriptionSerializer(sub).data, status=status.HTTP_201_CREATED)
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts.choices import MembershipRole
 from accounts.models import TeamMembership
 from handoff.models import AssignmentRule
+from leads.models import Lead
 from scoring.reference import fit_matches
 
 
@@ -31,7 +30,7 @@ def _next_rep(
     return chosen
 
 
-def assign(lead: Any) -> tuple[int | None, int | None]:
+def assign(lead: Lead) -> tuple[int | None, int | None]:
     """(team_id, rep_user_id) for a lead entering mql."""
     for rule in AssignmentRule.objects.filter(is_active=True).order_by("position", "id"):
         if not fit_matches(rule, lead)[0]:

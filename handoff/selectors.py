@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
@@ -10,8 +10,11 @@ from handoff.models import AssignmentRule, Handoff, WebhookDelivery, WebhookSubs
 from leadflow.errors import NotFound
 from leads import access
 
+if TYPE_CHECKING:
+    from leadflow.types import Caller
 
-def handoff_list(*, user: Any) -> QuerySet[Handoff]:
+
+def handoff_list(*, user: Caller) -> QuerySet[Handoff]:
     qs = Handoff.objects.select_related("lead", "lead__scores", "qualification", "team", "assignee")
     q = access.scope_q(user, owner="assignee_id", team="team_id")
     return qs if q is None else qs.filter(q)

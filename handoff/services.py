@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -16,9 +16,14 @@ from handoff.models import AssignmentRule, Handoff, WebhookSubscription
 from handoff.webhooks import webhook_emit
 from leadflow.broker import task_send
 from leads.choices import LeadState, TransitionName
-from leads.models import Lead, LeadTransition
+from leads.models import Definition, Lead, LeadTransition
 from leads.services.derived import leads_changing
 from leads.services.transitions import lead_transition
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from leadflow.types import Actor
 
 logger = logging.getLogger(__name__)
 ANSWER = {
@@ -27,7 +32,7 @@ ANSWER = {
 }
 
 
-def _sla(definition: Any) -> timedelta:
+def _sla(definition: Definition | None) -> timedelta:
     hours = (definition.stage(LeadState.MQL).get("sla_hours") if definition else None) or 24
     return timedelta(hours=float(hours))
 
@@ -190,7 +195,7 @@ def subscription_delete(*, subscription: WebhookSubscription) -> None:
 
 
 def subscription_save(
-    *, subscription_id: int | None = None, actor: Any = None, **fields: Any
+    *, subscription_id: int | None = None, actor: Actor = None, **fields: Any
 ) -> WebhookSubscription:
     sub = (
         WebhookSubscription(created_by=actor)
@@ -209,7 +214,7 @@ def subscription_save(
     return sub
 
 
-def handoff_reassign(*, handoff_id: int, assignee_id: int, actor: Any) -> Handoff:
+def handoff_reassign(*, handoff_id: int, assignee_id: int, actor: User) -> Handoff:
     """A manager (or the COO) gives an open handoff to another available rep: of the handoff's
     team for a manager, of any team for the COO. The lead follows the handoff; the SLA stays."""
     from django.utils.translation import gettext as _

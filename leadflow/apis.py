@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from leadflow.jobs import job_get
 from leadflow.models import Job
-from leadflow.permissions import Can, permission
+from leadflow.permissions import Can, permission, user_of
 
 
 class JobSerializer(serializers.ModelSerializer[Any]):
@@ -27,4 +27,4 @@ class JobDetailApi(APIView):
 
     @extend_schema(responses={200: JobSerializer})
     def get(self, request: Request, job_id: int) -> Response:
-        return Response(JobSerializer(job_get(job_id=job_id, user=request.user)).data)
+        return Response(JobSerializer(job_get(job_id=job_id, user=user_of(request))).data)

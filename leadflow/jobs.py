@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -17,6 +17,11 @@ from leadflow.broker import task_send
 from leadflow.errors import NotFound
 from leadflow.models import Job
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from leadflow.types import Actor
+
 logger = logging.getLogger(__name__)
 REQUEUE_BATCH = 100
 
@@ -25,11 +30,11 @@ REQUEUE_BATCH = 100
 job_tasks: dict[str, str] = {}
 
 
-def job_create(*, kind: str, params: dict[str, Any] | None = None, actor: Any = None) -> Job:
+def job_create(*, kind: str, params: dict[str, Any] | None = None, actor: Actor = None) -> Job:
     return Job.objects.create(kind=kind, params=params or {}, created_by=actor)
 
 
-def job_start(*, kind: str, params: dict[str, Any] | None = None, actor: Any = None) -> Job:
+def job_start(*, kind: str, params: dict[str, Any] | None = None, actor: Actor = None) -> Job:
     """Create a job and send it to its kind's task once the caller's transaction commits. A send
     lost to a broker outage is logged and the job stays queued: `jobs_requeue` sends it again."""
     job = job_create(kind=kind, params=params, actor=actor)
@@ -92,7 +97,7 @@ def jobs_requeue(*, older_than: timedelta) -> int:
     return sent
 
 
-def job_get(*, job_id: int, user: Any) -> Job:
+def job_get(*, job_id: int, user: User) -> Job:
     """A job the user started; the COO and superusers see every job."""
     from leadflow.permissions import Can, may
 

@@ -5,28 +5,44 @@ transitions) are in `leads.access`, which re-exports these: callers ask that one
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from django.http import HttpRequest
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from leadflow.choices import Role
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import User
     from rest_framework.views import APIView
 
+    from leadflow.types import Caller
 
-def roles_of(user: Any) -> frozenset[str]:
+
+def user_of(request: HttpRequest | Request) -> User:
+    """The signed-in user of a request its view's permission admitted (an API key's request
+    has none: 401)."""
+    from django.contrib.auth.models import User
+
+    user = request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated
+    return user
+
+
+def roles_of(user: Caller | None) -> frozenset[str]:
     """The user's roles, cached on the user object for the request."""
     if user is None or not getattr(user, "is_authenticated", False):
         return frozenset()
-    cached = getattr(user, "_leadflow_roles", None)
+    cached: frozenset[str] | None = getattr(user, "_leadflow_roles", None)
     if cached is None:
         names = set(user.groups.values_list("name", flat=True))
         if user.is_superuser:
             names |= {r.value for r in Role}
         cached = frozenset(n for n in names if n in Role.values)
-        user._leadflow_roles = cached
+        user.__dict__["_leadflow_roles"] = cached
     return cached
 
 
@@ -70,7 +86,7 @@ GRANTS: dict[Can, frozenset[str]] = {
 }
 
 
-def may(user: Any, can: Can) -> bool:
+def may(user: Caller, can: Can) -> bool:
     """Whether the user holds a role granted `can` (superusers hold every role)."""
     return bool(roles_of(user) & GRANTS[can])
 

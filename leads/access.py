@@ -19,7 +19,7 @@ as they are (SPEC §15 "One set of write rules").
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.db.models import Q
 
@@ -27,6 +27,12 @@ from accounts.selectors import managed_team_ids, rep_team_ids
 from leadflow.choices import Role
 from leadflow.permissions import GRANTS, Can, may, permission, roles_of
 from leads.choices import LeadState
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from leadflow.types import Caller
+    from leads.models import Lead
 
 # What a role may use regardless of any lead lives in `leadflow.permissions` (the base layer's
 # jobs need it too); it is re-exported here so that callers ask one module.
@@ -69,7 +75,7 @@ class Reach:
     is_manager: bool = False
 
 
-def reach(user: Any) -> Reach:
+def reach(user: Caller | None) -> Reach:
     roles = roles_of(user)
     if roles & {R.MARKETING, R.COO}:  # superusers hold both
         return Reach(everything=True)
@@ -84,7 +90,7 @@ def reach(user: Any) -> Reach:
     )
 
 
-def scope_q(user: Any, *, owner: str, team: str) -> Q | None:
+def scope_q(user: Caller, *, owner: str, team: str) -> Q | None:
     """The read scope over rows with an owner and a team field (leads: owner and team;
     handoffs: assignee and team); None means every row. A rep reads what they own and their
     teams'; a manager their teams' and their own; a caller with no role nothing."""
@@ -99,7 +105,7 @@ def scope_q(user: Any, *, owner: str, team: str) -> Q | None:
     return q
 
 
-def is_rep(user: Any) -> bool:
+def is_rep(user: Caller | None) -> bool:
     """A sales rep: the lead they accept, claim or source becomes theirs."""
     return user is not None and R.SALES in roles_of(user)
 
@@ -113,9 +119,13 @@ class IntegrationKey:
 
 
 VISITOR, KEY = Visitor(), IntegrationKey()
+if TYPE_CHECKING:
+    # Who an intake writes for: a signed-in user, an integration's key, a form's visitor (None:
+    # the system, as a key).
+    IntakeCaller: TypeAlias = User | IntegrationKey | Visitor | None
 
 
-def editable_fields(lead: Any, user: Any) -> frozenset[str]:
+def editable_fields(lead: Lead, user: Caller) -> frozenset[str]:
     """The fields a signed-in user may edit on this lead in its state."""
     roles = roles_of(user)
     if R.COO in roles:  # superusers hold it
@@ -131,22 +141,23 @@ def editable_fields(lead: Any, user: Any) -> frozenset[str]:
     return frozenset(fields)
 
 
-def intake_fields(lead: Any, caller: Any) -> frozenset[str]:
+def intake_fields(lead: Lead, caller: IntakeCaller) -> frozenset[str]:
     """The fields an intake (API, web form, import) may write on an existing lead: marketing's
     fields, and the sales fields only before the lead is past MQL, each only where its caller
     may write it. A web form's visitor may only fill what is empty (`fill_only`)."""
     sales = SALES_FIELDS if lead.state not in PAST_MQL else frozenset()
-    if caller is VISITOR or caller is KEY or caller is None:
+    if caller is None or isinstance(caller, Visitor | IntegrationKey):
         return MARKETING_FIELDS | sales
     return editable_fields(lead, caller) & (MARKETING_FIELDS | sales)
 
 
-def fill_only(caller: Any) -> bool:
+def fill_only(caller: IntakeCaller) -> bool:
     """Whether the caller only fills empty fields (an anonymous form never overwrites)."""
-    return caller is VISITOR
+    return isinstance(caller, Visitor)
 
 
-# --- transitions (the lifecycle's `permission` callables: (lead, user) -> bool) ---------------
+# --- transitions (the lifecycle's `permission` callables: (lead, user) -> bool; django-fsm-2
+# types them as taking any model and any kind of user, hence `Any`) ---------------
 
 
 def _is_assigned(lead: Any, user: Any) -> bool:
@@ -201,7 +212,7 @@ def may_marketing(lead: Any, user: Any) -> bool:
 # --- handoffs ---------------------------------------------------------------------------------
 
 
-def reassign_teams(user: Any) -> frozenset[int] | None:
+def reassign_teams(user: Caller) -> frozenset[int] | None:
     """The teams whose open handoffs the user may re-assign, each to a rep of the same team;
     None: any handoff, to any team's rep (the COO)."""
     if R.COO in roles_of(user):

@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import HasIntakeKey, api_key_of
 from leadflow.errors import FieldError, ValidationFailed
+from leadflow.permissions import user_of
 from leadflow.problems import lockout_response
 from leadflow.serializers import StrictCursorPagination
 from leadflow.throttles import EventsRateLimit, IntakeRateLimit, LoginRateLimit
@@ -211,7 +212,7 @@ class LeadDetailApi(APIView):
         selectors.lead_access(user=request.user, lead_id=lead_id)
         s = LeadFieldsSerializer(data=request.data, partial=True)
         s.is_valid(raise_exception=True)
-        lead = lead_update(lead_id=lead_id, actor=request.user, fields=dict(s.validated_data))
+        lead = lead_update(lead_id=lead_id, actor=user_of(request), fields=dict(s.validated_data))
         return Response(LeadSerializer(lead, context={"request": request}).data)
 
 
@@ -288,7 +289,10 @@ class LeadTransitionApi(APIView):
         s = TransitionBodySerializer(data=request.data)
         s.is_valid(raise_exception=True)
         lead = lead_transition(
-            lead_id=lead_id, name=name, actor=request.user, args=TransitionArgs(**s.validated_data)
+            lead_id=lead_id,
+            name=name,
+            actor=user_of(request),
+            args=TransitionArgs(**s.validated_data),
         )
         return Response(LeadSerializer(lead, context={"request": request}).data)
 
@@ -307,7 +311,7 @@ class DefinitionListApi(APIView):
         d = definition_create(
             name=s.validated_data["name"],
             document={"stages": s.validated_data["stages"]},
-            actor=request.user,
+            actor=user_of(request),
         )
         return Response(DefinitionSerializer(d).data, status=status.HTTP_201_CREATED)
 

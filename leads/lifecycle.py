@@ -43,6 +43,7 @@ from leads.choices import (
 
 if TYPE_CHECKING:
     from accounts.models import Team
+    from leadflow.types import Actor
 
 S = LeadState
 
@@ -53,7 +54,7 @@ class TransitionInput:
     the service looked up for it (definition, evaluation, clock)."""
 
     now: datetime
-    actor: Any = None  # a user, or None for the system
+    actor: Actor = None  # a user, or None for the system
     reason: str = ""
     note: str = ""
     amount: Decimal | None = None

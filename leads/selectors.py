@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import F, Q, QuerySet
 
@@ -13,19 +13,22 @@ from leads.choices import DefinitionStatus
 from leads.definitions import evaluate_stage
 from leads.models import Definition, Event, Lead, LeadTransition
 
+if TYPE_CHECKING:
+    from leadflow.types import Caller
 
-def lead_visible_q(user: Any) -> Q | None:
+
+def lead_visible_q(user: Caller) -> Q | None:
     """The filter of leads the user may read; None means all of them."""
     return access.scope_q(user, owner="owner_id", team="team_id")
 
 
-def lead_list(*, user: Any) -> QuerySet[Lead]:
+def lead_list(*, user: Caller) -> QuerySet[Lead]:
     qs: QuerySet[Lead] = Lead.objects.annotate(score_total=F("scores__total"))
     q = lead_visible_q(user)
     return qs if q is None else qs.filter(q)
 
 
-def lead_access(*, user: Any, lead_id: int, for_update: bool = False) -> Lead:
+def lead_access(*, user: Caller, lead_id: int, for_update: bool = False) -> Lead:
     """The lead if the user may read it; otherwise 404, exactly as if it did not exist."""
     qs = lead_list(user=user).select_related("definition", "owner", "team")
     if for_update:
@@ -108,19 +111,19 @@ def lead_history(*, lead: Lead, limit: int) -> list[dict[str, Any]]:
     return items[:limit]
 
 
-def _writable_leads(user: Any) -> QuerySet[Lead]:
+def _writable_leads(user: Caller | None) -> QuerySet[Lead]:
     """Leads a caller may attach events to: all for an API key (user None), else what the user
     may read — another team's lead is as unknown as a lead that does not exist."""
     return Lead.objects.all() if user is None else lead_list(user=user)
 
 
-def lead_ids_by_email(emails: set[str], *, user: Any = None) -> dict[str, int]:
+def lead_ids_by_email(emails: set[str], *, user: Caller | None = None) -> dict[str, int]:
     if not emails:
         return {}
     return dict(_writable_leads(user).filter(email__in=emails).values_list("email", "pk"))
 
 
-def lead_ids_existing(ids: set[int], *, user: Any = None) -> set[int]:
+def lead_ids_existing(ids: set[int], *, user: Caller | None = None) -> set[int]:
     if not ids:
         return set()
     return set(_writable_leads(user).filter(pk__in=ids).values_list("pk", flat=True))

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from leadflow.apis import JobSerializer
+from leadflow.permissions import user_of
 from leads.access import Can, permission
 from leads.selectors import lead_access
 from scoring import selectors, services
@@ -41,7 +42,7 @@ class ScoringRuleListApi(APIView):
     def post(self, request: Request) -> Response:
         s = ScoringRuleSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        rule = services.rule_create(actor=request.user, **s.validated_data)
+        rule = services.rule_create(actor=user_of(request), **s.validated_data)
         return Response(ScoringRuleSerializer(rule).data, status=status.HTTP_201_CREATED)
 
 
@@ -59,13 +60,13 @@ class ScoringRuleDetailApi(APIView):
         rule = selectors.rule_get(rule_id=rule_id)
         s = ScoringRuleSerializer(rule, data=request.data, partial=True)
         s.is_valid(raise_exception=True)
-        rule = services.rule_update(rule_id=rule_id, actor=request.user, **s.validated_data)
+        rule = services.rule_update(rule_id=rule_id, actor=user_of(request), **s.validated_data)
         return Response(ScoringRuleSerializer(rule).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, rule_id: int) -> Response:
         selectors.rule_get(rule_id=rule_id)
-        services.rule_delete(rule_id=rule_id, actor=request.user)
+        services.rule_delete(rule_id=rule_id, actor=user_of(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -74,7 +75,7 @@ class ScoreRecomputeApi(APIView):
 
     @extend_schema(request=None, responses={202: JobSerializer})
     def post(self, request: Request) -> Response:
-        job = services.score_recompute_enqueue(actor=request.user, reason="requested")
+        job = services.score_recompute_enqueue(actor=user_of(request), reason="requested")
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 

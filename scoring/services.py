@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -23,6 +23,9 @@ from leads.services.transitions import lead_qualify_mql_bulk
 from scoring import engine
 from scoring.models import ScoringRule
 
+if TYPE_CHECKING:
+    from leadflow.types import Actor
+
 logger = logging.getLogger(__name__)
 MQL_BATCH = 500
 SWEEP_BATCH = 5000
@@ -31,20 +34,20 @@ SWEEP_BATCH = 5000
 # --- rules ------------------------------------------------------------------------------------
 
 
-def _rules_changed(*, actor: Any, reason: str) -> None:
+def _rules_changed(*, actor: Actor, reason: str) -> None:
     """After commit: recompute every score, and bring the events' stored points up to the rules."""
     score_recompute_enqueue(actor=actor, reason=reason)
     events_repoint_enqueue()
 
 
-def rule_create(*, actor: Any, **fields: Any) -> ScoringRule:
+def rule_create(*, actor: Actor, **fields: Any) -> ScoringRule:
     with transaction.atomic():
         rule = ScoringRule.objects.create(**fields)
         _rules_changed(actor=actor, reason=f"rule {rule.pk} created")
     return rule
 
 
-def rule_update(*, rule_id: int, actor: Any, **fields: Any) -> ScoringRule:
+def rule_update(*, rule_id: int, actor: Actor, **fields: Any) -> ScoringRule:
     with transaction.atomic():
         rule = ScoringRule.objects.select_for_update().get(pk=rule_id)
         for name, value in fields.items():
@@ -55,7 +58,7 @@ def rule_update(*, rule_id: int, actor: Any, **fields: Any) -> ScoringRule:
     return rule
 
 
-def rule_delete(*, rule_id: int, actor: Any) -> None:
+def rule_delete(*, rule_id: int, actor: Actor) -> None:
     with transaction.atomic():
         ScoringRule.objects.filter(pk=rule_id).delete()
         _rules_changed(actor=actor, reason=f"rule {rule_id} deleted")
@@ -158,5 +161,5 @@ def events_repoint_enqueue() -> None:
     transaction.on_commit(lambda: task_send(events_repoint_task))
 
 
-def score_recompute_enqueue(*, actor: Any = None, reason: str = "") -> Job:
+def score_recompute_enqueue(*, actor: Actor = None, reason: str = "") -> Job:
     return job_start(kind="score_recompute", params={"reason": reason}, actor=actor)

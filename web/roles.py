@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
@@ -12,6 +12,9 @@ from django.http.response import HttpResponseBase
 from django.utils.translation import gettext_lazy as _
 
 from leads.access import Can, may
+
+if TYPE_CHECKING:
+    from leadflow.types import Caller
 
 # (url name, label, what it needs)
 NAV: list[tuple[str, Any, Can]] = [
@@ -27,11 +30,11 @@ NAV: list[tuple[str, Any, Can]] = [
 ]
 
 
-def nav_for(user: Any) -> list[tuple[str, Any]]:
+def nav_for(user: Caller) -> list[tuple[str, Any]]:
     return [(name, label) for name, label, can in NAV if may(user, can)]
 
 
-def home_for(user: Any) -> str:
+def home_for(user: Caller) -> str:
     if may(user, Can.DEFINE):
         return "web:dashboard"
     if may(user, Can.ANSWER_HANDOFFS):

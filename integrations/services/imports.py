@@ -13,7 +13,7 @@ import csv
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -28,6 +28,11 @@ from leads.event_input import parse_events
 from leads.serializers import LEAD_FIELDS, LeadFieldsSerializer
 from leads.services.events import EventInput, event_ingest
 from leads.services.intake import lead_intake_bulk
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from leadflow.types import Actor
 
 EVENT_FIELDS = ["email", "type", "occurred_at", "id", "properties"]
 MAX_COLUMNS = 100
@@ -90,7 +95,7 @@ def guess_mapping(headers: list[str], kind: str) -> dict[str, str]:
     return mapping
 
 
-def csv_import_create(*, upload: IO[bytes], file_name: str, kind: str, actor: Any) -> CsvImport:
+def csv_import_create(*, upload: IO[bytes], file_name: str, kind: str, actor: Actor) -> CsvImport:
     """Read an uploaded CSV into chunks of rows; the first row names the columns."""
     if kind not in ImportKind.values:
         raise ValidationFailed([FieldError("kind", _("Unknown import kind."), "invalid_choice")])
@@ -148,7 +153,7 @@ def _store_chunks(imp: CsvImport, reader: Iterator[list[str]]) -> tuple[int, lis
     return count, sample
 
 
-def csv_import_get(*, import_id: int, user: Any) -> CsvImport:
+def csv_import_get(*, import_id: int, user: User) -> CsvImport:
     """An import its uploader (or the COO) may see."""
     from leads.access import Can, may
 
@@ -161,7 +166,7 @@ def csv_import_get(*, import_id: int, user: Any) -> CsvImport:
         raise NotFound(_("No such import.")) from exc
 
 
-def csv_import_start(*, imp: CsvImport, mapping: dict[str, str], actor: Any) -> CsvImport:
+def csv_import_start(*, imp: CsvImport, mapping: dict[str, str], actor: Actor) -> CsvImport:
     """Keep the mapping (column index → field) and start the load as a job."""
     allowed = set(import_fields(imp.kind))
     mapping = {k: v for k, v in mapping.items() if v}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.db import transaction
@@ -20,6 +20,9 @@ from leads.choices import Source
 from leads.serializers import LEAD_FIELDS, IntakeSerializer
 from leads.services.changes import plain_values as _plain
 from leads.services.intake import lead_intake
+
+if TYPE_CHECKING:
+    from leadflow.types import Actor
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +101,7 @@ def _validated(data: WebFormInput) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def webform_create(*, data: WebFormInput, actor: Any) -> WebForm:
+def webform_create(*, data: WebFormInput, actor: Actor) -> WebForm:
     return WebForm.objects.create(**_validated(data), created_by=actor)
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leads.models import LeadChange
+
+if TYPE_CHECKING:
+    from leadflow.types import Actor
 
 
 def _plain(value: Any) -> Any:
@@ -23,7 +26,7 @@ def plain_values(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def lead_changes_record(
-    changes: list[tuple[int, dict[str, list[Any]]]], *, actor: Any, via: str
+    changes: list[tuple[int, dict[str, list[Any]]]], *, actor: Actor, via: str
 ) -> None:
     """One row per lead that changed: {field: [before, after]}. Set-based (an import's chunk)."""
     rows = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -12,6 +12,9 @@ from leadflow.errors import ConcurrentUpdate, Conflict, FieldError, ValidationFa
 from leads.choices import DefinitionStatus
 from leads.definitions import validate_document
 from leads.models import Definition
+
+if TYPE_CHECKING:
+    from leadflow.types import Actor
 
 
 def _validated(document: Any) -> dict[str, Any]:
@@ -23,7 +26,7 @@ def _validated(document: Any) -> dict[str, Any]:
     return dict(document)
 
 
-def definition_create(*, name: str, document: Any, actor: Any) -> Definition:
+def definition_create(*, name: str, document: Any, actor: Actor) -> Definition:
     return Definition.objects.create(
         name=name, document=_validated(document), created_by=actor, status=DefinitionStatus.DRAFT
     )

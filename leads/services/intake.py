@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -31,6 +31,9 @@ from leads.services.events import (
     lead_score_mark,
 )
 from leads.services.stage_entries import stage_entries_open, stage_entry_open_sql
+
+if TYPE_CHECKING:
+    from leadflow.types import Actor
 
 # First-touch attribution: on an existing lead these are only filled when still empty.
 FIRST_TOUCH_FIELDS = frozenset(
@@ -78,12 +81,16 @@ def _unset(lead: Lead, name: str) -> bool:
     return _empty(value) or (name == "source" and value == Source.OTHER)
 
 
-def _new_lead(fields: dict[str, Any], actor: Any) -> IntakeResult | None:
+def _new_lead(fields: dict[str, Any], actor: Actor) -> IntakeResult | None:
     """Insert a lead with its score row, its rescore mark and its `lead` stage entry; None if a
     lead with this e-mail exists (possibly a concurrent twin that committed first)."""
     now = timezone.now()
     given = {**fields, "created_by": actor, "state_changed_at": now}
-    if fields.get("source") == Source.SALES_GENERATED and access.is_rep(actor):
+    if (
+        fields.get("source") == Source.SALES_GENERATED
+        and actor is not None
+        and access.is_rep(actor)
+    ):
         # An SGL belongs to the rep who sourced it, ready to be claimed.
         team_ids = sorted(access.reach(actor).rep_teams)
         given.update(owner=actor, team_id=team_ids[0] if team_ids else None)
@@ -201,7 +208,9 @@ def _insert_in_one_statement(given: dict[str, Any], now: Any) -> IntakeResult | 
     return IntakeResult(lead=lead, lead_id=pk, state=row["state"], created=True, events=None)
 
 
-def _apply_update(lead: Lead, fields: dict[str, Any], caller: Any) -> dict[str, list[Any]]:
+def _apply_update(
+    lead: Lead, fields: dict[str, Any], caller: access.IntakeCaller
+) -> dict[str, list[Any]]:
     """Intake's update rules, in memory: only the fields the caller may write on this lead in
     its state (`leads.access`), non-empty values only, first touch kept once set, and for an
     anonymous form only what is still empty. Returns the fields that changed, each with its
@@ -225,7 +234,9 @@ def _apply_update(lead: Lead, fields: dict[str, Any], caller: Any) -> dict[str, 
     return changed
 
 
-def _update_lead(lead: Lead, fields: dict[str, Any], actor: Any, caller: Any) -> None:
+def _update_lead(
+    lead: Lead, fields: dict[str, Any], actor: Actor, caller: access.IntakeCaller
+) -> None:
     changed = _apply_update(lead, fields, caller)
     if changed:
         lead.save(update_fields=[*changed, "updated_at"])
@@ -237,8 +248,8 @@ def lead_intake(
     *,
     fields: dict[str, Any],
     events: list[EventItem] | None = None,
-    actor: Any = None,
-    caller: Any = None,
+    actor: Actor = None,
+    caller: access.IntakeCaller = None,
 ) -> IntakeResult:
     """`fields` are validated and normalised lead fields (email required); `events` are parsed
     event items of this lead. An existing lead gets what `caller` (the actor, else an API key;
@@ -275,7 +286,7 @@ class BulkIntakeResult:
     unchanged: int
 
 
-def lead_intake_bulk(*, rows: list[dict[str, Any]], actor: Any = None) -> BulkIntakeResult:
+def lead_intake_bulk(*, rows: list[dict[str, Any]], actor: Actor = None) -> BulkIntakeResult:
     """Intake for many leads at once (CSV import): what `lead_intake` of each row in turn would
     write (`tests/leads/test_intake_bulk.py` holds the two equal), in set-based statements.
     `rows` are validated, normalised lead fields with an e-mail; a later row with the same
@@ -336,7 +347,7 @@ def lead_intake_bulk(*, rows: list[dict[str, Any]], actor: Any = None) -> BulkIn
     return BulkIntakeResult(created=len(created), updated=updated, unchanged=existing - updated)
 
 
-def _intake_one_by_one(rows: list[dict[str, Any]], actor: Any) -> BulkIntakeResult:
+def _intake_one_by_one(rows: list[dict[str, Any]], actor: Actor) -> BulkIntakeResult:
     created = updated = 0
     for row in rows:
         result = lead_intake(fields=row, actor=actor)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -14,13 +14,18 @@ from leads.selectors import lead_access
 from leads.services.changes import lead_changes_record
 from leads.services.events import lead_rescore_request
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def lead_may_edit(lead: Lead, user: Any, fields: set[str]) -> bool:
+    from leadflow.types import Caller
+
+
+def lead_may_edit(lead: Lead, user: Caller, fields: set[str]) -> bool:
     """Whether `user` may edit every one of `fields` of the lead now (`leads.access`)."""
     return set(fields) <= access.editable_fields(lead, user)
 
 
-def lead_update(*, lead_id: int, actor: Any, fields: dict[str, Any]) -> Lead:
+def lead_update(*, lead_id: int, actor: User, fields: dict[str, Any]) -> Lead:
     """Write validated fields; 403 if the actor's role may not edit this lead now."""
     with transaction.atomic():
         lead = lead_access(user=actor, lead_id=lead_id, for_update=True)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -31,6 +31,9 @@ from leads.models import Lead, LeadTransition
 from leads.selectors import definition_published, lead_access, lead_evaluate
 from leads.services.derived import leads_changing
 from leads.services.stage_entries import stage_entries_move
+
+if TYPE_CHECKING:
+    from leadflow.types import Actor, Caller
 
 # The stage whose criteria a qualifying transition must pass.
 CRITERIA_STAGE = {
@@ -70,13 +73,13 @@ def transition_method(lead: Lead, name: str) -> Any:
     return getattr(lead, name)
 
 
-def available_transitions(lead: Lead, user: Any) -> list[str]:
+def available_transitions(lead: Lead, user: Caller) -> list[str]:
     """Transitions the user may run on the lead now (state, conditions and permission)."""
     state_field = Lead._meta.get_field("state")
     return [t.name for t in get_available_user_FIELD_transitions(lead, user, state_field)]
 
 
-def _check(lead: Lead, name: str, method: Any, actor: Any, args: TransitionArgs) -> None:
+def _check(lead: Lead, name: str, method: Any, actor: Actor, args: TransitionArgs) -> None:
     """In the order of SPEC §10: an edge the state lacks (409), a role that may not run it (403),
     its conditions (409); through django-fsm-2's public API only."""
     if not can_proceed(method, check_conditions=False):
@@ -105,7 +108,7 @@ def _check(lead: Lead, name: str, method: Any, actor: Any, args: TransitionArgs)
             raise Forbidden(_("Only the COO may override the criteria."))
 
 
-def _run(lead: Lead, name: str, actor: Any, args: TransitionArgs) -> LeadTransition:
+def _run(lead: Lead, name: str, actor: Actor, args: TransitionArgs) -> LeadTransition:
     method = transition_method(lead, name)
     _check(lead, name, method, actor, args)
     now = timezone.now()
@@ -150,7 +153,7 @@ def _run(lead: Lead, name: str, actor: Any, args: TransitionArgs) -> LeadTransit
 
 
 def _history_row(
-    lead: Lead, name: str, before: tuple[str, str, int | None, int | None], actor: Any,
+    lead: Lead, name: str, before: tuple[str, str, int | None, int | None], actor: Actor,
     args: TransitionArgs, definition: Any, evaluation: list[dict[str, Any]], now: Any,
 ) -> LeadTransition:  # fmt: skip
     """The history row of a transition that just ran: `before` is (state, responsible, team,
@@ -184,7 +187,7 @@ def _schedule_effects(lead: Lead, row: LeadTransition) -> None:
 
 
 def lead_transition(
-    *, lead_id: int, name: str, actor: Any, args: TransitionArgs | None = None
+    *, lead_id: int, name: str, actor: Actor, args: TransitionArgs | None = None
 ) -> Lead:
     """Run transition `name` on the lead as `actor` (a user, or None for the system)."""
     args = args or TransitionArgs()

@@ -4,7 +4,7 @@ revenue by source and campaign, for a period and a definition version, scoped by
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -27,6 +27,9 @@ from web.roles import requires
 from web.templatetags.ui import source_label, state_label
 from web.views.base import error_text
 
+if TYPE_CHECKING:
+    from leadflow.types import Caller
+
 
 def _period(request: HttpRequest) -> Period:
     """The days asked for; by default the last 90 days up to today, whole days like the dates
@@ -38,7 +41,7 @@ def _period(request: HttpRequest) -> Period:
         return period_from({})
 
 
-def _scope_text(user: Any) -> str:
+def _scope_text(user: Caller) -> str:
     """Whose figures the page shows (SPEC §15: a rep their own, a manager their teams')."""
     r = reach(user)
     if r.everything:

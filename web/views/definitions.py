@@ -18,6 +18,7 @@ from analytics.periods import period_from
 from leadflow.choices import Function
 from leadflow.errors import LeadflowError, ValidationFailed
 from leadflow.filters import as_id
+from leadflow.permissions import user_of
 from leads.access import Can, may
 from leads.choices import CriterionKind, DefinitionStatus, ScoreName
 from leads.definitions import KIND_PARAMS
@@ -55,7 +56,7 @@ def definition_new(request: HttpRequest) -> HttpResponse:
         name = _("New definition")
     else:
         document, name = source.document, _("Copy of %s") % source.name
-    draft = definition_create(name=name, document=document, actor=request.user)
+    draft = definition_create(name=name, document=document, actor=user_of(request))
     messages.success(request, _("Draft v%d created.") % draft.pk)
     return redirect("web:definition-edit", definition_id=draft.pk)
 
@@ -293,7 +294,7 @@ def definition_edit(request: HttpRequest, definition_id: int) -> HttpResponse:
         from leadflow.jobs import job_get
 
         try:
-            found = job_get(job_id=job_id, user=request.user)
+            found = job_get(job_id=job_id, user=user_of(request))
         except NotFound:
             found = None
         if found and found.kind == "backtest" and found.params.get("definition") == d.pk:
@@ -326,7 +327,7 @@ def definition_backtest(request: HttpRequest, definition_id: int) -> HttpRespons
     except ValidationFailed as exc:
         flash_error(request, exc)
         return redirect("web:definition-edit", definition_id=d.pk)
-    job = backtest_start(definition=d, period=period, actor=request.user)
+    job = backtest_start(definition=d, period=period, actor=user_of(request))
     return redirect(f"/definitions/{d.pk}/?job={job.pk}#backtest")
 
 

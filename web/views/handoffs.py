@@ -3,7 +3,7 @@ the pipeline of my SALs and SQLs."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,6 +16,7 @@ from handoff.choices import HandoffStatus
 from handoff.models import Handoff
 from handoff.selectors import handoff_list
 from leadflow.errors import LeadflowError, NotFound
+from leadflow.permissions import user_of
 from leads import selectors
 from leads.access import Can, is_rep, may, reassign_teams
 from leads.choices import DisqualifyReason, LeadState, LostReason
@@ -23,6 +24,9 @@ from leads.services.transitions import TransitionArgs, available_transitions, le
 from web.criteria import describe, reason_choices, reason_label
 from web.roles import requires
 from web.views.base import back, error_text
+
+if TYPE_CHECKING:
+    from leadflow.types import Caller
 
 INBOX_LIMIT = 200
 
@@ -53,7 +57,7 @@ def _inbox_rows(request: HttpRequest, tab: str) -> list[Handoff]:
     return rows
 
 
-def _reps_by_team(user: Any) -> dict[int, list[tuple[int, str]]]:
+def _reps_by_team(user: Caller) -> dict[int, list[tuple[int, str]]]:
     """Whom a manager (their teams' reps) or the COO (every rep) may hand a handoff to."""
     from accounts.choices import MembershipRole
     from accounts.models import TeamMembership
@@ -121,7 +125,7 @@ def handoff_answer(request: HttpRequest, handoff_id: int, action: str) -> HttpRe
     )
     error = None
     try:
-        lead_transition(lead_id=h.lead_id, name=action, actor=request.user, args=args)
+        lead_transition(lead_id=h.lead_id, name=action, actor=user_of(request), args=args)
     except LeadflowError as exc:
         error = error_text(exc)
     h = _decorate(
@@ -179,7 +183,7 @@ def handoff_reassign_view(request: HttpRequest, handoff_id: int) -> HttpResponse
     error = None
     try:
         handoff_reassign(handoff_id=handoff_id, assignee_id=as_id(request.POST.get("assignee", ""))
-                         or 0, actor=request.user)  # fmt: skip
+                         or 0, actor=user_of(request))  # fmt: skip
     except LeadflowError as exc:
         if isinstance(exc, NotFound):
             raise Http404 from exc

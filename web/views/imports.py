@@ -20,6 +20,7 @@ from integrations.services.imports import (
 )
 from leadflow.csvcells import safe_row
 from leadflow.errors import LeadflowError, ValidationFailed
+from leadflow.permissions import user_of
 from leads.access import Can
 from web.labels import FIELD_LABELS
 from web.roles import requires
@@ -38,7 +39,7 @@ def import_new(request: HttpRequest) -> HttpResponse:
             try:
                 imp = csv_import_create(
                     upload=upload.file, file_name=upload.name or "import.csv",
-                    kind=request.POST.get("kind", ImportKind.LEADS), actor=request.user,
+                    kind=request.POST.get("kind", ImportKind.LEADS), actor=user_of(request),
                 )  # fmt: skip
             except ValidationFailed as exc:
                 errors.append(error_text(exc))
@@ -54,13 +55,13 @@ def import_new(request: HttpRequest) -> HttpResponse:
 @requires(Can.MANAGE_INTAKE)
 @object_errors
 def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
-    imp = csv_import_get(import_id=import_id, user=request.user)
+    imp = csv_import_get(import_id=import_id, user=user_of(request))
     errors: list[str] = []
     mapping = imp.mapping
     if request.method == "POST" and imp.job_id is None:
         mapping = {str(i): request.POST.get(f"column-{i}", "") for i in range(len(imp.headers))}
         try:
-            csv_import_start(imp=imp, mapping=mapping, actor=request.user)
+            csv_import_start(imp=imp, mapping=mapping, actor=user_of(request))
         except LeadflowError as exc:
             errors.append(error_text(exc))
         else:
@@ -85,7 +86,7 @@ def import_errors(request: HttpRequest, import_id: int) -> HttpResponse:
     row's own values under the file's headers (fix them there and import the report again)."""
     from web.labels import label_of
 
-    imp = csv_import_get(import_id=import_id, user=request.user)
+    imp = csv_import_get(import_id=import_id, user=user_of(request))
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([_("Line"), _("Field"), _("Problem"), *imp.headers])

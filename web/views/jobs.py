@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from leadflow.jobs import job_get
+from leadflow.permissions import user_of
 from leads.access import Can
 from web.roles import requires
 from web.views.base import object_errors
@@ -16,7 +17,7 @@ from web.views.base import object_errors
 @requires(Can.READ)
 @object_errors
 def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = job_get(job_id=job_id, user=request.user)
+    job = job_get(job_id=job_id, user=user_of(request))
     context = {"job": job, "percent": round(job.progress * 100)}
     if job.kind == "csv_import" and hasattr(job, "csv_import"):
         context["csv_import"] = job.csv_import

@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.db.models import F, Q, QuerySet, Value
@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from leadflow.csvcells import safe_row
 from leadflow.errors import CriteriaNotMet, LeadflowError, NotFound, ValidationFailed
 from leadflow.filters import as_id
+from leadflow.permissions import user_of
 from leadflow.problems import validation_failed
 from leads import selectors
 from leads.access import Can, may, reach
@@ -48,6 +49,9 @@ from web.criteria import describe, reason_choices
 from web.roles import requires
 from web.templatetags.ui import field_label
 from web.views.base import back, error_text, field_errors, flash_error, object_errors
+
+if TYPE_CHECKING:
+    from leadflow.types import Caller
 
 PAGE_SIZE = 50
 SORTS: dict[str, tuple[str, bool, Any]] = {  # key -> (field, descending, label)
@@ -130,7 +134,7 @@ def keyset_page(
     )
 
 
-def _people_and_teams(user: Any) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+def _people_and_teams(user: Caller) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     """Whom the owner and team filters offer: the reps and teams the user may see leads of."""
     from django.contrib.auth import get_user_model
 
@@ -227,7 +231,7 @@ def lead_bulk_archive(request: HttpRequest) -> HttpResponse:
     done, failed = 0, []
     for lead_id in ids:
         try:
-            lead_transition(lead_id=lead_id, name="archive", actor=request.user,
+            lead_transition(lead_id=lead_id, name="archive", actor=user_of(request),
                             args=TransitionArgs(reason=reason))  # fmt: skip
             done += 1
         except LeadflowError as exc:
@@ -368,7 +372,7 @@ def lead_edit(request: HttpRequest, lead_id: int) -> HttpResponse:
     try:
         if not s.is_valid():
             raise validation_failed(s.errors)
-        lead_update(lead_id=lead_id, actor=request.user, fields=dict(s.validated_data))
+        lead_update(lead_id=lead_id, actor=user_of(request), fields=dict(s.validated_data))
     except ValidationFailed as exc:
         lead = selectors.lead_access(user=request.user, lead_id=lead_id)
         context = _lead_context(request, lead)
@@ -401,7 +405,7 @@ def lead_transition_view(request: HttpRequest, lead_id: int, name: str) -> HttpR
         amount=amount, override=request.POST.get("override") == "on",
     )  # fmt: skip
     try:
-        lead = lead_transition(lead_id=lead_id, name=name, actor=request.user, args=args)
+        lead = lead_transition(lead_id=lead_id, name=name, actor=user_of(request), args=args)
     except NotFound:
         raise
     except LeadflowError as exc:

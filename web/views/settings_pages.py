@@ -27,6 +27,7 @@ from integrations.services.webforms import (
 )
 from integrations.services.webforms import webform_update as webform_save_existing
 from leadflow.errors import LeadflowError, ValidationFailed
+from leadflow.permissions import user_of
 from leadflow.problems import validation_failed
 from leads.access import Can, may
 from leads.choices import Source
@@ -58,7 +59,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
     job = None
     if (job_id := as_id(request.GET.get("job", ""))) is not None:
         try:
-            job = job_get(job_id=job_id, user=request.user)
+            job = job_get(job_id=job_id, user=user_of(request))
         except NotFound:
             job = None
     return render(request, "web/scoring_rules.html", {
@@ -130,10 +131,10 @@ def rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
         )  # fmt: skip
         if s.is_valid():
             if rule is None:
-                scoring_services.rule_create(actor=request.user, **s.validated_data)
+                scoring_services.rule_create(actor=user_of(request), **s.validated_data)
             else:
                 scoring_services.rule_update(
-                    rule_id=rule.pk, actor=request.user, **s.validated_data
+                    rule_id=rule.pk, actor=user_of(request), **s.validated_data
                 )
             messages.success(request, _("Rule saved."))
             return _recompute_started(request)
@@ -152,7 +153,7 @@ def rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
 @object_errors
 def rule_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
     scoring_selectors.rule_get(rule_id=rule_id)
-    scoring_services.rule_delete(rule_id=rule_id, actor=request.user)
+    scoring_services.rule_delete(rule_id=rule_id, actor=user_of(request))
     messages.success(request, _("Rule deleted."))
     return _recompute_started(request)
 
@@ -160,7 +161,7 @@ def rule_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
 @require_POST
 @requires(Can.EDIT_RULES)
 def score_recompute(request: HttpRequest) -> HttpResponse:
-    job = scoring_services.score_recompute_enqueue(actor=request.user, reason="requested")
+    job = scoring_services.score_recompute_enqueue(actor=user_of(request), reason="requested")
     return render(request, "web/partials/job_progress.html", {"job": job, "percent": 0})
 
 
@@ -194,7 +195,7 @@ def webhook_edit(request: HttpRequest, subscription_id: int | None = None) -> Ht
         )
         if s.is_valid():
             subscription_save(
-                subscription_id=sub.pk if sub else None, actor=request.user, **s.validated_data
+                subscription_id=sub.pk if sub else None, actor=user_of(request), **s.validated_data
             )
             messages.success(request, _("Webhook saved."))
             return redirect("web:webhook-list")
@@ -244,7 +245,7 @@ def webform_edit(request: HttpRequest, form_id: int | None = None) -> HttpRespon
         data = _webform_input(request.POST)
         try:
             if form is None:
-                form = webform_create(data=data, actor=request.user)
+                form = webform_create(data=data, actor=user_of(request))
             else:
                 form = webform_save_existing(form_id=form.pk, data=data)
         except ValidationFailed as exc:
