@@ -77,7 +77,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)
 
 # Re-resolve the lock files from pyproject.toml's groups (uv, installed on demand), then
-# `make test`: tests/test_platform.py checks that the locks match the groups.
+# `make test`: tests/leadflow/test_platform.py checks that the locks match the groups.
 lock: $(STAMP)
 	$(BIN)/pip install -q uv
 	for group in dev runtime; do $(BIN)/uv pip compile pyproject.toml --group $$group \

@@ -273,7 +273,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 # The longest `time_limit` a task declares (the full recompute, the repoint, the nightly job);
-# tests/test_tasks_config.py holds every task to it.
+# tests/leadflow/test_tasks_config.py holds every task to it.
 CELERY_LONGEST_TASK_SECONDS = env.int("CELERY_LONGEST_TASK_SECONDS", default=7200)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Seconds before a task whose worker died unacknowledged is delivered again: always longer

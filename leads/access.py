@@ -8,7 +8,7 @@ jobs and the admin, whether a caller may
   `permission`).
 
 Roles are memberships of the Django groups in `leadflow.choices.Role`; superusers hold every one.
-`tests/test_access_table.py` reads SPEC §7's table and checks every cell against this module.
+`tests/leads/test_access_table.py` reads SPEC §7's table and checks every cell against this module.
 
 Writes: callers are a signed-in user (by role), an integration's API key, or an anonymous visitor
 of a public web form. Edits (PATCH, the UI) ask for fields and are refused (403) if one is not the

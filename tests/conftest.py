@@ -285,7 +285,7 @@ def _loopback_webhooks(settings: Any) -> None:
 @pytest.fixture(autouse=True)
 def _no_rate_limits(settings: Any) -> None:
     """Rate limits count per client across tests in the shared cache; only the tests of the
-    limits themselves (tests/test_abuse.py) switch them on, with their own rates."""
+    limits themselves (tests/leadflow/test_abuse.py) switch them on, with their own rates."""
     settings.RATE_LIMITS = {}
 
 

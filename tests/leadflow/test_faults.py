@@ -24,7 +24,7 @@ from leadflow.celery import app
 from tests.conftest import requires_worker, wait_for
 
 pytestmark = [requires_worker, pytest.mark.django_db(transaction=True)]
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _worker(queue: str, **env: str) -> subprocess.Popen[bytes]:

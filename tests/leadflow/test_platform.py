@@ -150,7 +150,7 @@ def test_production_settings_pass_check_deploy(tmp_path: Any) -> None:
         "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the browser tests' switch, not a deployment's
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     done = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=root, env=env, capture_output=True, text=True, check=False,
@@ -168,7 +168,7 @@ def test_the_lock_files_pin_every_dependency_of_their_group() -> None:
 
     from packaging.requirements import Requirement
 
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     groups = tomllib.loads((root / "pyproject.toml").read_text())["dependency-groups"]
 
     def names(group: str) -> list[Requirement]:
@@ -189,3 +189,17 @@ def test_the_lock_files_pin_every_dependency_of_their_group() -> None:
             version = pinned.get(req.name.lower().replace("_", "-"))
             assert version is not None, f"{req.name} is missing from {group}.lock"
             assert req.specifier.contains(version, prereleases=True), (req, version)
+
+
+def test_the_tests_mirror_the_apps() -> None:
+    """A test lives under `tests/<app>/`, beside the tests of the app whose code it exercises
+    (`leadflow` is the base: the platform, the API's contract, the faults)."""
+    from pathlib import Path
+
+    from django.apps import apps
+
+    root = Path(__file__).resolve().parents[2]
+    ours = {a.label for a in apps.get_app_configs() if Path(a.path).parent == root}
+    folders = {p.name for p in (root / "tests").iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert folders == ours, folders ^ ours
+    assert not list((root / "tests").glob("test_*.py")), "every test file is in an app's folder"

@@ -46,7 +46,7 @@ def _summary() -> Any:
     from pathlib import Path
 
     yield
-    out = Path(__file__).resolve().parent.parent / "test-artifacts"
+    out = Path(__file__).resolve().parents[2] / "test-artifacts"
     out.mkdir(exist_ok=True)
     (out / "fuzz-summary.json").write_text(json.dumps(
         {"operations": len(list(schema.get_all_operations())), "requests": sum(RUNS.values()),

@@ -31,7 +31,7 @@ from leads.models import Lead
 from leads.selectors import lead_list
 from tests.factories import make_lead
 
-SPEC = Path(__file__).resolve().parents[2] / "shared" / "SPEC.md"
+SPEC = Path(__file__).resolve().parents[3] / "shared" / "SPEC.md"
 S = LeadState
 
 

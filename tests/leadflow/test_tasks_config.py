@@ -42,7 +42,7 @@ def test_a_shorter_configured_visibility_timeout_is_raised_to_the_longest_task(
 
 
 def test_acks_late_is_configured_once() -> None:
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     tasks = [p for p in root.glob("*/tasks.py") if ".venv" not in p.parts]
     assert tasks and not [p for p in tasks if "acks_late=" in p.read_text()
                           or '"acks_late"' in p.read_text()]  # fmt: skip
