@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/v1/", include("scoring.urls")),
     path("api/v1/", include("handoff.urls")),
     path("api/v1/", include("analytics.urls")),
+    path("api/v1/", include("accounts.urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its setup script as a file; its page keeps one inline <style>.
     path(

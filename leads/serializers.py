@@ -296,12 +296,3 @@ class DefinitionWriteSerializer(StrictSerializer):
 class DefinitionPatchSerializer(DefinitionWriteSerializer):
     name = serializers.CharField(max_length=200, required=False)
     stages = JSONObjectField(max_bytes=65_536, required=False)
-
-
-class TokenRequestSerializer(StrictSerializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=200, trim_whitespace=False)
-
-
-class TokenResponseSerializer(serializers.Serializer[Any]):
-    token = serializers.CharField()

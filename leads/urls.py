@@ -29,5 +29,4 @@ urlpatterns = [
         apis.DefinitionPublishApi.as_view(),
         name="definition-publish",
     ),
-    path("auth/token/", apis.AuthTokenApi.as_view(), name="auth-token"),
 ]
