@@ -3,13 +3,21 @@ from django.db import models
 from rest_framework_api_key.models import AbstractAPIKey
 
 from accounts.choices import ApiKeyScope, MembershipRole
+from leadflow.choices import Function
 from leadflow.models import TimeStampedModel
 
 
 class Team(TimeStampedModel):
-    """A sales team: the unit that receives handoffs and whose manager answers for its SLA."""
+    """A sales team, of field sales or of inside sales: the unit that receives handoffs of the
+    stages its function owns, and whose manager answers for its SLA."""
 
     name = models.CharField(max_length=100, unique=True)
+    function = models.CharField(
+        max_length=16,
+        choices=[(Function.SALES, Function.SALES.label),
+                 (Function.INSIDE_SALES, Function.INSIDE_SALES.label)],
+        default=Function.SALES,
+    )  # fmt: skip
 
     class Meta:
         ordering = ["name"]

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from accounts.choices import MembershipRole
-from accounts.models import TeamMembership
+from accounts.models import Team, TeamMembership
 
 if TYPE_CHECKING:
     from leadflow.types import Caller
@@ -25,6 +25,15 @@ def team_ids_of(user: Caller | None, *, role: str | None = None) -> frozenset[in
             qs = qs.filter(role=role)
         cache[role] = frozenset(qs.values_list("team_id", flat=True))
     return cache[role]
+
+
+def inside_sales_team_ids() -> frozenset[int]:
+    """The teams of inside sales (SPEC §13)."""
+    from leadflow.choices import Function
+
+    return frozenset(
+        Team.objects.filter(function=Function.INSIDE_SALES).values_list("pk", flat=True)
+    )
 
 
 def managed_team_ids(user: Caller | None) -> frozenset[int]:

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from accounts.choices import ApiKeyScope, MembershipRole
 from accounts.models import ApiKey, Team, TeamMembership
-from leadflow.choices import Role
+from leadflow.choices import Function, Role
 from leadflow.errors import FieldError, ValidationFailed
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ def user_add(
     """Create (or update) a user in the role's group; with a team, join it as rep or manager."""
     if role not in Role.values:
         raise ValidationFailed([FieldError("role", f"Unknown role {role!r}.", "invalid_choice")])
-    if team and role not in (Role.SALES, Role.SALES_MANAGER):
+    if team and role not in (Role.SALES, Role.SALES_MANAGER, Role.INSIDE_SALES):
         raise ValidationFailed(
             [FieldError("team", "Only sales roles belong to a team.", "invalid")]
         )
@@ -44,7 +44,12 @@ def user_add(
     user.save()
     user.groups.add(Group.objects.get_or_create(name=role)[0])
     if team:
-        team_obj, _ = Team.objects.get_or_create(name=team)
+        # A team an inside-sales rep joins is created as an inside-sales team.
+        function = Function.INSIDE_SALES if role == Role.INSIDE_SALES else Function.SALES
+        team_obj, _ = Team.objects.get_or_create(name=team, defaults={"function": function})
+        if role != Role.SALES_MANAGER and team_obj.function != function:
+            raise ValidationFailed([FieldError(
+                "team", f"Team {team!r} is a {team_obj.function} team.", "invalid")])  # fmt: skip
         membership_role = (
             MembershipRole.MANAGER if role == Role.SALES_MANAGER else MembershipRole.REP
         )

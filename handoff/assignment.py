@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts.choices import MembershipRole
 from accounts.models import TeamMembership
 from handoff.models import AssignmentRule
+from leadflow.choices import Function
 from leads.models import Lead
 from scoring.reference import fit_matches
 
@@ -30,27 +31,40 @@ def _next_rep(
     return chosen
 
 
-def assign(lead: Lead) -> tuple[int | None, int | None]:
-    """(team_id, rep_user_id) for a lead entering mql."""
+def assign(lead: Lead, function: str = Function.SALES) -> tuple[int | None, int | None]:
+    """(team_id, rep_user_id) for a lead entering a stage `function` owns (mql: field or inside
+    sales, tql: field sales): the first matching rule naming a team or rep of that function, else
+    round-robin over the function's reps."""
+    members = TeamMembership.objects.filter(team__function=function)
     for rule in AssignmentRule.objects.filter(is_active=True).order_by("position", "id"):
         if not fit_matches(rule, lead)[0]:
             continue
         chosen: TeamMembership | None = None
         if rule.rep_id is not None:
-            rep_rows = TeamMembership.objects.filter(user_id=rule.rep_id, role=MembershipRole.REP)
+            rep_rows = members.filter(user_id=rule.rep_id, role=MembershipRole.REP)
+            if not rep_rows.exists():
+                continue  # a rep of another function
             chosen = _next_rep(rep_rows)
             if chosen is not None:
                 return chosen.team_id, chosen.user_id
             team_ids = list(rep_rows.values_list("team_id", flat=True))
             chosen = _next_rep(TeamMembership.objects.filter(team_id__in=team_ids))
         elif rule.team_id is not None:
+            if _team_function(rule.team_id) != function:
+                continue  # a team of another function
             chosen = _next_rep(TeamMembership.objects.filter(team_id=rule.team_id))
         if chosen is not None:
             return chosen.team_id, chosen.user_id
         if rule.team_id is not None:
             return rule.team_id, None  # the team owns it even with nobody available right now
-    chosen = _next_rep(TeamMembership.objects.all())
+    chosen = _next_rep(members)
     return (chosen.team_id, chosen.user_id) if chosen else (None, None)
+
+
+def _team_function(team_id: int) -> str | None:
+    from accounts.models import Team
+
+    return Team.objects.filter(pk=team_id).values_list("function", flat=True).first()
 
 
 def reassign(*, team_id: int | None, current_user_id: int | None) -> int | None:

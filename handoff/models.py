@@ -9,11 +9,15 @@ from scoring.choices import FitOp
 
 
 class Handoff(TimeStampedModel):
-    """The hand-over of an MQL to sales: who must answer (team and rep), by when (the stage SLA),
-    and the answer (accept, or reject with a criterion code). Opened in the same transaction as
-    the lead enters mql; at most one is open per lead (a partial unique index)."""
+    """The hand-over of an MQL to inside or field sales, or of a TQL to field sales: who must
+    answer (team and rep), by when (the stage SLA), and the answer (accept, or reject with a
+    criterion code). Opened in the same transaction as the lead enters the stage; at most one is
+    open per lead (a partial unique index)."""
 
     lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="handoffs")
+    stage = models.CharField(
+        max_length=8, default="mql", help_text="The stage entered: mql or tql."
+    )
     definition = models.ForeignKey(
         "leads.Definition", null=True, on_delete=models.PROTECT, related_name="+"
     )

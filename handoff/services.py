@@ -28,12 +28,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 ANSWER = {
     TransitionName.ACCEPT: HandoffStatus.ACCEPTED,
+    TransitionName.IS_ACCEPT: HandoffStatus.ACCEPTED,
     TransitionName.REJECT: HandoffStatus.REJECTED,
 }
+# The stages whose entry opens a handoff: to the function owning it (SPEC §5, §13).
+HANDOFF_STAGES = (LeadState.MQL, LeadState.TQL)
 
 
-def _sla(definition: Definition | None) -> timedelta:
-    hours = (definition.stage(LeadState.MQL).get("sla_hours") if definition else None) or 24
+def _sla(definition: Definition | None, stage: str = LeadState.MQL) -> timedelta:
+    hours = (definition.stage(stage).get("sla_hours") if definition else None) or 24
     return timedelta(hours=float(hours))
 
 
@@ -60,8 +63,9 @@ def _payload(h: Handoff) -> dict[str, Any]:
 
 
 def handoff_on_transition(lead: Lead, row: LeadTransition) -> None:
-    """In the transition's transaction: entering mql opens a handoff, leaving it closes it."""
-    if row.from_state == LeadState.MQL:
+    """In the transition's transaction: entering mql or tql opens a handoff, leaving it closes
+    it."""
+    if row.from_state in HANDOFF_STAGES:
         h = Handoff.objects.select_for_update().filter(lead=lead, status=HandoffStatus.OPEN).first()
         if h is not None:
             h.status = ANSWER.get(TransitionName(row.transition), HandoffStatus.CLOSED)
@@ -79,10 +83,11 @@ def handoff_on_transition(lead: Lead, row: LeadTransition) -> None:
             )
             if h.status != HandoffStatus.CLOSED:
                 webhook_emit(event_type=f"handoff.{h.status}", payload=_payload(h))
-    if row.to_state == LeadState.MQL:
-        sla = _sla(row.definition)
+    if row.to_state in HANDOFF_STAGES:
+        sla = _sla(row.definition, row.to_state)
         h = Handoff.objects.create(
             lead=lead,
+            stage=row.to_state,
             definition=row.definition,
             qualification=row,
             team_id=lead.team_id,
@@ -138,13 +143,13 @@ def handoff_sla_sweep(*, now: datetime | None = None) -> dict[str, int]:
             for h in breached:
                 h.breached_at = now
                 fields = ["breached_at", "updated_at"]
-                if h.definition and h.definition.stage(LeadState.MQL).get("reassign_on_breach"):
+                if h.definition and h.definition.stage(h.stage).get("reassign_on_breach"):
                     new = assignment.reassign(team_id=h.team_id, current_user_id=h.assignee_id)
                     if new is not None:
                         h.assignee_id, h.reassign_count = new, h.reassign_count + 1
                         h.due_at, h.warn_at, h.warned_at = (
-                            now + _sla(h.definition),
-                            now + _sla(h.definition) * settings.HANDOFF_WARNING_FRACTION,
+                            now + _sla(h.definition, h.stage),
+                            now + _sla(h.definition, h.stage) * settings.HANDOFF_WARNING_FRACTION,
                             None,
                         )
                         fields += ["assignee", "reassign_count", "due_at", "warn_at", "warned_at"]

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.db.models import Q
 
-from accounts.selectors import managed_team_ids, rep_team_ids
+from accounts.selectors import inside_sales_team_ids, managed_team_ids, rep_team_ids
 from leadflow.choices import Role
 from leadflow.permissions import GRANTS, Can, may, permission, roles_of
 from leads.choices import LeadState
@@ -56,7 +56,9 @@ SALES_FIELDS = frozenset(SALES_FIELD_ORDER)
 ALL_FIELDS = MARKETING_FIELDS | SALES_FIELDS | {"email"}
 MARKETING_STATES = frozenset({S.LEAD, S.RECYCLED})
 SALES_STATES = frozenset({S.SAL, S.SQL})
-PAST_MQL = frozenset({S.SAL, S.SQL, S.WON, S.LOST})
+INSIDE_SALES_STATES = frozenset({S.TAL})
+# Past the point where intake may still fill what sales hears: inside or field sales has it.
+PAST_MQL = frozenset({S.TAL, S.TQL, S.SAL, S.SQL, S.WON, S.LOST})
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -79,7 +81,8 @@ def reach(user: Caller | None) -> Reach:
     roles = roles_of(user)
     if roles & {R.MARKETING, R.COO}:  # superusers hold both
         return Reach(everything=True)
-    rep, manager = R.SALES in roles, R.SALES_MANAGER in roles
+    # A rep of field sales or of inside sales: what they hold and their team's (SPEC §7, §13).
+    rep, manager = bool(roles & {R.SALES, R.INSIDE_SALES}), R.SALES_MANAGER in roles
     return Reach(
         everything=False,
         user_id=getattr(user, "pk", None),
@@ -106,8 +109,8 @@ def scope_q(user: Caller, *, owner: str, team: str) -> Q | None:
 
 
 def is_rep(user: Caller | None) -> bool:
-    """A sales rep: the lead they accept, claim or source becomes theirs."""
-    return user is not None and R.SALES in roles_of(user)
+    """A rep (field or inside sales): the lead they accept, claim or source becomes theirs."""
+    return user is not None and bool(roles_of(user) & {R.SALES, R.INSIDE_SALES})
 
 
 class Visitor:
@@ -135,7 +138,11 @@ def editable_fields(lead: Lead, user: Caller) -> frozenset[str]:
         fields |= MARKETING_FIELDS | {"email"}
     r = reach(user)
     if lead.state in SALES_STATES and (
-        (r.is_rep and lead.owner_id == user.pk) or lead.team_id in r.managed_teams
+        (R.SALES in roles and lead.owner_id == user.pk) or lead.team_id in r.managed_teams
+    ):
+        fields |= ALL_FIELDS
+    if lead.state in INSIDE_SALES_STATES and (
+        (R.INSIDE_SALES in roles and lead.owner_id == user.pk) or lead.team_id in r.managed_teams
     ):
         fields |= ALL_FIELDS
     return frozenset(fields)
@@ -207,6 +214,26 @@ def may_work_own(lead: Any, user: Any) -> bool:
 
 def may_marketing(lead: Any, user: Any) -> bool:
     return may(user, Can.ARCHIVE)
+
+
+def may_is_work(lead: Any, user: Any) -> bool:
+    """Inside sales' own work on a lead (is_accept, qualify_tql, is_disqualify): an IS rep on a
+    lead handed to them or their team, or a manager of its team (SPEC §13)."""
+    if user.is_superuser:
+        return True
+    r = reach(user)
+    if R.INSIDE_SALES in roles_of(user) and (
+        (lead.owner_id is not None and lead.owner_id == user.pk) or lead.team_id in r.rep_teams
+    ):
+        return True
+    return lead.team_id in r.managed_teams and lead.team_id in inside_sales_team_ids()
+
+
+def may_is_claim(lead: Any, user: Any) -> bool:
+    """An IS rep claims a lead they generated (TGL)."""
+    return user.is_superuser or (
+        R.INSIDE_SALES in roles_of(user) and lead.owner_id in (None, user.pk)
+    )
 
 
 # --- handoffs ---------------------------------------------------------------------------------

@@ -28,6 +28,8 @@ from leads.definitions import published_schema
 from leads.event_input import parse_events
 from leads.filters import LeadFilter, LeadOrderingFilter
 from leads.serializers import (
+    ActivityResultSerializer,
+    ActivitySerializer,
     DefinitionPatchSerializer,
     DefinitionSerializer,
     DefinitionWriteSerializer,
@@ -40,6 +42,7 @@ from leads.serializers import (
     TimelinePageSerializer,
     TransitionBodySerializer,
 )
+from leads.services.activities import activity_log
 from leads.services.definitions import definition_create, definition_publish, definition_update
 from leads.services.events import EventInput, event_ingest
 from leads.services.idempotency import idempotent_call
@@ -205,6 +208,21 @@ class LeadDetailApi(APIView):
         s.is_valid(raise_exception=True)
         lead = lead_update(lead_id=lead_id, actor=user_of(request), fields=dict(s.validated_data))
         return Response(LeadSerializer(lead, context={"request": request}).data)
+
+
+class LeadActivityApi(APIView):
+    """Log a call, an e-mail or a meeting on a lead one works (SPEC §13): stored as an event
+    `activity.<kind>`, on the timeline, counted by `activity_within` criteria."""
+
+    permission_classes = [permission(Can.READ)]
+
+    @extend_schema(request=ActivitySerializer, responses={201: ActivityResultSerializer})
+    def post(self, request: Request, lead_id: int) -> Response:
+        s = ActivitySerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        done = activity_log(lead_id=lead_id, actor=user_of(request), **s.validated_data)
+        body = {"lead": done.lead_id, "type": done.type, "occurred_at": done.occurred_at}
+        return Response(ActivityResultSerializer(body).data, status=status.HTTP_201_CREATED)
 
 
 class LeadTimelineApi(APIView):

@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class LeadState(models.TextChoices):
     LEAD = "lead", _("Lead")
     MQL = "mql", _("MQL")
+    TAL = "tal", _("TAL")
+    TQL = "tql", _("TQL")
     SAL = "sal", _("SAL")
     SQL = "sql", _("SQL")
     WON = "won", _("Won")
@@ -18,6 +20,10 @@ class TransitionName(models.TextChoices):
     ACCEPT = "accept", _("Accept")
     REJECT = "reject", _("Reject")
     CLAIM = "claim", _("Claim (SGL)")
+    IS_ACCEPT = "is_accept", _("Accept for inside sales")
+    QUALIFY_TQL = "qualify_tql", _("Qualify as TQL")
+    IS_DISQUALIFY = "is_disqualify", _("Disqualify (inside sales)")
+    IS_CLAIM = "is_claim", _("Claim (TGL)")
     QUALIFY_SQL = "qualify_sql", _("Qualify as SQL")
     DISQUALIFY = "disqualify", _("Disqualify")
     WIN = "win", _("Win")
@@ -33,6 +39,7 @@ class Source(models.TextChoices):
     EXHIBITION = "exhibition", _("Exhibition")
     REFERRAL = "referral", _("Referral")
     SALES_GENERATED = "sales_generated", _("Sales-generated")
+    INSIDE_SALES_GENERATED = "inside_sales_generated", _("Inside-sales-generated")
     IMPORT = "import", _("Import")
     OTHER = "other", _("Other")
 
@@ -109,3 +116,27 @@ class ScoreName(models.TextChoices):
 
 
 OTHER_REASON = "other"
+
+
+class Lane(models.TextChoices):
+    """Where a lead first entered the accountable line (SPEC §13), kept across recycling."""
+
+    MGL = "mgl", _("Marketing-generated")
+    TGL = "tgl", _("Inside-sales-generated")
+    SGL = "sgl", _("Sales-generated")
+
+
+class ActivityKind(models.TextChoices):
+    CALL = "call", _("Call")
+    EMAIL = "email", _("E-mail")
+    MEETING = "meeting", _("Meeting")
+
+
+class ActivityOutcome(models.TextChoices):
+    CONNECTED = "connected", _("Connected")
+    NO_ANSWER = "no_answer", _("No answer")
+    VOICEMAIL = "voicemail", _("Voicemail")
+    SENT = "sent", _("Sent")
+    REPLIED = "replied", _("Replied")
+    MEETING_SET = "meeting_set", _("Meeting set")
+    NOT_INTERESTED = "not_interested", _("Not interested")

@@ -44,7 +44,15 @@ CRITERIA_FIELDS: dict[str, str] = {
     for name in ("email", *access.MARKETING_FIELD_ORDER, *access.SALES_FIELD_ORDER)
     if name != "attributes"
 }
-STAGES_WITH_CRITERIA = (LeadState.MQL, LeadState.SQL)
+STAGES_WITH_CRITERIA = (LeadState.MQL, LeadState.SQL)  # required in every definition
+CRITERIA_STAGES = (LeadState.MQL, LeadState.TQL, LeadState.SQL)  # stages a criterion gates
+INSIDE_SALES_STAGES = (LeadState.TAL, LeadState.TQL)  # optional, together (SPEC §13)
+# With the inside-sales stages, who owns what.
+INSIDE_SALES_OWNERS = {
+    LeadState.MQL: Function.INSIDE_SALES,
+    LeadState.TAL: Function.INSIDE_SALES,
+    LeadState.TQL: Function.SALES,
+}
 CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 MAX_CRITERIA = 50
 
@@ -179,7 +187,7 @@ def _criterion() -> dict[str, Any]:
 
 
 def _stage(name: str) -> dict[str, Any]:
-    owner = gettext_noop("Must be 'marketing' or 'sales'.")
+    owner = gettext_noop("Must be 'marketing', 'inside_sales' or 'sales'.")
     properties: dict[str, Any] = {
         "owner": {"enum": list(Function.values), "x-message": owner, "x-code": "invalid_choice"},
         "sla_hours": {
@@ -194,7 +202,7 @@ def _stage(name: str) -> dict[str, Any]:
             "type": "boolean", "x-message": gettext_noop("Must be true or false."),
         },
     }  # fmt: skip
-    if name in STAGES_WITH_CRITERIA:
+    if name in CRITERIA_STAGES:
         properties["criteria"] = {
             "type": "array", "minItems": 1, "maxItems": MAX_CRITERIA, "items": _criterion(),
             "x-message": {
@@ -206,12 +214,12 @@ def _stage(name: str) -> dict[str, Any]:
         }  # fmt: skip
     else:
         properties["criteria"] = {
-            "not": {}, "x-message": gettext_noop("Only mql and sql have criteria."),
+            "not": {}, "x-message": gettext_noop("Only mql, tql and sql have criteria."),
         }  # fmt: skip
     return {
         "type": "object",
         "properties": properties,
-        "required": ["owner", "criteria"] if name in STAGES_WITH_CRITERIA else ["owner"],
+        "required": ["owner", "criteria"] if name in CRITERIA_STAGES else ["owner"],
         "additionalProperties": False,
         "x-message": gettext_noop("Must be an object."),
         "x-unknown": gettext_noop("Unknown key."),
@@ -311,6 +319,35 @@ def _errors_of(error: ValidationError) -> list[FieldError]:
     ]
 
 
+def _inside_sales_errors(stages: Any) -> list[FieldError]:
+    """SPEC §13: `tal` and `tql` come together; with them, inside sales owns `mql` and `tal` and
+    field sales `tql`; without them, inside sales owns nothing."""
+    if not isinstance(stages, dict):
+        return []
+    present = [s for s in INSIDE_SALES_STAGES if s in stages]
+    if len(present) == 1:
+        missing = next(s for s in INSIDE_SALES_STAGES if s not in stages)
+        message = _("Inside sales needs both stages, tal and tql.")
+        return [FieldError(f"stages.{missing}", message, "required")]
+    errs = []
+    for name, stage in stages.items():
+        owner = stage.get("owner") if isinstance(stage, dict) else None
+        if not isinstance(owner, str) or owner not in Function.values:
+            continue  # the schema has said so
+        if present and name in INSIDE_SALES_OWNERS and owner != INSIDE_SALES_OWNERS[name]:
+            errs.append(FieldError(
+                f"stages.{name}.owner",
+                _("With the inside-sales stages, %(stage)s is owned by %(owner)s.")
+                % {"stage": name, "owner": INSIDE_SALES_OWNERS[name]}, "invalid_choice",
+            ))  # fmt: skip
+        elif not present and owner == Function.INSIDE_SALES:
+            errs.append(FieldError(
+                f"stages.{name}.owner",
+                _("Inside sales owns a stage only with the stages tal and tql."), "invalid_choice",
+            ))  # fmt: skip
+    return errs
+
+
 def validate_document(doc: Any) -> list[FieldError]:
     """Every problem of a definition document, each with a dotted pointer into it; the first
     problem found at a place is the one reported there."""
@@ -320,7 +357,9 @@ def validate_document(doc: Any) -> list[FieldError]:
     for error in _VALIDATOR.iter_errors(doc):
         for found in _errors_of(error):
             errs.setdefault(found.field, found)
-    for stage in STAGES_WITH_CRITERIA:  # codes are unique within a stage
+    for found in _inside_sales_errors(doc.get("stages")):
+        errs.setdefault(found.field, found)
+    for stage in CRITERIA_STAGES:  # codes are unique within a stage
         criteria = ((doc.get("stages") or {}).get(stage) or {}).get("criteria")
         seen: set[str] = set()
         for i, crit in enumerate(criteria if isinstance(criteria, list) else []):

@@ -27,6 +27,8 @@ from leads.access import (
     is_rep,
     may_answer_handoff,
     may_claim,
+    may_is_claim,
+    may_is_work,
     may_marketing,
     may_qualify_mql,
     may_qualify_sql,
@@ -36,6 +38,7 @@ from leads.choices import (
     OTHER_REASON,
     ArchiveReason,
     DisqualifyReason,
+    Lane,
     LeadState,
     LostReason,
     Source,
@@ -61,8 +64,9 @@ class TransitionInput:
     override: bool = False
     definition: Any = None  # the published Definition
     evaluation: list[dict[str, Any]] = field(default_factory=list)
-    actor_team: Team | None = None  # the acting rep's team (claim)
-    # Who receives the handoff when entering mql, decided by the handoff app's assignment.
+    actor_team: Team | None = None  # the acting rep's team (claim, is_claim)
+    # Who receives the handoff when entering mql or tql (the handoff app's assignment), or, when
+    # field sales sends a TQL back, the inside-sales rep and team who qualified it.
     assign_team_id: int | None = None
     assign_owner_id: int | None = None
 
@@ -71,7 +75,11 @@ class TransitionInput:
 
     def owner_of(self, state: str) -> str:
         default = (
-            Function.MARKETING if state in (S.LEAD, S.RECYCLED, S.ARCHIVED) else Function.SALES
+            Function.MARKETING
+            if state in (S.LEAD, S.RECYCLED, S.ARCHIVED)
+            else Function.INSIDE_SALES
+            if state == S.TAL
+            else Function.SALES
         )
         return str(self.stage(state).get("owner") or default)
 
@@ -88,6 +96,10 @@ def cooloff_elapsed(lead: Any) -> bool:
 
 def is_sales_generated(lead: Any) -> bool:
     return bool(lead.source == Source.SALES_GENERATED)
+
+
+def is_inside_sales_generated(lead: Any) -> bool:
+    return bool(lead.source == Source.INSIDE_SALES_GENERATED)
 
 
 # --- requirement checks used by bodies --------------------------------------------------------
@@ -153,6 +165,8 @@ class LeadLifecycle(ConcurrentTransitionMixin, models.Model):
     won_amount = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
     lost_reason = models.CharField(max_length=32, blank=True)
     archive_reason = models.CharField(max_length=32, blank=True)
+    # Where the lead first entered the accountable line (SPEC §13); never changes after.
+    lane = models.CharField(max_length=3, choices=Lane.choices, blank=True)
 
     if TYPE_CHECKING:
         source: str
@@ -166,6 +180,14 @@ class LeadLifecycle(ConcurrentTransitionMixin, models.Model):
     def _enter(self, target: str, inp: TransitionInput) -> None:
         self.responsible = inp.owner_of(target)
         self.state_changed_at = inp.now
+
+    def _lane(self, lane: str) -> None:
+        if not self.lane:
+            self.lane = lane
+
+    def _hand_to(self, inp: TransitionInput) -> None:
+        self.team_id = inp.assign_team_id
+        self.owner_id = inp.assign_owner_id
 
     def _to_recycled(self, inp: TransitionInput, reason: str) -> None:
         self._enter(S.RECYCLED, inp)
@@ -188,23 +210,63 @@ class LeadLifecycle(ConcurrentTransitionMixin, models.Model):
         self._enter(S.MQL, inp)
         self.definition = inp.definition
         self.recyclable_at = None
-        self.team_id = inp.assign_team_id
-        self.owner_id = inp.assign_owner_id
+        self._lane(Lane.MGL)
+        self._hand_to(inp)
 
-    @transition(field=state, source=S.MQL, target=S.SAL, permission=may_answer_handoff)
+    # Field sales accepts an MQL handed to it, or a TQL inside sales qualified (SPEC §13). Which
+    # one a lead's definition routes its MQLs through decides (the service refuses the other).
+    @transition(field=state, source=[S.MQL, S.TQL], target=S.SAL, permission=may_answer_handoff)
     def accept(self, inp: TransitionInput) -> None:
         self._enter(S.SAL, inp)
         if is_rep(inp.actor):
             self.owner = inp.actor
 
     @transition(field=state, source=S.MQL, target=S.RECYCLED, permission=may_answer_handoff)
+    @transition(field=state, source=S.TQL, target=S.TAL, permission=may_answer_handoff)
     def reject(self, inp: TransitionInput) -> None:
+        stage = S.TQL if self.state == S.TQL else S.MQL
         codes = [
             c["code"]
-            for c in (self.definition.stage(S.MQL) if self.definition else {}).get("criteria", [])
+            for c in (self.definition.stage(stage) if self.definition else {}).get("criteria", [])
         ]
         _require_reason(inp, [*codes, OTHER_REASON])
+        if stage == S.TQL:  # back to the inside-sales rep who qualified it, accountable again
+            self._enter(S.TAL, inp)
+            self._hand_to(inp)
+            return
         self._to_recycled(inp, inp.reason)
+
+    @transition(field=state, source=S.MQL, target=S.TAL, permission=may_is_work)
+    def is_accept(self, inp: TransitionInput) -> None:
+        self._enter(S.TAL, inp)
+        if is_rep(inp.actor):
+            self.owner = inp.actor
+
+    @transition(field=state, source=S.TAL, target=S.TQL, permission=may_is_work)
+    def qualify_tql(self, inp: TransitionInput) -> None:
+        _require_criteria(inp)
+        self._enter(S.TQL, inp)
+        self._hand_to(inp)
+
+    @transition(field=state, source=S.TAL, target=S.RECYCLED, permission=may_is_work)
+    def is_disqualify(self, inp: TransitionInput) -> None:
+        _require_reason(inp, list(DisqualifyReason.values))
+        self._to_recycled(inp, inp.reason)
+
+    @transition(
+        field=state,
+        source=S.LEAD,
+        target=S.TAL,
+        conditions=[is_inside_sales_generated],
+        permission=may_is_claim,
+    )
+    def is_claim(self, inp: TransitionInput) -> None:
+        self._enter(S.TAL, inp)
+        self._lane(Lane.TGL)
+        self.definition = inp.definition or self.definition
+        if is_rep(inp.actor):
+            self.owner = inp.actor
+            self.team = inp.actor_team or self.team
 
     @transition(
         field=state,
@@ -215,6 +277,7 @@ class LeadLifecycle(ConcurrentTransitionMixin, models.Model):
     )
     def claim(self, inp: TransitionInput) -> None:
         self._enter(S.SAL, inp)
+        self._lane(Lane.SGL)
         if is_rep(inp.actor):
             self.owner = inp.actor
             self.team = inp.actor_team or self.team
@@ -270,6 +333,12 @@ EDGES: dict[tuple[str, str], str] = {
     ("accept", S.MQL): S.SAL,
     ("reject", S.MQL): S.RECYCLED,
     ("claim", S.LEAD): S.SAL,
+    ("is_accept", S.MQL): S.TAL,
+    ("qualify_tql", S.TAL): S.TQL,
+    ("is_disqualify", S.TAL): S.RECYCLED,
+    ("is_claim", S.LEAD): S.TAL,
+    ("accept", S.TQL): S.SAL,
+    ("reject", S.TQL): S.TAL,
     ("qualify_sql", S.SAL): S.SQL,
     ("disqualify", S.SAL): S.RECYCLED,
     ("disqualify", S.SQL): S.RECYCLED,

@@ -55,6 +55,11 @@ class Definition(TimeStampedModel):
     def stage(self, state: str) -> dict[str, Any]:
         return dict(self.document.get("stages", {}).get(state) or {})
 
+    @property
+    def has_inside_sales(self) -> bool:
+        """Whether its MQLs go to inside sales first (the TAL/TQL stages of SPEC §13)."""
+        return "tal" in self.document.get("stages", {})
+
 
 class LeadManager(models.Manager["Lead"]):
     """Leads always come with their score row (a one-to-one join on the primary key)."""

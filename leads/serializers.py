@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from leadflow.serializers import DecimalInput, JSONObjectField, StrictMixin, StrictSerializer
 from leads import access
-from leads.choices import DefinitionStatus, TransitionName
+from leads.choices import ActivityKind, ActivityOutcome, DefinitionStatus, TransitionName
 from leads.event_input import EventItem, event_schema, parse_events
 from leads.models import Definition, Event, Lead, LeadTransition
 from leads.normalize import nfkc, normalize_email, normalize_phone
@@ -278,6 +278,30 @@ class DefinitionSerializer(serializers.ModelSerializer[Any]):
     @extend_schema_field(serializers.DictField())
     def get_stages(self, definition: Definition) -> dict[str, Any]:
         return dict(definition.document.get("stages", {}))
+
+
+class ActivitySerializer(StrictSerializer):
+    """A call, e-mail or meeting on a lead (SPEC §13)."""
+
+    kind = serializers.ChoiceField(choices=ActivityKind.choices)
+    outcome = serializers.ChoiceField(choices=ActivityOutcome.choices)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    occurred_at = serializers.DateTimeField(required=False, help_text="Default: now.")
+
+    def validate_occurred_at(self, value: Any) -> Any:
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        if value > timezone.now() + timedelta(minutes=5):
+            raise serializers.ValidationError("An activity cannot be in the future.")
+        return value
+
+
+class ActivityResultSerializer(serializers.Serializer[Any]):
+    lead = serializers.IntegerField()
+    type = serializers.CharField()
+    occurred_at = serializers.DateTimeField()
 
 
 class DefinitionWriteSerializer(StrictSerializer):

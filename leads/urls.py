@@ -9,6 +9,7 @@ urlpatterns = [
     path("leads/", apis.LeadListApi.as_view(), name="lead-list"),
     path("leads/<id:lead_id>/", apis.LeadDetailApi.as_view(), name="lead-detail"),
     path("leads/<id:lead_id>/timeline/", apis.LeadTimelineApi.as_view(), name="lead-timeline"),
+    path("leads/<id:lead_id>/activities/", apis.LeadActivityApi.as_view(), name="lead-activities"),
     path(
         "leads/<id:lead_id>/evaluation/", apis.LeadEvaluationApi.as_view(), name="lead-evaluation"
     ),

@@ -71,6 +71,37 @@ def definition_document() -> dict[str, Any]:
     return copy.deepcopy(DEFINITION)
 
 
+def inside_sales_document() -> dict[str, Any]:
+    """The same definition with inside sales between marketing and field sales (SPEC §13): IS
+    answers MQLs within 4 hours, qualifies within 3 days what it heard budget and timing of."""
+    doc = definition_document()
+    doc["stages"]["mql"]["owner"] = "inside_sales"
+    doc["stages"]["mql"]["sla_hours"] = 4
+    doc["stages"]["tal"] = {"owner": "inside_sales", "sla_hours": 72}
+    doc["stages"]["tql"] = {"owner": "sales", "sla_hours": 24, "criteria": [
+        {"code": "budget", "kind": "fields_present", "params": {"fields": ["budget"]}},
+        {"code": "timing", "kind": "date_within", "params": {"field": "timeline", "days": 180}},
+    ]}  # fmt: skip
+    return doc
+
+
+@pytest.fixture
+def inside_sales(db: Any, users: dict[str, Any]) -> dict[str, Any]:
+    """An inside-sales team in Tokyo (two reps, its manager) and a published definition that
+    routes MQLs through it; field sales are the `users` teams A and B."""
+    world = {
+        "is_rep": user_add(username="imai", role="inside_sales", team="IS Tokyo",
+                           password="pw-is-1"),
+        "is_rep2": user_add(username="ishii", role="inside_sales", team="IS Tokyo",
+                            password="pw-is-2"),
+        "is_manager": user_add(username="iwata", role="sales_manager", team="IS Tokyo",
+                               password="pw-is-mgr-1"),
+    }  # fmt: skip
+    d = definition_create(name="With IS", document=inside_sales_document(), actor=users["coo"])
+    world["definition"] = definition_publish(definition_id=d.pk)
+    return world
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -45,6 +45,26 @@ def definition_update(*, definition_id: int, name: str | None, document: Any | N
     return definition
 
 
+def _require_available_reps(definition: Definition) -> None:
+    """A definition routing MQLs through inside sales needs an available IS rep to route them
+    to (SPEC §13: 409, naming the function)."""
+    from accounts.choices import MembershipRole
+    from accounts.models import TeamMembership
+    from leadflow.choices import Function
+
+    if not definition.has_inside_sales:
+        return
+    available = TeamMembership.objects.filter(
+        team__function=Function.INSIDE_SALES, role=MembershipRole.REP, is_available=True,
+        user__is_active=True,
+    )  # fmt: skip
+    if not available.exists():
+        raise Conflict(
+            _("No available rep of %s would receive its MQLs: add one first.")
+            % Function.INSIDE_SALES.value
+        )
+
+
 def definition_publish(*, definition_id: int) -> Definition:
     """Publish a draft; the published one becomes retired in the same transaction."""
     try:
@@ -55,6 +75,7 @@ def definition_publish(*, definition_id: int) -> Definition:
                     _("Only a draft can be published; this one is %s.") % definition.status
                 )
             _validated(definition.document)
+            _require_available_reps(definition)
             now = timezone.now()
             Definition.objects.select_for_update().filter(status=DefinitionStatus.PUBLISHED).update(
                 status=DefinitionStatus.RETIRED, retired_at=now

@@ -86,12 +86,9 @@ def _new_lead(fields: dict[str, Any], actor: Actor) -> IntakeResult | None:
     lead with this e-mail exists (possibly a concurrent twin that committed first)."""
     now = timezone.now()
     given = {**fields, "created_by": actor, "state_changed_at": now}
-    if (
-        fields.get("source") == Source.SALES_GENERATED
-        and actor is not None
-        and access.is_rep(actor)
-    ):
-        # An SGL belongs to the rep who sourced it, ready to be claimed.
+    generated = (Source.SALES_GENERATED, Source.INSIDE_SALES_GENERATED)
+    if fields.get("source") in generated and actor is not None and access.is_rep(actor):
+        # An SGL (a TGL) belongs to the rep who sourced it, ready to be claimed.
         team_ids = sorted(access.reach(actor).rep_teams)
         given.update(owner=actor, team_id=team_ids[0] if team_ids else None)
     if connection.vendor == "postgresql":

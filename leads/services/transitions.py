@@ -15,6 +15,7 @@ from django_fsm import ConcurrentTransition, can_proceed, get_available_user_FIE
 
 from accounts.models import Team
 from accounts.selectors import rep_team_ids
+from leadflow.choices import Function
 from leadflow.errors import (
     ConcurrentUpdate,
     FieldError,
@@ -27,7 +28,7 @@ from leadflow.errors import (
 from leads.access import Can, may
 from leads.choices import ActorKind, LeadState, TransitionName
 from leads.lifecycle import TransitionInput
-from leads.models import Lead, LeadTransition
+from leads.models import Definition, Lead, LeadTransition
 from leads.selectors import definition_published, lead_access, lead_evaluate
 from leads.services.derived import leads_changing
 from leads.services.stage_entries import stage_entries_move
@@ -38,20 +39,24 @@ if TYPE_CHECKING:
 # The stage whose criteria a qualifying transition must pass.
 CRITERIA_STAGE = {
     TransitionName.QUALIFY_MQL: LeadState.MQL,
+    TransitionName.QUALIFY_TQL: LeadState.TQL,
     TransitionName.QUALIFY_SQL: LeadState.SQL,
 }
+# The function that receives the handoff opened by entering a stage (SPEC §5, §13).
+HANDOFF_STAGES = (LeadState.MQL, LeadState.TQL)
 
 
 @dataclass
 class TransitionHooks:
     """What apps above leads plug into every transition, so that leads never imports them.
 
-    `assign` picks (team_id, owner_id) for a lead about to enter mql; `in_transaction` callables
+    `assign` picks (team_id, owner_id) among the teams of a function (inside sales or field
+    sales) for a lead about to enter mql or tql; `in_transaction` callables
     run after the history row, inside the same transaction (a handoff opens or closes with the
     transition, or not at all); `after_commit` callables run once it committed (notifications,
     webhooks, enqueues)."""
 
-    assign: Callable[[Lead], tuple[int | None, int | None]] | None = None
+    assign: Callable[[Lead, str], tuple[int | None, int | None]] | None = None
     in_transaction: list[Callable[[Lead, LeadTransition], None]] = field(default_factory=list)
     after_commit: list[Callable[[Lead, LeadTransition], None]] = field(default_factory=list)
 
@@ -73,20 +78,44 @@ def transition_method(lead: Lead, name: str) -> Any:
     return getattr(lead, name)
 
 
+def _routed_elsewhere(lead: Lead, name: str) -> bool:
+    """An MQL is answered by the side its definition hands it to (SPEC §13): `is_accept` when
+    inside sales owns mql, `accept` otherwise."""
+    if lead.state != LeadState.MQL or name not in (TransitionName.ACCEPT, TransitionName.IS_ACCEPT):
+        return False
+    through_is = lead.definition is not None and lead.definition.has_inside_sales
+    return through_is == (name == TransitionName.ACCEPT)
+
+
 def available_transitions(lead: Lead, user: Caller) -> list[str]:
-    """Transitions the user may run on the lead now (state, conditions and permission)."""
+    """Transitions the user may run on the lead now (state, routing, conditions, permission)."""
     state_field = Lead._meta.get_field("state")
-    return [t.name for t in get_available_user_FIELD_transitions(lead, user, state_field)]
+    return [
+        t.name
+        for t in get_available_user_FIELD_transitions(lead, user, state_field)
+        if not _routed_elsewhere(lead, t.name)
+    ]
 
 
 def _check(lead: Lead, name: str, method: Any, actor: Actor, args: TransitionArgs) -> None:
-    """In the order of SPEC §10: an edge the state lacks (409), a role that may not run it (403),
-    its conditions (409); through django-fsm-2's public API only."""
+    """In the order of SPEC §10: an edge the state lacks, or one the lead's definition does not
+    route it through (409), a role that may not run it (403), its conditions (409); through
+    django-fsm-2's public API only."""
     if not can_proceed(method, check_conditions=False):
         raise TransitionNotAvailable(
             _("“%(name)s” is not possible for a lead in state “%(state)s”.")
             % {"name": TransitionName(name).label, "state": LeadState(lead.state).label}
         )
+    if _routed_elsewhere(lead, name):
+        # The definition the lead qualified under routes it (a later one without inside sales
+        # strands nothing: what inside sales holds, it finishes).
+        other = (
+            TransitionName.ACCEPT if name == TransitionName.IS_ACCEPT else TransitionName.IS_ACCEPT
+        )
+        raise TransitionNotAvailable(
+            (_("This MQL goes to inside sales first: use “%s”.") if name == TransitionName.ACCEPT
+             else _("This MQL goes to field sales: use “%s”.")) % other.label
+        )  # fmt: skip
     edge = next(
         t for t in lead.get_all_state_transitions()  # type: ignore[attr-defined]
         if t.name == name and t.source in (lead.state, "*", "+")
@@ -97,10 +126,11 @@ def _check(lead: Lead, name: str, method: Any, actor: Actor, args: TransitionArg
         detail = {
             TransitionName.QUALIFY_MQL: _("The recycling cool-off has not elapsed yet."),
             TransitionName.CLAIM: _("Only sales-generated leads can be claimed."),
+            TransitionName.IS_CLAIM: _("Only inside-sales-generated leads can be claimed."),
         }.get(TransitionName(name), _("The transition's conditions are not met."))
         raise TransitionNotAvailable(detail)
     if args.override:
-        if name not in CRITERIA_STAGE:
+        if name not in (TransitionName.QUALIFY_MQL, TransitionName.QUALIFY_SQL):
             raise ValidationFailed(
                 [FieldError("override", _("Only qualify_mql and qualify_sql can be overridden."))]
             )
@@ -114,6 +144,11 @@ def _run(lead: Lead, name: str, actor: Actor, args: TransitionArgs) -> LeadTrans
     now = timezone.now()
     definition = definition_published()
     evaluation: list[dict[str, Any]] = []
+    if name == TransitionName.QUALIFY_TQL and (
+        definition is None or not definition.has_inside_sales
+    ):
+        # Published without inside sales since: the TQL criteria the lead was handed with.
+        definition = lead.definition
     if name in CRITERIA_STAGE and definition is None and not args.override:
         raise NoPublishedDefinition(_("Criteria cannot be checked: publish a definition first."))
     if name in CRITERIA_STAGE and definition is not None:
@@ -121,10 +156,10 @@ def _run(lead: Lead, name: str, actor: Actor, args: TransitionArgs) -> LeadTrans
             lead=lead, stage=CRITERIA_STAGE[TransitionName(name)], definition=definition, now=now
         )
     actor_team = None
-    if name == TransitionName.CLAIM and actor is not None:
+    if name in (TransitionName.CLAIM, TransitionName.IS_CLAIM) and actor is not None:
         team_ids = rep_team_ids(actor)
         actor_team = Team.objects.filter(pk__in=team_ids).first() if team_ids else None
-    assign = _assignment(lead, name, evaluation, args.override)
+    assign = _assignment(lead, name, evaluation, args.override, definition)
     inp = TransitionInput(
         now=now,
         actor=actor,
@@ -171,12 +206,28 @@ def _history_row(
 
 
 def _assignment(
-    lead: Lead, name: str, evaluation: list[dict[str, Any]], override: bool
-) -> tuple[int | None, int | None]:
+    lead: Lead, name: str, evaluation: list[dict[str, Any]], override: bool,
+    definition: Definition | None = None,
+) -> tuple[int | None, int | None]:  # fmt: skip
+    """Who receives the lead: for a qualification that passes, the handoff's team and rep of the
+    function owning the stage entered; for a TQL field sales sends back, the inside-sales rep
+    and team who qualified it."""
+    if name == TransitionName.REJECT and lead.state == LeadState.TQL:
+        row = (
+            LeadTransition.objects.filter(lead=lead, transition=TransitionName.QUALIFY_TQL)
+            .order_by("-occurred_at", "-id")
+            .values_list("team_before_id", "owner_before_id")
+            .first()
+        )
+        return row if row is not None else (None, None)
     passes = override or (evaluation and all(c["passed"] for c in evaluation))
-    if name != TransitionName.QUALIFY_MQL or not passes or hooks.assign is None:
+    if name not in (TransitionName.QUALIFY_MQL, TransitionName.QUALIFY_TQL) or not passes:
         return None, None
-    return hooks.assign(lead)
+    if hooks.assign is None:
+        return None, None
+    stage = LeadState.MQL if name == TransitionName.QUALIFY_MQL else LeadState.TQL
+    function = (definition.stage(stage).get("owner") if definition else None) or Function.SALES
+    return hooks.assign(lead, str(function))
 
 
 def _schedule_effects(lead: Lead, row: LeadTransition) -> None:
@@ -258,7 +309,9 @@ def lead_qualify_mql_bulk(*, lead_ids: list[int]) -> list[int]:
                 if not all(c["passed"] for c in evaluation):
                     continue
                 before = (lead.state, lead.responsible, lead.team_id, lead.owner_id)
-                team_id, owner_id = _assignment(lead, TransitionName.QUALIFY_MQL, evaluation, False)
+                team_id, owner_id = _assignment(
+                    lead, TransitionName.QUALIFY_MQL, evaluation, False, definition
+                )
                 values = _field_values(lead)
                 lead.qualify_mql(
                     TransitionInput(

@@ -42,6 +42,14 @@ TABLE: list[tuple[str, str, Any, list[int]]] = [
     ("get", "/api/v1/leads/", None, [200, 200, 200, 200, 200, 200, 403, 401]),
     ("get", f"/api/v1/leads/{L}/", None, [200, 200, 200, 404, 404, 200, 403, 401]),
     ("get", f"/api/v1/leads/{L}/timeline/", None, [200, 200, 200, 404, 404, 200, 403, 401]),
+    # An activity on the MQL: marketing reads it but does not work it (403), nor does the rep
+    # before accepting it; the COO edits every lead.
+    (
+        "post",
+        f"/api/v1/leads/{L}/activities/",
+        {"kind": "call", "outcome": "connected"},
+        [403, 403, 403, 404, 404, 201, 403, 401],
+    ),
     ("get", f"/api/v1/leads/{L}/evaluation/", None, [200, 200, 200, 404, 404, 200, 403, 401]),
     ("patch", f"/api/v1/leads/{L}/", {"title": "CFO"}, [403, 403, 403, 404, 404, 200, 403, 401]),
     (

@@ -20,7 +20,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.selectors import managed_team_ids, rep_team_ids
+from accounts.selectors import inside_sales_team_ids, managed_team_ids, rep_team_ids
 from analytics.selectors import report_leads
 from handoff.models import Handoff
 from leadflow.choices import Role
@@ -59,12 +59,24 @@ ROLES, TABLE = _roles_table()
 CASES = [(row, role, cell) for row, by_role in TABLE.items() for role, cell in by_role.items()]
 
 
+# §13's words for who may, as roles: an IS team's manager is a `sales_manager` of an IS team.
+IS_WORDS = {"inside_sales": "inside_sales", "inside_sales (own leads)": "inside_sales",
+            "IS team's manager": "sales_manager", "IS manager": "sales_manager"}  # fmt: skip
+
+
 def _who_may() -> dict[str, set[str]]:
-    """§2: transition -> the roles its "who may" column names (the system is not a role)."""
-    _, *rows = _table(_section(2))
-    return {
-        row[0].strip("`"): {w.strip() for w in row[2].split(",")} & set(Role.values) for row in rows
-    }
+    """§2, then §13 for the transitions §2 does not have: transition -> the roles its "who may"
+    column names (the system is not a role)."""
+    out: dict[str, set[str]] = {}
+    for section in (2, 13):
+        _, *rows = _table(_section(section))
+        for row in rows:
+            name = row[0].strip("`")
+            if name in out:
+                continue  # §13's reject and accept from tql are §2's roles again
+            words = {w.strip() for w in row[2].split(",")}
+            out[name] = {IS_WORDS.get(w, w) for w in words} & set(Role.values)
+    return out
 
 
 def _overridable() -> set[str]:
@@ -74,6 +86,7 @@ def _overridable() -> set[str]:
 
 
 WHO_MAY = _who_may()
+IS_OWN = {"is_accept", "qualify_tql", "is_disqualify", "is_claim"}
 OVERRIDE = _overridable()
 USER_FOR_ROLE = {"marketing": "marketing", "sales": "rep_a", "sales_manager": "manager_a",
                  "coo": "coo"}  # fmt: skip
@@ -151,7 +164,8 @@ def _own_sales_edit(user: Any, lead: Lead) -> frozenset[str]:
 
 
 def _team_sales_edit(user: Any, lead: Lead) -> frozenset[str]:
-    team = lead.team_id in managed_team_ids(user) and lead.state in (S.SAL, S.SQL)
+    """What the team's reps may edit: field sales their SAL/SQL, inside sales their TAL."""
+    team = lead.team_id in managed_team_ids(user) and lead.state in (S.SAL, S.SQL, S.TAL)
     return access.ALL_FIELDS if team else frozenset()
 
 
@@ -184,8 +198,11 @@ def _own_leads(name: str, user: Any, lead: Lead) -> bool:
 
 
 def _team_leads(name: str, user: Any, lead: Lead) -> bool:
+    """A manager's: their teams' leads; inside sales' own transitions only on an IS team's."""
     if name == "claim" and lead.owner_id in (None, user.pk):
         return True
+    if name in IS_OWN:
+        return lead.team_id in managed_team_ids(user) & inside_sales_team_ids()
     return lead.team_id in managed_team_ids(user)
 
 

@@ -22,8 +22,12 @@ QUALIFIED = {"decision_maker": True, "budget": "5000000", "timeline": None}
 ARGS: dict[str, dict[str, Any]] = {
     "qualify_mql": {},
     "accept": {},
-    "reject": {"reason": "engaged"},
+    "reject": {"reason": "other", "note": "Not now"},  # valid from mql and from tql
     "claim": {},
+    "is_accept": {},
+    "qualify_tql": {},
+    "is_disqualify": {"reason": "unreachable"},
+    "is_claim": {},
     "qualify_sql": {},
     "disqualify": {"reason": "no_budget", "note": "Budget frozen"},
     "win": {"amount": Decimal("1200000")},
@@ -38,24 +42,38 @@ def root(db: Any) -> Any:
     return get_user_model().objects.create_superuser("root", "root@example.com", "pw-root-1")
 
 
-def lead_in(state: str, root: Any, team: Any) -> Lead:
-    """A lead brought to `state` by the real transitions, ready for every next step."""
+# The transitions of SPEC §13, and the states only inside sales reaches.
+IS_NAMES = {"is_accept", "qualify_tql", "is_disqualify", "is_claim"}
+IS_STATES = {S.TAL, S.TQL}
+
+
+def lead_in(state: str, root: Any, team: Any, *, inside_sales: bool = False) -> Lead:
+    """A lead brought to `state` by the real transitions, ready for every next step; with
+    `inside_sales` (a definition routing MQLs through IS is published), through the IS stages."""
     sql_fields = {**QUALIFIED, "timeline": (timezone.now() + timedelta(days=30)).date()}
-    if state == S.LEAD:  # an SGL that also meets the MQL criteria: both exits are real
-        lead = make_lead(source="sales_generated", **sql_fields)
+    if state == S.LEAD:  # an SGL (a TGL) that also meets the MQL criteria: both exits are real
+        source = "inside_sales_generated" if inside_sales else "sales_generated"
+        lead = make_lead(source=source, **sql_fields)
         set_engagement(lead, 25)
         give_events(lead, "quote_request")
         return Lead.objects.get(pk=lead.pk)
     if state == S.ARCHIVED:
         return advance(make_lead(), ("archive", root, {"reason": "spam"}))
     lead = make_mql(team=team, **sql_fields)
+    to_sal = (
+        [("is_accept", root, {}), ("qualify_tql", root, {}), ("accept", root, {})]
+        if inside_sales
+        else [("accept", root, {})]
+    )
     path = {
         S.MQL: [],
+        S.TAL: [("is_accept", root, {})],
+        S.TQL: [("is_accept", root, {}), ("qualify_tql", root, {})],
         S.RECYCLED: [("reject", root, {"reason": "engaged"})],
-        S.SAL: [("accept", root, {})],
-        S.SQL: [("accept", root, {}), ("qualify_sql", root, {})],
-        S.WON: [("accept", root, {}), ("qualify_sql", root, {}), ("win", root, ARGS["win"])],
-        S.LOST: [("accept", root, {}), ("qualify_sql", root, {}), ("lose", root, ARGS["lose"])],
+        S.SAL: to_sal,
+        S.SQL: [*to_sal, ("qualify_sql", root, {})],
+        S.WON: [*to_sal, ("qualify_sql", root, {}), ("win", root, ARGS["win"])],
+        S.LOST: [*to_sal, ("qualify_sql", root, {}), ("lose", root, ARGS["lose"])],
     }[state]
     lead = advance(lead, *path)
     if state == S.RECYCLED:  # past its cool-off, so qualify_mql is a real edge
@@ -66,11 +84,19 @@ def lead_in(state: str, root: Any, team: Any) -> Lead:
 @pytest.mark.parametrize("state", S.values)
 @pytest.mark.parametrize("name", TransitionName.values)
 def test_transition_table(
-    state: str, name: str, root: Any, users: Any, published_definition: Any
+    state: str, name: str, root: Any, users: Any, published_definition: Any, request: Any
 ) -> None:
+    """Every (state, transition): the edges of SPEC §2 and §13 move the lead and write one
+    history row, everything else is refused and writes nothing. The IS ones (and every move
+    from an IS state) run where a definition routing MQLs through inside sales is published."""
     from accounts.models import Team
 
-    lead = lead_in(state, root, Team.objects.get(name="Team A"))
+    through_is = name in IS_NAMES or state in IS_STATES
+    team = Team.objects.get(name="Team A")
+    if through_is:
+        request.getfixturevalue("inside_sales")
+        team = Team.objects.get(name="IS Tokyo")
+    lead = lead_in(state, root, team, inside_sales=through_is)
     assert lead.state == state
     history_before = LeadTransition.objects.filter(lead=lead).count()
     if (name, state) in EDGES:

@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from django.conf import settings as django_settings
 from django.db import transaction
 from django.db.models import Count
@@ -38,15 +39,21 @@ EVENT_TYPES = ["quote_request", "document_download", "page_view", "webinar"]
 URLS = ["/features/sso", "/pricing", None]
 EMAILS = [f"sm{i}@example.jp" for i in range(6)]
 SELLERS = ["rep_a", "rep_a2", "manager_a", "rep_b", "manager_b"]
-SALES = {"accept", "reject", "claim", "qualify_sql", "disqualify", "win", "lose"}
+SALES = {"accept", "reject", "claim", "qualify_sql", "disqualify", "win", "lose",
+         "is_accept", "qualify_tql", "is_disqualify", "is_claim"}  # fmt: skip
+IS_PEOPLE = ["is_rep", "is_rep2", "is_manager"]
+# The lane the first move into the accountable line sets (SPEC §13); it never changes after.
+LANE_OF = {"qualify_mql": "mgl", "claim": "sgl", "is_claim": "tgl"}
 AIMED_REASONS = {
-    "reject": ["engaged", "icp", "contactable", "need", "other"],
+    "reject": ["engaged", "icp", "contactable", "need", "budget", "timing", "other"],
     "disqualify": ["no_budget", "other"],
+    "is_disqualify": ["unreachable", "no_need", "other"],
     "lose": ["price", "competitor", "timing", "no_decision", "other"],
     "archive": ["spam", "invalid", "duplicate", "do_not_contact"],
 }
 
 
+@pytest.mark.parametrize("through_is", [False, True], ids=["field sales", "inside sales"])
 def test_the_lifecycle_holds_its_invariants_under_random_operations(
     users: Any,
     published_definition: Any,
@@ -54,11 +61,21 @@ def test_the_lifecycle_holds_its_invariants_under_random_operations(
     default_rules: Any,
     eager_tasks: Any,
     django_capture_on_commit_callbacks: Any,
+    request: Any,
+    through_is: bool,
 ) -> None:
+    """Once with MQLs handed to field sales, once through inside sales (SPEC §13)."""
+    users = dict(users)
+    roles, sellers = list(ROLES), list(SELLERS)
+    if through_is:
+        world = request.getfixturevalue("inside_sales")
+        users |= {who: world[who] for who in IS_PEOPLE}
+        roles += IS_PEOPLE
+        sellers += IS_PEOPLE
     key_client = APIClient()
     key_client.credentials(HTTP_AUTHORIZATION=f"Api-Key {intake_key}")
     clients = {}
-    for who in ROLES:
+    for who in roles:
         clients[who] = APIClient()
         clients[who].force_authenticate(users[who])
     stats: Counter[str] = Counter()
@@ -94,17 +111,16 @@ def test_the_lifecycle_holds_its_invariants_under_random_operations(
             quotes=st.integers(0, 3),
         )
         def intake(self, data: Any, email: str, complete: bool, sgl: bool, quotes: int) -> None:
-            body: dict[str, Any] = {
-                "email": email,
-                "source": "sales_generated" if sgl else "web_form",
-            }
+            seller = data.draw(st.sampled_from(sellers)) if sgl else ""
+            generated = "inside_sales_generated" if seller in IS_PEOPLE else "sales_generated"
+            body: dict[str, Any] = {"email": email, "source": generated if sgl else "web_form"}
             if complete:
                 body |= {"company": "Acme", "phone": "03-1234-5678", "title": "CTO"}
                 body |= {"industry": "software"}
             if quotes:
                 body["events"] = [{"type": "quote_request"} for _ in range(quotes)]
             # A sales-generated lead is entered by the rep who found it; the rest by a form.
-            client = clients[data.draw(st.sampled_from(SELLERS))] if sgl else key_client
+            client = clients[seller] if sgl else key_client
             r = self._call(client.post, "/api/v1/intake/", body, format="json")
             if sgl and r.status_code == 409:
                 return  # another team's lead by that e-mail: refused, nothing changed
@@ -131,7 +147,7 @@ def test_the_lifecycle_holds_its_invariants_under_random_operations(
             r = self._call(key_client.post, "/api/v1/events/", batch, format="json")
             assert r.status_code == 202 and r.json()["accepted"] == len(batch), r.content
 
-        @rule(data=st.data(), who=st.sampled_from(ROLES), name=st.sampled_from(TRANSITIONS),
+        @rule(data=st.data(), who=st.sampled_from(roles), name=st.sampled_from(TRANSITIONS),
               reason=st.sampled_from(REASONS), amount=st.sampled_from([None, "0", "1200000"]),
               override=st.booleans())  # fmt: skip
         def transition(
@@ -188,27 +204,31 @@ def test_the_lifecycle_holds_its_invariants_under_random_operations(
             names = sorted(n for n, state in EDGES if state == lead.state)
             if "archive" in names and data.draw(st.integers(0, 9), label="archive?") > 0:
                 names.remove("archive")  # archiving ends a lead's walk: only now and then
-            if "qualify_mql" in names and lead.source == "sales_generated":
+            if "qualify_mql" in names and lead.source in (
+                "sales_generated",
+                "inside_sales_generated",
+            ):
                 names.remove("qualify_mql")  # an SGL is claimed by sales
             if not names:
                 return "", "", ""
             if "win" in names:
                 names.append("win")  # from sql, a win half the time: the walks must reach won
             name = data.draw(st.sampled_from(names), label="aimed transition")
-            who = data.draw(st.sampled_from(ROLES), label="who")
+            who = data.draw(st.sampled_from(roles), label="who")
             handoff = Handoff.objects.filter(lead_id=lead_id, status="open").first()
             answering = handoff.assignee_id if handoff else lead.owner_id
             if name in SALES and answering is not None:
-                who = next((r for r in ROLES if users[r].pk == answering), who)
+                who = next((r for r in roles if users[r].pk == answering), who)
             elif name in SALES:  # someone in sales who can see the lead
                 seeing = [
-                    r for r in SELLERS if lead_list(user=users[r]).filter(pk=lead_id).exists()
+                    r for r in sellers if lead_list(user=users[r]).filter(pk=lead_id).exists()
                 ]
                 who = data.draw(st.sampled_from(seeing), label="seller") if seeing else who
             else:
                 who = "marketing"
             reason = data.draw(st.sampled_from(AIMED_REASONS.get(name, [""])), label="reason")
-            if name == "qualify_sql" and data.draw(st.integers(0, 4), label="fill sql?") > 0:
+            fills = name in ("qualify_sql", "qualify_tql")
+            if fills and data.draw(st.integers(0, 4), label="fill sql?") > 0:
                 # What sales learns in the SAL stage, written by the lead's own rep.
                 timeline = (timezone.localdate() + timedelta(days=30)).isoformat()
                 fields = {"decision_maker": True, "budget": "5000000", "timeline": timeline}
@@ -237,6 +257,7 @@ def test_the_lifecycle_holds_its_invariants_under_random_operations(
             ):
                 rows[row.lead_id].append(row)
             states = dict(Lead.objects.filter(pk__in=self.lead_ids).values_list("pk", "state"))
+            lanes = dict(Lead.objects.filter(pk__in=self.lead_ids).values_list("pk", "lane"))
             for lead_id, history in rows.items():
                 state = LeadState.LEAD
                 users_rows = 0
@@ -248,6 +269,8 @@ def test_the_lifecycle_holds_its_invariants_under_random_operations(
                     state = row.to_state
                     users_rows += row.actor_id is not None
                 assert states[lead_id] == state
+                first = next((r.transition for r in history if r.transition in LANE_OF), None)
+                assert lanes[lead_id] == (LANE_OF[first] if first else ""), (lead_id, history)
                 assert users_rows == self.user_moves[lead_id], (lead_id, users_rows)
 
         @invariant()
@@ -297,5 +320,8 @@ def test_the_lifecycle_holds_its_invariants_under_random_operations(
     )
     print(f"state machine: {dict(sorted(stats.items()))}")
     assert stats["examples"] >= EXAMPLES
-    for moved in ("moved by accept", "moved by reject", "moved by win", "moved by claim"):
+    reached = ["accept", "reject", "win", "claim"]
+    if through_is:
+        reached += ["is_accept", "qualify_tql", "is_claim"]
+    for moved in (f"moved by {name}" for name in reached):
         assert stats[moved] > 0, f"the run never reached {moved!r}: {stats}"

@@ -325,7 +325,10 @@ def _lead_context(request: HttpRequest, lead: Lead) -> dict[str, Any]:
         "may_qualify": lead_may_edit(lead, request.user, set(SALES_FIELDS))
         and lead.state in (LeadState.SAL, LeadState.SQL),
         "may_override": may(request.user, Can.OVERRIDE),
-        "reject_reasons": reason_choices(qualified_under.document if qualified_under else None),
+        "reject_reasons": reason_choices(
+            qualified_under.document if qualified_under else None,
+            "tql" if lead.state == LeadState.TQL else "mql",  # a TQL goes back with a TQL reason
+        ),
         "lost_reasons": LostReason.choices, "disqualify_reasons": DisqualifyReason.choices,
         "archive_reasons": ArchiveReason.choices, "editable": EDITABLE,
         "sources": Source.choices, "industries": industry_choices(lead.industry),
