@@ -16,7 +16,8 @@ class TeamMembershipInline(admin.TabularInline[Any, Any]):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin[Any]):
-    list_display = ["name", "created_at"]
+    list_display = ["name", "function", "created_at"]
+    list_filter = ["function"]
     search_fields = ["name"]
     inlines = [TeamMembershipInline]
 

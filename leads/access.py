@@ -1,5 +1,5 @@
-"""Who may do what (SPEC §7): the one module that answers, for the API, the UI, intake, imports,
-jobs and the admin, whether a caller may
+"""Who may do what (SPEC §7, §13): the one module that answers, for the API, the UI, intake,
+imports, jobs and the admin, whether a caller may
 
 - reach a page or an endpoint (`may(user, Can.X)`, `permission(Can.X)` for DRF);
 - read a lead, a handoff, a figure (`reach(user)` and the filters built from it);
@@ -8,7 +8,8 @@ jobs and the admin, whether a caller may
   `permission`).
 
 Roles are memberships of the Django groups in `leadflow.choices.Role`; superusers hold every one.
-`tests/leads/test_access_table.py` reads SPEC §7's table and checks every cell against this module.
+`tests/leads/test_access_table.py` reads SPEC §7's table (and the "who may" of §2 and §13) and
+checks every cell against this module.
 
 Writes: callers are a signed-in user (by role), an integration's API key, or an anonymous visitor
 of a public web form. Edits (PATCH, the UI) ask for fields and are refused (403) if one is not the

@@ -190,7 +190,9 @@ class LeadListApi(ListAPIView[Any]):
     ordering_fields = ["created_at", "updated_at", "score", "state_changed_at", "email"]
 
     def get_queryset(self) -> Any:
-        return selectors.lead_list(user=self.request.user)
+        # Each MQL's available transitions read the definition it qualified under (one query
+        # for the page's definitions, not one per lead).
+        return selectors.lead_list(user=self.request.user).prefetch_related("definition")
 
 
 class LeadDetailApi(APIView):

@@ -18,6 +18,7 @@ from leadflow.errors import ValidationFailed
 from leads.definitions import validate_document
 from leads.models import Event, Lead, LeadTransition
 from leads.services.definitions import definition_create, definition_publish
+from leads.services.intake import lead_intake
 from leads.services.transitions import lead_transition
 from tests.conftest import (
     definition_document,
@@ -320,3 +321,24 @@ def test_assignment_stays_within_the_function_owning_the_stage(
     lead_transition(lead_id=lead.pk, name="is_accept", actor=rep)
     lead = lead_transition(lead_id=lead.pk, name="qualify_tql", actor=rep)
     assert lead.team_id == team_b.pk and lead.owner_id == users["rep_b"].pk
+
+
+def test_the_lanes_of_leads_from_before_lanes_are_filled_from_their_history(
+    users: Any, published_definition: Any
+) -> None:
+    """Migration 0016: a lead's lane from the first move of its history into the line."""
+    import importlib
+
+    from django.db import connection
+
+    backfill = importlib.import_module("leads.migrations.0016_lead_lane_backfill").BACKFILL
+    mql = an_mql()
+    sgl = lead_intake(fields={"email": "sgl@example.jp", "source": "sales_generated"},
+                      actor=users["rep_a"]).lead  # fmt: skip
+    lead_transition(lead_id=sgl.pk, name="claim", actor=users["rep_a"])
+    untouched = make_lead(email="new@example.jp")
+    Lead.objects.update(lane="")
+    with connection.cursor() as cursor:
+        cursor.execute(backfill)
+    lanes = dict(Lead.objects.values_list("pk", "lane"))
+    assert (lanes[mql.pk], lanes[sgl.pk], lanes[untouched.pk]) == ("mgl", "sgl", "")

@@ -320,8 +320,10 @@ def test_the_lifecycle_holds_its_invariants_under_random_operations(
     )
     print(f"state machine: {dict(sorted(stats.items()))}")
     assert stats["examples"] >= EXAMPLES
-    reached = ["accept", "reject", "win", "claim"]
-    if through_is:
-        reached += ["is_accept", "qualify_tql", "is_claim"]
+    # Through inside sales the walks are longer: wins are the field-sales run's to reach (and
+    # TGL claims `test_inside_sales`'s); this run must reach the IS stages and field sales' answers.
+    reached = ["accept", "reject", "is_accept", "qualify_tql"] if through_is else [
+        "accept", "reject", "win", "claim"
+    ]  # fmt: skip
     for moved in (f"moved by {name}" for name in reached):
         assert stats[moved] > 0, f"the run never reached {moved!r}: {stats}"
