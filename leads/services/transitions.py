@@ -42,8 +42,6 @@ CRITERIA_STAGE = {
     TransitionName.QUALIFY_TQL: LeadState.TQL,
     TransitionName.QUALIFY_SQL: LeadState.SQL,
 }
-# The function that receives the handoff opened by entering a stage (SPEC §5, §13).
-HANDOFF_STAGES = (LeadState.MQL, LeadState.TQL)
 
 
 @dataclass
