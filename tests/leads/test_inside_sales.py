@@ -342,3 +342,40 @@ def test_the_lanes_of_leads_from_before_lanes_are_filled_from_their_history(
         cursor.execute(backfill)
     lanes = dict(Lead.objects.values_list("pk", "lane"))
     assert (lanes[mql.pk], lanes[sgl.pk], lanes[untouched.pk]) == ("mgl", "sgl", "")
+
+
+def test_the_web_pages_show_an_is_lead_and_its_transitions(
+    users: Any, inside_sales: dict[str, Any]
+) -> None:
+    """The lead page and the lead list, as the IS rep and as the COO, for an MQL, a TAL and a
+    TQL: the IS transitions are offered where they apply, field sales' `accept` is not offered
+    for an MQL inside sales answers, and a TQL is sent back with the TQL criteria as reasons."""
+    from django.test import Client
+
+    heard = {"budget": "3000000", "timeline": timezone.localdate() + timedelta(days=60)}
+    mql, tal, tql = an_mql(**heard), an_mql(**heard), an_mql(**heard)
+    for lead in (tal, tql):
+        lead_transition(lead_id=lead.pk, name="is_accept", actor=Lead.objects.get(pk=lead.pk).owner)
+    lead_transition(lead_id=tql.pk, name="qualify_tql", actor=Lead.objects.get(pk=tql.pk).owner)
+
+    def pages(who: Any) -> dict[int, str]:
+        browser = Client()
+        browser.force_login(who)
+        out = {}
+        for lead in (mql, tal, tql):
+            page = browser.get(f"/leads/{lead.pk}/")
+            out[lead.pk] = page.content.decode() if page.status_code == 200 else ""
+        assert browser.get("/leads/?state=tal").status_code == 200
+        return out
+
+    assert all(pages(users["coo"]).values()), "the COO reads every one"
+    manager = pages(inside_sales["is_manager"])
+    assert 'class="transition-is_accept"' in manager[mql.pk]
+    assert 'class="transition-accept"' not in manager[mql.pk]
+    assert 'class="transition-qualify_tql"' in manager[tal.pk]
+    assert 'class="transition-is_disqualify"' in manager[tal.pk]
+    assert manager[tql.pk] == "", "a TQL is field sales' now"
+    field = pages(Lead.objects.get(pk=tql.pk).owner)
+    assert field[mql.pk] == field[tal.pk] == "", "field sales reads a lead from tql on"
+    assert 'class="transition-accept"' in field[tql.pk]
+    assert 'class="transition-reject"' in field[tql.pk] and 'value="budget"' in field[tql.pk]
