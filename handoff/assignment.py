@@ -36,7 +36,8 @@ def assign(lead: Lead, function: str = Function.SALES) -> tuple[int | None, int 
     sales, tql: field sales): the first matching rule naming a team or rep of that function, else
     round-robin over the function's reps."""
     members = TeamMembership.objects.filter(team__function=function)
-    for rule in AssignmentRule.objects.filter(is_active=True).order_by("position", "id"):
+    rules = AssignmentRule.objects.filter(is_active=True).select_related("team")
+    for rule in rules.order_by("position", "id"):
         if not fit_matches(rule, lead)[0]:
             continue
         chosen: TeamMembership | None = None
@@ -50,7 +51,7 @@ def assign(lead: Lead, function: str = Function.SALES) -> tuple[int | None, int 
             team_ids = list(rep_rows.values_list("team_id", flat=True))
             chosen = _next_rep(TeamMembership.objects.filter(team_id__in=team_ids))
         elif rule.team_id is not None:
-            if _team_function(rule.team_id) != function:
+            if rule.team is not None and rule.team.function != function:
                 continue  # a team of another function
             chosen = _next_rep(TeamMembership.objects.filter(team_id=rule.team_id))
         if chosen is not None:
@@ -59,12 +60,6 @@ def assign(lead: Lead, function: str = Function.SALES) -> tuple[int | None, int 
             return rule.team_id, None  # the team owns it even with nobody available right now
     chosen = _next_rep(members)
     return (chosen.team_id, chosen.user_id) if chosen else (None, None)
-
-
-def _team_function(team_id: int) -> str | None:
-    from accounts.models import Team
-
-    return Team.objects.filter(pk=team_id).values_list("function", flat=True).first()
 
 
 def reassign(*, team_id: int | None, current_user_id: int | None) -> int | None:

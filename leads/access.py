@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 # What a role may use regardless of any lead lives in `leadflow.permissions` (the base layer's
 # jobs need it too); it is re-exported here so that callers ask one module.
-__all__ = ["GRANTS", "Can", "may", "permission"]  # and everything defined below
+__all__ = ["GRANTS", "Can", "may", "permission"]  # the re-exports (the rest is defined here)
 
 S = LeadState
 R = Role
