@@ -58,7 +58,7 @@ WITH t AS (
         ('h.rejected', h.reason::text, h.status = 'rejected'),
         ('h.response', CAST({_BUCKET} AS text), h.answered_at IS NOT NULL)
     ) f(figure, key, applies)
-    WHERE {{lead_h}} AND f.applies
+    WHERE {{lead_h}} AND f.applies AND h.stage <> 'tal'
   UNION ALL
     SELECT DATE '{UNDATED}', 'c.pass', q.definition_id, 0, 0, q.code, q.passed, 1, 1, l.won, 0
     FROM (SELECT DISTINCT t.lead_id, t.definition_id, e->>'code' AS code,

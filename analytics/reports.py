@@ -12,7 +12,7 @@ from django.db.models.fields.json import KT
 
 from analytics import figures
 from analytics.periods import Period
-from handoff.choices import HandoffStatus
+from handoff.choices import ANSWERED_STAGES, HandoffStatus
 from handoff.models import Handoff
 from leads.choices import LeadState, TransitionName
 from leads.durations import bucket_of, percentile
@@ -90,7 +90,9 @@ def handoff_report(
 def _handoffs_raw(
     period: Period, handoffs: QuerySet[Handoff], acc: dict[int, dict[tuple[Any, ...], _Team]]
 ) -> None:
-    qs = handoffs.filter(opened_at__gte=period.start, opened_at__lt=period.end)
+    qs = handoffs.filter(
+        opened_at__gte=period.start, opened_at__lt=period.end, stage__in=ANSWERED_STAGES
+    )
     counts = {
         "total": Count("id"),
         "open": Count("id", filter=Q(status=HandoffStatus.OPEN)),

@@ -1,6 +1,15 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from leads.choices import LeadState
+
+# The stages whose entry opens a handoff: to the function owning it (SPEC §5, §13). A `tal`
+# handoff is not answered with accept or reject: it is the IS rep's time to qualify or
+# disqualify, with the same SLA, warning, breach and escalation (to the IS team's managers); it
+# closes when the lead leaves `tal`, and the answer figures (ANSWERED_STAGES) leave it out.
+HANDOFF_STAGES = (LeadState.MQL, LeadState.TAL, LeadState.TQL)
+ANSWERED_STAGES = (LeadState.MQL, LeadState.TQL)
+
 
 class HandoffStatus(models.TextChoices):
     OPEN = "open", _("Open")

@@ -25,7 +25,12 @@ def notify(*, kind: str, handoff_id: int) -> int:
             [u.email for u in team_manager_list(team_id=h.team_id) if u.email] if h.team_id else []
         )
         subject = f"[leadflow] SLA breached: handoff {h.pk}"
-        body = f"The handoff of {_lead_line(h)} was not answered in time (assignee: {h.assignee})."
+        body = (
+            f"The TAL {_lead_line(h)} was not qualified or disqualified in time "
+            f"(inside sales: {h.assignee})."
+            if h.stage == "tal"
+            else f"The handoff of {_lead_line(h)} was not answered in time (assignee: {h.assignee})."
+        )
     else:
         recipients = [h.assignee.email] if h.assignee and h.assignee.email else []
         subject = {

@@ -39,6 +39,7 @@ class HandoffSerializer(serializers.ModelSerializer[Any]):
         fields = [
             "id",
             "lead",
+            "stage",
             "status",
             "team",
             "assignee",

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from handoff import assignment
-from handoff.choices import DeliveryStatus, HandoffStatus
+from handoff.choices import ANSWERED_STAGES, HANDOFF_STAGES, DeliveryStatus, HandoffStatus
 from handoff.models import AssignmentRule, Handoff, WebhookSubscription
 from handoff.webhooks import webhook_emit
 from leadflow.broker import task_send
@@ -31,8 +31,6 @@ ANSWER = {
     TransitionName.IS_ACCEPT: HandoffStatus.ACCEPTED,
     TransitionName.REJECT: HandoffStatus.REJECTED,
 }
-# The stages whose entry opens a handoff: to the function owning it (SPEC §5, §13).
-HANDOFF_STAGES = (LeadState.MQL, LeadState.TQL)
 
 
 def _sla(definition: Definition | None, stage: str = LeadState.MQL) -> timedelta:
@@ -53,6 +51,7 @@ def _payload(h: Handoff) -> dict[str, Any]:
     return {
         "handoff": h.pk,
         "lead": h.lead_id,
+        "stage": h.stage,
         "status": h.status,
         "team": h.team_id,
         "assignee": h.assignee_id,
@@ -63,12 +62,16 @@ def _payload(h: Handoff) -> dict[str, Any]:
 
 
 def handoff_on_transition(lead: Lead, row: LeadTransition) -> None:
-    """In the transition's transaction: entering mql or tql opens a handoff, leaving it closes
-    it."""
+    """In the transition's transaction: entering mql, tal or tql opens a handoff, leaving it
+    closes it."""
     if row.from_state in HANDOFF_STAGES:
         h = Handoff.objects.select_for_update().filter(lead=lead, status=HandoffStatus.OPEN).first()
         if h is not None:
-            h.status = ANSWER.get(TransitionName(row.transition), HandoffStatus.CLOSED)
+            h.status = (
+                ANSWER.get(TransitionName(row.transition), HandoffStatus.CLOSED)
+                if h.stage in ANSWERED_STAGES
+                else HandoffStatus.CLOSED
+            )
             h.answered_at, h.answered_by_id = row.occurred_at, row.actor_id
             h.reason, h.note = row.reason, row.note
             h.save(

@@ -1,5 +1,6 @@
 """The dashboard's figure rollups for the history already there (PostgreSQL; the embedded
-SQLite keeps none). The same rebuild as `manage.py rebuild_reports`."""
+SQLite keeps none). The same rebuild as `manage.py rebuild_reports`: it runs today's code, so it
+comes after the migrations that code reads."""
 
 from typing import Any
 
@@ -17,8 +18,8 @@ def backfill(apps: Any, schema_editor: Any) -> None:
 class Migration(migrations.Migration):
     dependencies = [
         ("analytics", "0001_figure_rollups"),
-        ("handoff", "0002_delivery_cancelled"),
-        ("leads", "0014_lead_email_normalised"),
+        ("handoff", "0003_handoff_stage"),
+        ("leads", "0016_lead_lane_backfill"),
     ]
 
     operations = [migrations.RunPython(backfill, migrations.RunPython.noop)]

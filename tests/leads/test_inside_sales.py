@@ -8,18 +8,21 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
+from django.core import mail
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Team
 from accounts.services import user_add
 from handoff.models import Handoff
+from handoff.services import handoff_sla_sweep
 from leadflow.errors import ValidationFailed
 from leads.definitions import validate_document
 from leads.models import Event, Lead, LeadTransition
 from leads.services.definitions import definition_create, definition_publish
 from leads.services.intake import lead_intake
-from leads.services.transitions import lead_transition
+from leads.services.transitions import TransitionArgs, lead_transition
 from tests.conftest import (
     definition_document,
     inside_sales_document,
@@ -194,6 +197,39 @@ def test_an_is_rep_disqualifies_a_tal_with_a_reason(
     assert r.status_code == 200
     lead = Lead.objects.get(pk=lead.pk)
     assert (lead.state, lead.owner_id, lead.recycle_reason) == ("recycled", None, "unreachable")
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_a_tal_left_past_its_sla_is_breached_and_escalated_to_the_is_manager(
+    users: Any, inside_sales: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    for u in [*users.values(), inside_sales["is_rep"], inside_sales["is_rep2"],
+              inside_sales["is_manager"]]:  # fmt: skip
+        u.email = f"{u.username}@example.jp"
+        u.save()
+    lead = an_mql()
+    rep = Lead.objects.get(pk=lead.pk).owner
+    lead_transition(lead_id=lead.pk, name="is_accept", actor=rep)
+    h = Handoff.objects.get(lead=lead, status="open")
+    assert (h.stage, h.assignee_id, h.due_at - h.opened_at) == ("tal", rep.pk, timedelta(hours=72))
+    inbox = api(rep).get("/api/v1/handoffs/?status=open").json()
+    assert [row["stage"] for row in inbox["results"]] == ["tal"]
+    mail.outbox.clear()
+    with (
+        time_machine.travel(h.due_at + timedelta(minutes=1)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert handoff_sla_sweep()["breached"] == 1
+        assert handoff_sla_sweep()["breached"] == 0, "a breach is marked once"
+    assert [m.to for m in mail.outbox] == [[inside_sales["is_manager"].email]]
+    assert "TAL" in mail.outbox[0].body
+    # Qualifying the late TAL closes it (not an accept or a reject: no answer figure counts it).
+    lead_transition(lead_id=lead.pk, name="is_disqualify", actor=rep,
+                    args=TransitionArgs(reason="unreachable"))  # fmt: skip
+    h.refresh_from_db()
+    assert (h.status, h.breached_at is not None) == ("closed", True)
+    report = api(users["coo"]).get("/api/v1/reports/handoffs/").json()
+    assert sum(t["total"] for t in report["teams"]) == 1, "the mql handoff only"
 
 
 def test_an_is_rep_claims_the_lead_they_generated_as_a_tgl(

@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from handoff.choices import HandoffStatus
+from handoff.choices import ANSWERED_STAGES, HandoffStatus
 from handoff.models import Handoff
 from handoff.selectors import handoff_list
 from leadflow.errors import LeadflowError, NotFound
@@ -47,8 +48,13 @@ def _decorate(h: Handoff, user: Any | None) -> Handoff:
     return h
 
 
+def _to_answer(user: Caller) -> QuerySet[Handoff]:
+    """The open handoffs awaiting an accept or a reject (a `tal` one is worked on "my TALs")."""
+    return handoff_list(user=user).filter(status=HandoffStatus.OPEN, stage__in=ANSWERED_STAGES)
+
+
 def _inbox_rows(request: HttpRequest, tab: str) -> list[Handoff]:
-    qs = handoff_list(user=request.user).filter(status=HandoffStatus.OPEN)
+    qs = _to_answer(request.user)
     if tab == "mine":
         qs = qs.filter(assignee_id=request.user.pk)
     rows = list(qs.select_related("definition").order_by("due_at", "id")[:INBOX_LIMIT])
@@ -101,10 +107,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
     tab = asked if asked in ("mine", "team") else default
     rows = _inbox_rows(request, tab)
     counts = {
-        "mine": handoff_list(user=request.user)
-        .filter(status=HandoffStatus.OPEN, assignee_id=request.user.pk)
-        .count(),
-        "team": handoff_list(user=request.user).filter(status=HandoffStatus.OPEN).count(),
+        "mine": _to_answer(request.user).filter(assignee_id=request.user.pk).count(),
+        "team": _to_answer(request.user).count(),
     }
     return render(request, "web/inbox.html", {
         "tab": tab, "handoffs": rows, "counts": counts, "reps": _reps_by_team(request.user),
