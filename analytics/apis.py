@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics import funnel, reports
+from analytics import funnel, inside_sales, reports
 from analytics.backtest import backtest_start
 from analytics.periods import BOUND_PATTERN, Period, period_from
 from analytics.selectors import lead_scope_sql, report_handoffs, report_leads
@@ -17,6 +17,7 @@ from analytics.serializers import (
     CriteriaReportSerializer,
     FunnelReportSerializer,
     HandoffReportSerializer,
+    InsideSalesReportSerializer,
     RecyclingReportSerializer,
     RevenueReportSerializer,
 )
@@ -85,6 +86,14 @@ class ReportHandoffsApi(PeriodReportApi):
 
     def report(self, request: Request, period: Period) -> dict[str, Any]:
         return reports.handoff_report(period=period, handoffs=report_handoffs(request.user))
+
+
+@extend_schema_view(get=extend_schema(parameters=PERIOD))
+class ReportInsideSalesApi(PeriodReportApi):
+    serializer_class = InsideSalesReportSerializer
+
+    def report(self, request: Request, period: Period) -> dict[str, Any]:
+        return inside_sales.inside_sales_report(period=period, user=request.user)
 
 
 @extend_schema_view(get=extend_schema(parameters=PERIOD))

@@ -136,3 +136,41 @@ class RevenueReportSerializer(PeriodSerializer):
     amount = serializers.DecimalField(max_digits=20, decimal_places=2)
     by_source = RevenueRowSerializer(many=True, help_text="By first-touch source.")
     by_campaign = RevenueRowSerializer(many=True, help_text="By first-touch source and campaign.")
+
+
+class SpeedToLeadSerializer(serializers.Serializer[Any]):
+    touched = serializers.IntegerField(help_text="Handoffs whose assignee logged an activity.")
+    median_hours = serializers.FloatField(allow_null=True, help_text="Within 2% of the exact.")
+    p80_hours = serializers.FloatField(allow_null=True, help_text="Within 2% of the exact.")
+    share_within_1h = serializers.FloatField(
+        allow_null=True, help_text="Of the MQLs received: touched within an hour of the handoff."
+    )
+
+
+class InsideSalesFiguresSerializer(serializers.Serializer[Any]):
+    team = serializers.IntegerField(allow_null=True)
+    rep = serializers.IntegerField(allow_null=True)
+    mqls_received = serializers.IntegerField(help_text="MQL handoffs to IS opened in the period.")
+    accepted = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    rejections_by_criterion = serializers.DictField(child=serializers.IntegerField())
+    speed_to_lead = SpeedToLeadSerializer()
+    activities = serializers.IntegerField(help_text="Logged in the period by the rep(s).")
+    calls = serializers.IntegerField()
+    connect_rate = serializers.FloatField(allow_null=True, help_text="Connected calls ÷ calls.")
+    tqls = serializers.IntegerField(help_text="TQL handoffs opened in the period.")
+    activities_per_tql = serializers.FloatField(
+        allow_null=True, help_text="Activities on the lead before it was handed over, per TQL."
+    )
+    tql_rate = serializers.FloatField(allow_null=True, help_text="TQLs ÷ MQLs accepted.")
+    tqls_accepted = serializers.IntegerField(help_text="By field sales.")
+    tqls_rejected = serializers.IntegerField(help_text="Sent back to IS by field sales.")
+    tql_rejections_by_criterion = serializers.DictField(child=serializers.IntegerField())
+    won_revenue = serializers.DecimalField(
+        max_digits=20, decimal_places=2, help_text="Won amount of the TQLs field sales accepted."
+    )
+
+
+class InsideSalesReportSerializer(PeriodSerializer):
+    teams = InsideSalesFiguresSerializer(many=True)
+    reps = InsideSalesFiguresSerializer(many=True)

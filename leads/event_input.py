@@ -25,6 +25,7 @@ from leads.normalize import contains_nul, normalize_email
 TYPE_RE = re.compile(r"[a-z][a-z0-9_.:\-]{0,63}")
 MAX_PROPERTIES_BYTES = 16_384
 MAX_FUTURE = timedelta(days=1)
+RESERVED_PREFIX = "activity."  # only `activity_log` writes these: who did it is recorded
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # year 1 would be stored as 1 BC and break reads
 
 
@@ -36,7 +37,11 @@ def event_schema(*, lead_ref: bool) -> dict[str, Any]:
             "oneOf": [{"type": "string", "minLength": 1, "maxLength": 128}, {"type": "integer"}],
             "description": "The client's id of the event: a repeat is a duplicate, not an error.",
         },
-        "type": {"type": "string", "pattern": f"^{TYPE_RE.pattern}$", "maxLength": 64},
+        "type": {
+            "type": "string", "pattern": f"^{TYPE_RE.pattern}$", "maxLength": 64,
+            "description": f"`{RESERVED_PREFIX}*` is reserved for the activities that people "
+            "log on a lead (`POST /leads/{id}/activities/`).",
+        },
         "occurred_at": {
             "type": "string",
             "format": "date-time",
@@ -108,6 +113,10 @@ def parse_event(
                 "type", _("A lower-case event type (a-z, 0-9, _ . : -), at most 64."), "invalid"
             )
         )
+    elif etype.startswith(RESERVED_PREFIX):
+        errors.append(FieldError("type", _(
+            "Activities are logged on the lead (POST /api/v1/leads/{id}/activities/), not sent "
+            "as events."), "reserved"))  # fmt: skip
     occurred_at: datetime | None = now
     if item.get("occurred_at") is not None:
         occurred_at, problem = _datetime(item["occurred_at"], now)

@@ -15,13 +15,14 @@ from django.utils.translation import gettext as _
 
 from leadflow.errors import Forbidden
 from leads import access
+from leads.event_input import RESERVED_PREFIX
 from leads.selectors import lead_access
 from leads.services.events import EventInput, event_ingest
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-ACTIVITY_PREFIX = "activity."
+ACTIVITY_PREFIX = RESERVED_PREFIX  # the one writer of these event types
 
 
 @dataclass(frozen=True)
