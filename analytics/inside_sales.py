@@ -115,11 +115,15 @@ def _mql_handoffs(acc: dict[tuple[Any, Any], _Figures], period: Period, user: Ca
         ),
         user, rep="assignee_id", team="team_id",
     )  # fmt: skip
-    for row in base.values("team_id", "assignee_id").annotate(
-        mqls_received=Count("id"),
-        accepted=Count("id", filter=Q(status=HandoffStatus.ACCEPTED)),
-        rejected=Count("id", filter=Q(status=HandoffStatus.REJECTED)),
-    ).order_by():
+    for row in (
+        base.values("team_id", "assignee_id")
+        .annotate(
+            mqls_received=Count("id"),
+            accepted=Count("id", filter=Q(status=HandoffStatus.ACCEPTED)),
+            rejected=Count("id", filter=Q(status=HandoffStatus.REJECTED)),
+        )
+        .order_by()
+    ):
         acc[(row["team_id"], row["assignee_id"])].counts.update(
             {k: row[k] for k in ("mqls_received", "accepted", "rejected")}
         )
@@ -204,9 +208,7 @@ def _activities(acc: dict[tuple[Any, Any], _Figures], period: Period, user: Call
     """Activities by IS reps, each credited to the rep's IS team."""
     members = TeamMembership.objects.filter(team__function=Function.INSIDE_SALES)
     team_of = dict(members.values_list("user_id", "team_id").order_by("user_id", "-team_id"))
-    actors = _scoped(members, user, rep="user_id", team="team_id").values_list(
-        "user_id", flat=True
-    )
+    actors = _scoped(members, user, rep="user_id", team="team_id").values_list("user_id", flat=True)
     rows = (
         Event.objects.filter(
             type__startswith=ACTIVITY_PREFIX,
@@ -262,6 +264,10 @@ def _row(team: Any, rep: Any, f: _Figures) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _none_last(team: Any) -> tuple[bool, int]:
+    return team is None, team or 0
+
+
 def inside_sales_report(*, period: Period, user: Caller) -> dict[str, Any]:
     reps: dict[tuple[Any, Any], _Figures] = defaultdict(_Figures)
     _mql_handoffs(reps, period, user)
@@ -272,6 +278,6 @@ def inside_sales_report(*, period: Period, user: Caller) -> dict[str, Any]:
         teams[team].add(f)
     order = sorted(reps, key=lambda k: (k[0] is None, k[0] or 0, k[1] is None, k[1] or 0))
     return {
-        "teams": [_row(t, None, teams[t]) for t in sorted(teams, key=lambda t: (t is None, t or 0))],
+        "teams": [_row(t, None, teams[t]) for t in sorted(teams, key=_none_last)],
         "reps": [_row(t, r, reps[(t, r)]) for t, r in order],
     }

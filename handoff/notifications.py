@@ -29,7 +29,8 @@ def notify(*, kind: str, handoff_id: int) -> int:
             f"The TAL {_lead_line(h)} was not qualified or disqualified in time "
             f"(inside sales: {h.assignee})."
             if h.stage == "tal"
-            else f"The handoff of {_lead_line(h)} was not answered in time (assignee: {h.assignee})."
+            else f"The handoff of {_lead_line(h)} was not answered in time "
+            f"(assignee: {h.assignee})."
         )
     else:
         recipients = [h.assignee.email] if h.assignee and h.assignee.email else []

@@ -38,7 +38,9 @@ def event_schema(*, lead_ref: bool) -> dict[str, Any]:
             "description": "The client's id of the event: a repeat is a duplicate, not an error.",
         },
         "type": {
-            "type": "string", "pattern": f"^{TYPE_RE.pattern}$", "maxLength": 64,
+            "type": "string",
+            "pattern": f"^{TYPE_RE.pattern}$",
+            "maxLength": 64,
             "description": f"`{RESERVED_PREFIX}*` is reserved for the activities that people "
             "log on a lead (`POST /leads/{id}/activities/`).",
         },
