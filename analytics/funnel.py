@@ -41,6 +41,7 @@ GROUPS = {
         "COALESCE(CAST(x.definition_id_at_entry AS TEXT), '')",
         "COALESCE(CAST(d.definition_id AS TEXT), '')",
     ),
+    "lane": ("x.lane", "d.lane"),
 }
 _STAGES_SQL = ", ".join(f"'{s}'" for s in STAGES)
 

@@ -22,10 +22,13 @@ RATIO = 1.02
 OPEN = -1  # the bucket of entries that have not left their stage yet
 
 # The waterfall: an entry converts when the lead's next state is one of these (an SGL's claim
-# skips mql). Only these stages are rolled up and reported.
+# skips mql, a TGL's claim skips it for tal; an MQL goes to field sales, or to inside sales when
+# the definition has the IS stages). Only these stages are rolled up and reported.
 WATERFALL_NEXT: dict[str, tuple[str, ...]] = {
-    S.LEAD: (S.MQL, S.SAL),
-    S.MQL: (S.SAL,),
+    S.LEAD: (S.MQL, S.SAL, S.TAL),
+    S.MQL: (S.SAL, S.TAL),
+    S.TAL: (S.TQL,),
+    S.TQL: (S.SAL,),
     S.SAL: (S.SQL,),
     S.SQL: (S.WON,),
     S.WON: (),

@@ -367,6 +367,8 @@ class StageEntry(models.Model):
     definition_id_at_entry = models.BigIntegerField(null=True, blank=True)
     source = models.CharField(max_length=32, blank=True)
     campaign = models.CharField(max_length=200, blank=True)
+    # The lead's lane (SPEC §13), "" until it has one; set on its earlier entries when it gets it.
+    lane = models.CharField(max_length=3, blank=True, default="", db_default="")
 
     class Meta:
         indexes = [
@@ -383,7 +385,7 @@ class StageEntry(models.Model):
 class StageRollup(models.Model):
     """The funnel's daily figures, so a report over months reads thousands of rows instead of
     millions of stage entries. Per dimension (`""` for the total, `source`, `campaign`, `team`,
-    `definition`) and its key, per calendar day of entry (in `TIME_ZONE`), stage and re-entry,
+    `definition`, `lane`) and its key, per calendar day of entry (in `TIME_ZONE`), stage and re-entry,
     and per duration bucket (`leads.durations`; -1 while the entries are still in the stage):
     how many entries, and how many of them converted.
 
@@ -425,6 +427,7 @@ class StageDelta(models.Model):
     campaign = models.CharField(max_length=200, blank=True)
     team_id = models.BigIntegerField(null=True, blank=True)
     definition_id = models.BigIntegerField(null=True, blank=True)
+    lane = models.CharField(max_length=3, blank=True, default="", db_default="")
 
     class Meta:
         indexes = [models.Index(fields=["day"], name="stagedelta_day")]

@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("analytics", "0001_figure_rollups"),
         ("handoff", "0003_handoff_stage"),
-        ("leads", "0016_lead_lane_backfill"),
+        ("leads", "0017_stage_lanes"),
     ]
 
     operations = [migrations.RunPython(backfill, migrations.RunPython.noop)]

@@ -14,8 +14,8 @@ from leads.choices import LeadState
 from leads.durations import OPEN, WATERFALL_NEXT, bucket_of, bucket_sql, is_converted, report_zone
 from leads.models import Lead, LeadTransition, StageDelta, StageEntry, StageRollup
 
-# What a delta is keyed on: day, stage, reentry, bucket, source, campaign, team, definition.
-DeltaKey = tuple[Any, str, bool, int, str, str, int | None, int | None]
+# What a delta is keyed on: day, stage, reentry, bucket, source, campaign, team, definition, lane.
+DeltaKey = tuple[Any, str, bool, int, str, str, int | None, int | None, str]
 
 
 class _Deltas:
@@ -32,7 +32,7 @@ class _Deltas:
         key = (
             timezone.localtime(entry.entered_at, self.zone).date(), entry.stage, entry.reentry,
             bucket, entry.source, entry.campaign, entry.team_id_at_entry,
-            entry.definition_id_at_entry,
+            entry.definition_id_at_entry, entry.lane,
         )  # fmt: skip
         self.entries[key] += n
         self.converted[key] += converted
@@ -43,7 +43,7 @@ class _Deltas:
                 StageDelta(
                     day=k[0], stage=k[1], reentry=k[2], bucket=k[3], entries=n,
                     converted=self.converted[k], source=k[4], campaign=k[5], team_id=k[6],
-                    definition_id=k[7],
+                    definition_id=k[7], lane=k[8],
                 )
                 for k, n in self.entries.items()
                 if n or self.converted[k]
@@ -96,12 +96,18 @@ def stage_entries_move(rows: list[LeadTransition], leads: dict[int, Lead]) -> No
     by_lead = {row.lead_id: row for row in rows}
     deltas = _Deltas()
     groups: dict[tuple[Any, str], list[int]] = defaultdict(list)
+    laned: list[int] = []  # leads that got their lane just now
     for entry in StageEntry.objects.filter(lead_id__in=list(by_lead), left_at__isnull=True):
         row = by_lead[entry.lead_id]
         groups[(row.occurred_at, row.to_state)].append(entry.lead_id)
         stay = (row.occurred_at - entry.entered_at).total_seconds()
         deltas.add(entry, OPEN, -1)
+        if entry.lane != leads[entry.lead_id].lane:
+            laned.append(entry.lead_id)
+            entry.lane = leads[entry.lead_id].lane
         deltas.add(entry, bucket_of(stay), 1, int(is_converted(entry.stage, row.to_state)))
+    if laned:
+        _lane_earlier_entries(laned, leads, deltas)
     for (at, to_state), lead_ids in groups.items():  # one UPDATE per (time, target)
         StageEntry.objects.filter(lead_id__in=lead_ids, left_at__isnull=True).update(
             left_at=at, next_state=to_state
@@ -116,6 +122,7 @@ def stage_entries_move(rows: list[LeadTransition], leads: dict[int, Lead]) -> No
             definition_id_at_entry=row.definition_id,
             source=leads[row.lead_id].source,
             campaign=leads[row.lead_id].campaign,
+            lane=leads[row.lead_id].lane,
         )
         for row in rows
     ]
@@ -125,12 +132,29 @@ def stage_entries_move(rows: list[LeadTransition], leads: dict[int, Lead]) -> No
     deltas.save()
 
 
+def _lane_earlier_entries(lead_ids: list[int], leads: dict[int, Lead], deltas: _Deltas) -> None:
+    """A lead's lane is fixed by its first move into the line (SPEC §13); the entries it made
+    before (its `lead` entry, which the caller is closing, and any older closed one) move from
+    no lane to that lane, in the rollups too."""
+    for entry in StageEntry.objects.filter(
+        lead_id__in=lead_ids, lane="", left_at__isnull=False
+    ).iterator():
+        stay = (entry.left_at - entry.entered_at).total_seconds()  # type: ignore[operator]
+        bucket, converted = bucket_of(stay), int(is_converted(entry.stage, entry.next_state))
+        deltas.add(entry, bucket, -1, -converted)
+        entry.lane = leads[entry.lead_id].lane
+        deltas.add(entry, bucket, 1, converted)
+    for lead_id in lead_ids:
+        StageEntry.objects.filter(lead_id=lead_id, lane="").update(lane=leads[lead_id].lane)
+
+
 def stage_entries_rebuild() -> int:
     """Rebuild every entry from the leads and the history, set-based (data loads, backfills)."""
     StageEntry.objects.all().delete()
     sql = """
         INSERT INTO leads_stageentry (lead_id, stage, reentry, entered_at, left_at, next_state,
-                                      team_id_at_entry, definition_id_at_entry, source, campaign)
+                                      team_id_at_entry, definition_id_at_entry, source, campaign,
+                                      lane)
         WITH h AS (
             SELECT t.lead_id, t.to_state, t.from_state, t.occurred_at, t.definition_id, t.team_after_id,
                    LEAD(t.occurred_at) OVER w AS left_at, LEAD(t.to_state) OVER w AS next_state,
@@ -139,11 +163,12 @@ def stage_entries_rebuild() -> int:
             WINDOW w AS (PARTITION BY t.lead_id ORDER BY t.occurred_at, t.id)
         )
         SELECT l.id, 'lead', FALSE, l.created_at, h.occurred_at, COALESCE(h.to_state, ''), NULL, NULL,
-               l.source, l.campaign
+               l.source, l.campaign, l.lane
         FROM leads_lead l LEFT JOIN h ON h.lead_id = l.id AND h.n = 1
         UNION ALL
         SELECT h.lead_id, h.to_state, h.from_state = 'recycled', h.occurred_at, h.left_at,
-               COALESCE(h.next_state, ''), h.team_after_id, h.definition_id, l.source, l.campaign
+               COALESCE(h.next_state, ''), h.team_after_id, h.definition_id, l.source, l.campaign,
+               l.lane
         FROM h JOIN leads_lead l ON l.id = h.lead_id
     """
     with connection.cursor() as cursor:
@@ -185,6 +210,7 @@ DIMENSION_KEYS = {
     "campaign": "d.campaign",
     "team": "d.team_key",
     "definition": "d.definition_key",
+    "lane": "d.lane",
 }
 
 
@@ -242,6 +268,7 @@ def _compact_in_python() -> int:
                 "campaign": d.campaign,
                 "team": "" if d.team_id is None else str(d.team_id),
                 "definition": "" if d.definition_id is None else str(d.definition_id),
+                "lane": d.lane,
             }
             for dim, key in keys.items():
                 k = (dim, key, d.day, d.stage, d.reentry, d.bucket)
@@ -276,7 +303,8 @@ def stage_rollups_rebuild() -> int:
             SELECT (x.entered_at AT TIME ZONE %s)::date AS day, x.stage, x.reentry,
                    {entry_bucket_sql("x")} AS bucket, 1 AS entries,
                    {entry_converted_sql("x")} AS converted, x.source, x.campaign,
-                   x.team_id_at_entry AS team_id, x.definition_id_at_entry AS definition_id
+                   x.team_id_at_entry AS team_id, x.definition_id_at_entry AS definition_id,
+                   x.lane
             FROM leads_stageentry x WHERE x.stage IN ({stages}))"""  # noqa: S608
         with connection.cursor() as cursor:
             cursor.execute(_UPSERT.format(select=_fan_out(entries)), [str(report_zone())])

@@ -13,15 +13,19 @@ import pytest
 from handoff.models import Handoff
 from leads.models import Definition, Lead, LeadTransition
 
-NEXT = {"lead": {"mql", "sal"}, "mql": {"sal"}, "sal": {"sql"}, "sql": {"won"}}
+# SPEC §13's waterfall: an SGL's claim goes lead → sal, a TGL's lead → tal; an MQL goes to
+# field sales (sal) or inside sales (tal), which hands TQLs to field sales.
+NEXT = {"lead": {"mql", "sal", "tal"}, "mql": {"sal", "tal"}, "tal": {"tql"}, "tql": {"sal"},
+        "sal": {"sql"}, "sql": {"won"}}  # fmt: skip
 
 
-def expected_funnel() -> dict[tuple[str, int], dict[str, Any]]:
-    """Straightforward: every stage entry, its next row, in Python."""
+def expected_funnel(group: Any = None) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """Straightforward: every stage entry, its next row, in Python; keyed (stage, reentry), or
+    (group(lead), stage, reentry) with `group`."""
     rows = defaultdict(list)
     for t in LeadTransition.objects.order_by("occurred_at", "id"):
         rows[t.lead_id].append(t)
-    out: dict[tuple[str, int], dict[str, Any]] = defaultdict(
+    out: dict[tuple[Any, ...], dict[str, Any]] = defaultdict(
         lambda: {"entered": 0, "converted": 0, "days": []}
     )
     for lead in Lead.objects.all():
@@ -33,7 +37,7 @@ def expected_funnel() -> dict[tuple[str, int], dict[str, Any]]:
         for (stage, re, when), nxt in zip(entries, nexts, strict=True):
             if stage not in NEXT and stage != "won":
                 continue
-            b = out[(stage, re)]
+            b = out[(stage, re) if group is None else (group(lead), stage, re)]
             b["entered"] += 1
             if nxt is not None:
                 b["converted"] += nxt.to_state in NEXT.get(stage, set())
@@ -44,7 +48,15 @@ def expected_funnel() -> dict[tuple[str, int], dict[str, Any]]:
 def test_funnel_matches_a_plain_computation(history: dict[str, Any], client_for: Any) -> None:
     body = client_for("coo").get("/api/v1/reports/funnel/", history).json()
     expected = expected_funnel()
-    assert [s["stage"] for s in body["stages"]] == ["lead", "mql", "sal", "sql", "won"]
+    assert [s["stage"] for s in body["stages"]] == [
+        "lead",
+        "mql",
+        "tal",
+        "tql",
+        "sal",
+        "sql",
+        "won",
+    ]
     for s in body["stages"]:
         for name, re in (("first", 0), ("reentry", 1)):
             exp, got = expected.get((s["stage"], re)), s[name]
@@ -84,7 +96,9 @@ def test_funnel_by_source_sums_to_the_total(history: dict[str, Any], client_for:
         .get("/api/v1/reports/funnel/", {**history, "group_by": "source"})
         .json()["groups"]
     )
-    assert {g["key"] for g in groups} == {"ad", "seminar", "web_form"}
+    assert {g["key"] for g in groups} == {
+        "ad", "seminar", "web_form", "sales_generated", "inside_sales_generated"
+    }  # fmt: skip
     for i, stage in enumerate(total):
         assert sum(g["stages"][i]["first"]["entered"] for g in groups) == stage["first"]["entered"]
         assert (
@@ -92,10 +106,31 @@ def test_funnel_by_source_sums_to_the_total(history: dict[str, Any], client_for:
         )
 
 
+def test_the_funnel_by_lane_counts_each_lanes_entries(history: dict[str, Any],
+                                                      client_for: Any) -> None:  # fmt: skip
+    """Each lane side by side (SPEC §13): a lead's entries all count in the lane its first move
+    into the line gave it, the ones from before that move too; a lead with no lane yet is ""."""
+    body = client_for("coo").get("/api/v1/reports/funnel/", {**history, "group_by": "lane"})
+    groups = {g["key"]: {s["stage"]: s for s in g["stages"]} for g in body.json()["groups"]}
+    assert set(groups) == {"", "mgl", "tgl", "sgl"}
+    expected = expected_funnel(lambda lead: lead.lane)
+    for lane, stages in groups.items():
+        for stage, row in stages.items():
+            want = expected.get((lane, stage, 0), {"entered": 0, "converted": 0})
+            got = row["first"]
+            assert (got["entered"], got["converted"]) == (want["entered"], want["converted"]), (
+                lane, stage
+            )  # fmt: skip
+    assert (
+        groups["tgl"]["tal"]["first"]["entered"] == 2 and groups["sgl"]["sal"]["first"]["entered"]
+    )
+    assert groups[""]["mql"]["first"]["entered"] == 0, "an MQL has its lane"
+
+
 def test_handoff_report_matches_the_handoff_rows(history: dict[str, Any], client_for: Any) -> None:
     body = client_for("coo").get("/api/v1/reports/handoffs/", history).json()
     by_rep: dict[tuple[int, int], list[Handoff]] = defaultdict(list)
-    for h in Handoff.objects.all():
+    for h in Handoff.objects.exclude(stage="tal"):  # a TAL's SLA is not answered
         by_rep[(h.team_id, h.assignee_id)].append(h)
     assert len(body["reps"]) == len(by_rep)
     for row in body["reps"]:
@@ -117,7 +152,7 @@ def test_handoff_report_matches_the_handoff_rows(history: dict[str, Any], client
             if h.status == "rejected":
                 reasons[h.reason] += 1
         assert row["rejections_by_criterion"] == dict(reasons)
-    assert sum(t["total"] for t in body["teams"]) == Handoff.objects.count()
+    assert sum(t["total"] for t in body["teams"]) == Handoff.objects.exclude(stage="tal").count()
 
 
 def test_handoff_report_is_scoped_for_a_rep(
@@ -150,11 +185,13 @@ def test_attribution_sums(history: dict[str, Any], client_for: Any) -> None:
 def test_criteria_report(
     history: dict[str, Any], client_for: Any, published_definition: Definition
 ) -> None:
-    body = client_for("coo").get("/api/v1/reports/criteria/").json()
+    version = published_definition.pk  # the version before inside sales joined
+    body = client_for("coo").get("/api/v1/reports/criteria/", {"definition": version}).json()
     assert [c["code"] for c in body["criteria"]] == ["engaged", "icp", "contactable", "need"]
     qualified = set(
-        LeadTransition.objects.filter(transition="qualify_mql").values_list("lead_id", flat=True)
-    )
+        LeadTransition.objects.filter(transition="qualify_mql", definition_id=version)
+        .values_list("lead_id", flat=True)
+    )  # fmt: skip
     won = set(Lead.objects.filter(state="won").values_list("pk", flat=True))
     for c in body["criteria"]:
         assert c["mqls_passed"] == len(qualified) and c["mqls_failed"] == 0
@@ -171,8 +208,8 @@ def test_criteria_report(
         assert c["won_passed_share"] == (1.0 if qualified & won else None), (
             "every win that qualified passed each criterion (no override here)"
         )
-    accepted = set(LeadTransition.objects.filter(transition="accept").values_list("lead_id",
-                                                                                 flat=True))  # fmt: skip
+    accepted = set(LeadTransition.objects.filter(transition="accept", definition_id=version)
+                   .values_list("lead_id", flat=True))  # fmt: skip
     assert body["accepted"] == len(accepted)
     assert body["won_rate_accepted"] == round(len(accepted & won) / len(accepted), 4)
 
@@ -182,7 +219,7 @@ def test_stage_entries_are_kept_in_step_with_the_history(history: dict[str, Any]
     from leads.services.stage_entries import stage_entries_rebuild
 
     fields = ("lead_id", "stage", "reentry", "entered_at", "left_at", "next_state", "team_id_at_entry",
-              "definition_id_at_entry", "source", "campaign")  # fmt: skip
+              "definition_id_at_entry", "source", "campaign", "lane")  # fmt: skip
     kept = sorted(StageEntry.objects.values_list(*fields))
     assert len(kept) == Lead.objects.count() + LeadTransition.objects.count()
     assert StageEntry.objects.filter(left_at__isnull=True).count() == Lead.objects.count(), (
