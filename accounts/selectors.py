@@ -48,3 +48,14 @@ def team_manager_list(*, team_id: int) -> QuerySet[Any]:
     return get_user_model().objects.filter(
         team_memberships__team_id=team_id, team_memberships__role=MembershipRole.MANAGER
     )
+
+
+def inside_sales_member(user: Caller | None) -> bool:
+    """Whether the user is a rep or a manager of an inside-sales team."""
+    from leadflow.choices import Function
+
+    if user is None or not user.is_authenticated:
+        return False
+    return TeamMembership.objects.filter(
+        user_id=user.pk, team__function=Function.INSIDE_SALES
+    ).exists()

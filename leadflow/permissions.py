@@ -67,7 +67,8 @@ class Can(StrEnum):
     ARCHIVE = "archive"  # marketing's own transitions: archive, recycle a lost lead
     OVERRIDE = "override"  # qualify past failing criteria, with a note
     ANSWER_HANDOFFS = "answer_handoffs"  # the inbox
-    KEEP_PIPELINE = "keep_pipeline"  # "my pipeline": the SALs and SQLs one works
+    KEEP_PIPELINE = "keep_pipeline"  # "my pipeline": the TALs, SALs and SQLs one works
+    READ_IS_REPORT = "read_is_report"  # the inside-sales report page
     MANAGE_TEAMS = "manage_teams"  # re-assign a handoff, the team inbox
     SEE_ALL_JOBS = "see_all_jobs"  # every user's background jobs
 
@@ -79,8 +80,11 @@ GRANTS: dict[Can, frozenset[str]] = {
     Can.DEFINE: frozenset({Role.COO}),
     Can.ARCHIVE: frozenset({Role.MARKETING}),
     Can.OVERRIDE: frozenset({Role.COO}),
-    Can.ANSWER_HANDOFFS: frozenset({Role.SALES, Role.SALES_MANAGER, Role.COO}),
-    Can.KEEP_PIPELINE: frozenset({Role.SALES, Role.SALES_MANAGER}),
+    Can.ANSWER_HANDOFFS: frozenset({Role.SALES, Role.INSIDE_SALES, Role.SALES_MANAGER, Role.COO}),
+    Can.KEEP_PIPELINE: frozenset({Role.SALES, Role.INSIDE_SALES, Role.SALES_MANAGER}),
+    Can.READ_IS_REPORT: frozenset(
+        {Role.INSIDE_SALES, Role.SALES_MANAGER, Role.MARKETING, Role.COO}
+    ),
     Can.MANAGE_TEAMS: frozenset({Role.SALES_MANAGER, Role.COO}),
     Can.SEE_ALL_JOBS: frozenset({Role.COO}),
 }

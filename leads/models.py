@@ -385,9 +385,9 @@ class StageEntry(models.Model):
 class StageRollup(models.Model):
     """The funnel's daily figures, so a report over months reads thousands of rows instead of
     millions of stage entries. Per dimension (`""` for the total, `source`, `campaign`, `team`,
-    `definition`, `lane`) and its key, per calendar day of entry (in `TIME_ZONE`), stage and re-entry,
-    and per duration bucket (`leads.durations`; -1 while the entries are still in the stage):
-    how many entries, and how many of them converted.
+    `definition`, `lane`) and its key, per calendar day of entry (in `TIME_ZONE`), stage and
+    re-entry, and per duration bucket (`leads.durations`; -1 while the entries are still in the
+    stage): how many entries, and how many of them converted.
 
     Written only by the compaction of `StageDelta` rows and by the rebuild from the entries."""
 

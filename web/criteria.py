@@ -46,6 +46,9 @@ EVENT_LABELS = {
     "email_open": gettext_lazy("e-mail opened"),
     "email_click": gettext_lazy("e-mail link clicked"),
     "form_submit": gettext_lazy("form sent"),
+    "activity.call": gettext_lazy("call"),
+    "activity.email": gettext_lazy("e-mail sent"),
+    "activity.meeting": gettext_lazy("meeting"),
 }
 
 

@@ -22,6 +22,7 @@ NAV: list[tuple[str, Any, Can]] = [
     ("web:inbox", _("Inbox"), Can.ANSWER_HANDOFFS),
     ("web:pipeline", _("My pipeline"), Can.KEEP_PIPELINE),
     ("web:lead-list", _("Leads"), Can.READ),
+    ("web:inside-sales-report", _("Inside sales"), Can.READ_IS_REPORT),
     ("web:definition-list", _("Definitions"), Can.READ),
     ("web:scoring-rules", _("Scoring"), Can.READ),
     ("web:webform-list", _("Web forms"), Can.MANAGE_INTAKE),

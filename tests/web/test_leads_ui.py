@@ -122,7 +122,10 @@ def test_a_rep_qualifies_then_wins_from_the_lead_page(world: Any, web_as: Any) -
     client = web_as("rep_a")
     r = client.post(f"/leads/{lead.pk}/transitions/qualify_sql/", {})
     assert Lead.objects.get(pk=lead.pk).state == "sal"
-    assert "decision_maker" in r.wsgi_request._messages._queued_messages[0].message
+    message = r.wsgi_request._messages._queued_messages[0].message
+    assert "Decision maker reached" in message and "decision_maker" not in message, (
+        "the failing criteria by their labels, not their codes"
+    )
     client.post(f"/leads/{lead.pk}/edit/", {"part": "qualification", "decision_maker": "true",
                                             "budget": "¥2,000,000", "timeline": "2027-01-15",
                                             "need": "SFA"})  # fmt: skip

@@ -38,19 +38,23 @@ def number(value: Any) -> str:
 
 
 @register.filter
+def hours(value: Any) -> str:
+    """A duration given in hours; below an hour, in minutes (how speed to lead is read)."""
+    if value is None:
+        return "—"
+    h = float(value)
+    if h < 1:
+        return gettext("%(n)s min") % {"n": format_decimal(round(h * 60), locale=_locale())}
+    return gettext("%(n)s h") % {"n": format_decimal(round(h, 1), locale=_locale())}
+
+
+@register.filter
 def days(value: Any) -> str:
     if value is None:
         return "—"
     return ngettext("%(n)s day", "%(n)s days", 1 if float(value) == 1 else 2) % {
         "n": format_decimal(round(float(value), 1), locale=_locale())
     }
-
-
-@register.filter
-def hours(value: Any) -> str:
-    if value is None:
-        return "—"
-    return gettext("%(n)s h") % {"n": format_decimal(round(float(value), 1), locale=_locale())}
 
 
 @register.filter

@@ -15,12 +15,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts.models import Team
-from analytics import funnel, reports
+from analytics import funnel, inside_sales, reports
 from analytics.periods import Period, period_from
 from analytics.selectors import lead_scope_sql, report_handoffs, report_leads
 from leadflow.errors import ValidationFailed
 from leadflow.filters import as_id
 from leads.access import Can, reach
+from leads.choices import Lane, LeadState
 from leads.selectors import definition_list, definition_published
 from web.criteria import reason_label
 from web.roles import requires
@@ -72,7 +73,39 @@ def _funnel(
             )
     if definition_id is None:
         chosen = by_version["stages"]
-    return chosen or funnel.empty_stages(), sorted(versions, key=lambda r: r["version"])
+    stages = [
+        s for s in chosen or funnel.empty_stages()
+        if s["stage"] not in IS_STAGES or s["first"]["entered"] or s["reentry"]["entered"]
+    ]  # fmt: skip
+    return stages, sorted(versions, key=lambda r: r["version"])
+
+
+# Where each lane enters the line (SPEC §13): an MGL at mql, a TGL at tal, an SGL at sal.
+LANE_ENTRY = {Lane.MGL: LeadState.MQL, Lane.TGL: LeadState.TAL, Lane.SGL: LeadState.SAL}
+IS_STAGES = (LeadState.TAL, LeadState.TQL)
+
+
+def _lanes(period: Period, user: Any) -> list[dict[str, Any]]:
+    """Each lane side by side: the leads that entered the line through it in the period, the
+    stages they reached, and their conversion to SQL and won (entries of the period, like the
+    waterfall)."""
+    report = funnel.funnel_report(period=period, group_by="lane", scope=lead_scope_sql(user))
+    groups = {g["key"]: {s["stage"]: s["first"]["entered"] for s in g["stages"]}
+              for g in report["groups"]}  # fmt: skip
+    rows = []
+    for lane, entry in LANE_ENTRY.items():
+        entered = groups.get(lane, {})
+        volume = entered.get(entry, 0)
+        rows.append({
+            "lane": lane, "label": lane.label, "entered": volume,
+            "stages": [entered.get(s, 0) for s in LANE_STAGES],
+            "to_sql": round(entered.get(LeadState.SQL, 0) / volume, 4) if volume else None,
+            "to_won": round(entered.get(LeadState.WON, 0) / volume, 4) if volume else None,
+        })  # fmt: skip
+    return rows
+
+
+LANE_STAGES = (LeadState.TAL, LeadState.TQL, LeadState.SAL, LeadState.SQL, LeadState.WON)
 
 
 @require_GET
@@ -85,6 +118,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     chosen = next((d for d in definitions if d.pk == definition_id), None) or definition_published()
     leads = report_leads(request.user)
     stages, versions = _funnel(period, request.user, definition_id)
+    lanes = _lanes(period, request.user)
     handoffs = reports.handoff_report(period=period, handoffs=report_handoffs(request.user))
     criteria = reports.criteria_report(definition=chosen, leads=leads) if chosen else None
     recycling = reports.recycling_report(period=period, leads=leads)
@@ -118,8 +152,35 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "recycling": recycling, "revenue": revenue, "chart": chart, "definitions": definitions,
         "definition_id": definition_id, "chosen": chosen, "team_names": team_names,
         "user_names": user_names,
-        "versions": versions,
+        "versions": versions, "lanes": lanes, "lane_stages": LANE_STAGES,
         "from_value": timezone.localtime(period.start).date().isoformat(),
         "to_value": timezone.localtime(period.end - timedelta(microseconds=1)).date().isoformat(),
         "scope": _scope_text(request.user),
+    })  # fmt: skip
+
+
+@require_GET
+@requires(Can.READ_IS_REPORT)
+def inside_sales_page(request: HttpRequest) -> HttpResponse:
+    """The inside-sales report (SPEC §13) per IS team and rep, within the user's figures: a rep
+    their own row, a manager their teams', marketing and the COO every team's."""
+    period = _period(request)
+    report = inside_sales.inside_sales_report(period=period, user=request.user)
+    published = definition_published()
+    document = published.document if published else None
+    names = dict(Team.objects.filter(pk__in={r["team"] for r in report["teams"]})
+                 .values_list("pk", "name"))  # fmt: skip
+    users = dict(get_user_model().objects.filter(pk__in={r["rep"] for r in report["reps"]})
+                 .values_list("pk", "username"))  # fmt: skip
+    for row in report["teams"] + report["reps"]:
+        row["team_name"] = names.get(row["team"], "—")
+        row["rep_name"] = users.get(row["rep"], "—")
+        row["rejections"] = [(reason_label(code, document, "mql"), n)
+                             for code, n in row["rejections_by_criterion"].items()]  # fmt: skip
+        row["sent_back"] = [(reason_label(code, document, "tql"), n)
+                            for code, n in row["tql_rejections_by_criterion"].items()]  # fmt: skip
+    return render(request, "web/inside_sales.html", {
+        "report": report, "period": period, "scope": _scope_text(request.user),
+        "from_value": timezone.localtime(period.start).date().isoformat(),
+        "to_value": timezone.localtime(period.end - timedelta(microseconds=1)).date().isoformat(),
     })  # fmt: skip

@@ -28,10 +28,11 @@ from web.criteria import KIND_LABELS, SCORE_LABELS
 from web.roles import requires
 from web.views.base import flash_error, object_errors
 
-STAGES = ["lead", "mql", "sal", "sql", "recycled", "lost"]
-WITH_SLA = {"mql", "sal"}
+# The inside-sales stages (tal, tql) are optional and come together (SPEC §13).
+STAGES = ["lead", "mql", "tal", "tql", "sal", "sql", "recycled", "lost"]
+WITH_SLA = {"mql", "tal", "tql", "sal"}
 WITH_COOLOFF = {"recycled", "lost"}
-WITH_CRITERIA = {"mql", "sql"}
+WITH_CRITERIA = {"mql", "tql", "sql"}
 
 
 @require_GET

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.selectors import inside_sales_member
 from handoff.choices import ANSWERED_STAGES, HandoffStatus
 from handoff.models import Handoff
 from handoff.selectors import handoff_list
@@ -20,7 +21,13 @@ from leadflow.errors import LeadflowError, NotFound
 from leadflow.permissions import user_of
 from leads import selectors
 from leads.access import Can, is_rep, may, reassign_teams
-from leads.choices import DisqualifyReason, LeadState, LostReason
+from leads.choices import (
+    ActivityOutcome,
+    DisqualifyReason,
+    LeadState,
+    LostReason,
+    TransitionName,
+)
 from leads.services.transitions import TransitionArgs, available_transitions, lead_transition
 from web.criteria import describe, reason_choices, reason_label
 from web.roles import requires
@@ -33,14 +40,15 @@ INBOX_LIMIT = 200
 
 
 def _decorate(h: Handoff, user: Any | None) -> Handoff:
-    """What a row shows besides the handoff: the reasons to reject by label, why the lead
-    qualified in words, and whether the user may still open the lead."""
+    """What a row shows besides the handoff: the reasons to reject by label (a TQL's are the
+    TQL criteria), why the lead was handed over in words, and whether the user may still open
+    the lead."""
     document = h.definition.document if h.definition else None
-    h.reasons = reason_choices(document)  # type: ignore[attr-defined]
+    h.reasons = reason_choices(document, h.stage)  # type: ignore[attr-defined]
     h.why = describe(  # type: ignore[attr-defined]
-        h.qualification.evaluation if h.qualification else [], document, LeadState.MQL
+        h.qualification.evaluation if h.qualification else [], document, h.stage
     )
-    h.reason_text = reason_label(h.reason, document)  # type: ignore[attr-defined]
+    h.reason_text = reason_label(h.reason, document, h.stage)  # type: ignore[attr-defined]
     # An open handoff's lead is in the user's scope; an answered one may have left it.
     h.lead_visible = user is None or (  # type: ignore[attr-defined]
         selectors.lead_list(user=user).filter(pk=h.lead_id).exists()
@@ -124,12 +132,19 @@ def handoff_answer(request: HttpRequest, handoff_id: int, action: str) -> HttpRe
     )
     if action not in ("accept", "reject"):
         return HttpResponse(status=404)
+    # An MQL handed to inside sales is accepted into tal (SPEC §13).
+    name = (
+        TransitionName.IS_ACCEPT
+        if action == "accept" and h.stage == LeadState.MQL
+        and h.definition is not None and h.definition.has_inside_sales
+        else action
+    )  # fmt: skip
     args = TransitionArgs(
         reason=request.POST.get("reason", "")[:64], note=request.POST.get("note", "")[:2000]
     )
     error = None
     try:
-        lead_transition(lead_id=h.lead_id, name=action, actor=user_of(request), args=args)
+        lead_transition(lead_id=h.lead_id, name=name, actor=user_of(request), args=args)
     except LeadflowError as exc:
         error = error_text(exc)
     h = _decorate(
@@ -154,27 +169,71 @@ def handoff_answer(request: HttpRequest, handoff_id: int, action: str) -> HttpRe
     return back(request, reverse("web:inbox"))
 
 
+# The one-click outcomes of a call on "my TALs" (SPEC §13).
+CALL_OUTCOMES = [
+    ActivityOutcome.CONNECTED, ActivityOutcome.NO_ANSWER, ActivityOutcome.VOICEMAIL,
+    ActivityOutcome.MEETING_SET, ActivityOutcome.NOT_INTERESTED,
+]  # fmt: skip
+
+
 @require_GET
 @requires(Can.KEEP_PIPELINE)
 def pipeline(request: HttpRequest) -> HttpResponse:
-    """A rep's own SALs and SQLs; a manager's, the team's (with the owner), oldest first."""
+    """A rep's own TALs (inside sales: with the TAL's SLA and one-click call outcomes), SALs
+    and SQLs; a manager's, the team's (with the owner), oldest first."""
     qs = selectors.lead_list(user=request.user)
     if is_rep(request.user):
         qs = qs.filter(owner_id=request.user.pk)
     leads = list(
-        qs.filter(state__in=[LeadState.SAL, LeadState.SQL])
-        .select_related("owner", "team")
+        qs.filter(state__in=[LeadState.TAL, LeadState.SAL, LeadState.SQL])
+        .select_related("owner", "team", "definition")
         .order_by("state_changed_at", "id")[:INBOX_LIMIT]
     )
+    due = dict(
+        Handoff.objects.filter(
+            lead_id__in=[lead.pk for lead in leads if lead.state == LeadState.TAL],
+            status=HandoffStatus.OPEN, stage=LeadState.TAL,
+        ).values_list("lead_id", "due_at")
+    )  # fmt: skip
     rows: list[dict[str, Any]] = [
-        {"lead": lead, "transitions": available_transitions(lead, request.user)} for lead in leads
-    ]
+        {"lead": lead, "transitions": available_transitions(lead, request.user),
+         "due_at": due.get(lead.pk)}
+        for lead in leads
+    ]  # fmt: skip
+    inside = inside_sales_member(request.user)
     return render(request, "web/pipeline.html", {
         "rows": rows, "lost_reasons": LostReason.choices, "archive_reasons": [],
         "reject_reasons": [], "may_override": False,
         "disqualify_reasons": DisqualifyReason.choices,
-        "show_owner": not is_rep(request.user),
+        "show_owner": not is_rep(request.user), "inside_sales": inside,
+        "call_outcomes": [(o.value, o.label) for o in CALL_OUTCOMES],
     })  # fmt: skip
+
+
+@require_POST
+@requires(Can.KEEP_PIPELINE)
+def pipeline_call(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """Log a call with its outcome on a lead one works (one click on "my TALs")."""
+    from leads.services.activities import activity_log
+
+    outcome = request.POST.get("outcome", "")
+    if outcome not in {o.value for o in CALL_OUTCOMES}:
+        messages.error(request, _("Choose the call's outcome."))
+        return back(request, reverse("web:pipeline"))
+    try:
+        lead_access = selectors.lead_access(user=request.user, lead_id=lead_id)
+        activity_log(lead_id=lead_access.pk, actor=user_of(request), kind="call",
+                     outcome=outcome, note=request.POST.get("note", "")[:2000])  # fmt: skip
+    except NotFound as exc:
+        raise Http404 from exc
+    except LeadflowError as exc:
+        messages.error(request, error_text(exc))
+        return back(request, reverse("web:pipeline"))
+    messages.success(request, _("Call logged: %(outcome)s (%(lead)s).") % {
+        "outcome": ActivityOutcome(outcome).label,
+        "lead": lead_access.full_name or lead_access.email,
+    })  # fmt: skip
+    return back(request, reverse("web:pipeline"))
 
 
 @require_POST

@@ -45,7 +45,7 @@ from leads.serializers import LEAD_FIELDS, SALES_FIELDS, LeadFieldsSerializer
 from leads.services.leads import lead_may_edit, lead_update
 from leads.services.transitions import TransitionArgs, available_transitions, lead_transition
 from scoring.selectors import lead_score_breakdown
-from web.criteria import describe, reason_choices
+from web.criteria import criteria_by_code, describe, reason_choices, reason_label
 from web.roles import requires
 from web.templatetags.ui import field_label
 from web.views.base import back, error_text, field_errors, flash_error, object_errors
@@ -393,6 +393,24 @@ def lead_edit(request: HttpRequest, lead_id: int) -> HttpResponse:
     return redirect("web:lead-detail", lead_id=lead_id)
 
 
+def _failing_labels(lead_id: int, name: str, exc: CriteriaNotMet, user: Any) -> list[str]:
+    """The failing criteria by their labels (codes never reach a page), read from the version
+    they were evaluated under: the lead's, or the published one for a criterion it lacks."""
+    from leads.selectors import definition_published
+
+    stage = {"qualify_mql": "mql", "qualify_tql": "tql", "qualify_sql": "sql"}.get(name, "mql")
+    lead = selectors.lead_access(user=user, lead_id=lead_id)
+    published = definition_published()
+    documents = [d.document for d in (lead.definition, published) if d is not None]
+    labels = []
+    for c in exc.criteria:
+        if c["passed"]:
+            continue
+        known = [d for d in documents if c["code"] in criteria_by_code(d, stage)]
+        labels.append(reason_label(c["code"], known[0] if known else None, stage))
+    return labels
+
+
 @require_POST
 @requires(Can.READ)
 @object_errors
@@ -413,8 +431,8 @@ def lead_transition_view(request: HttpRequest, lead_id: int, name: str) -> HttpR
         raise
     except LeadflowError as exc:
         if isinstance(exc, CriteriaNotMet):
-            failing = [c["code"] for c in exc.criteria if not c["passed"]]
-            messages.error(request, _("The criteria are not met: %s") % ", ".join(failing))
+            messages.error(request, _("The criteria are not met: %s") % ", ".join(
+                _failing_labels(lead_id, name, exc, request.user)))  # fmt: skip
         else:
             flash_error(request, exc)
         return back(request, reverse("web:lead-detail", args=[lead_id]))
