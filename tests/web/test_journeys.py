@@ -410,3 +410,144 @@ def test_the_coo_reads_the_dashboard_builds_criteria_backtests_and_publishes(
     submit(page, "main form")
     assert Definition.objects.get(pk=draft.pk).status == DefinitionStatus.PUBLISHED
     step(page, lang, "coo-4-published")
+
+
+# --- inside sales (SPEC §13) -----------------------------------------------------------------
+
+
+def qualified_mql(email: str, company: str) -> Lead:
+    from leads.services.transitions import lead_transition
+    from tests.factories import give_events, make_lead, set_engagement
+
+    lead = make_lead(email=email, company=company, phone="03-1234-5678")
+    set_engagement(lead, 25)
+    give_events(lead, "quote_request")
+    return lead_transition(lead_id=lead.pk, name="qualify_mql", actor=None)
+
+
+def call(page: Any, lead: Lead, outcome: str) -> None:
+    page.click(f"#calls-{lead.pk} button.call-{outcome}")
+    page.wait_for_load_state("networkidle")
+
+
+def qualify_to_tql(page: Any, lead: Lead, when: str) -> None:
+    """On the lead page (reached from "my TALs"): what IS heard, then the TQL transition."""
+    page.click(
+        f"#calls-{lead.pk} >> xpath=ancestor::tr >> a[href='/leads/{lead.pk}/#qualification']"
+    )
+    page.wait_for_load_state("networkidle")
+    page.select_option("#q-decision_maker", "true")
+    page.fill("#q-budget", "¥2,000,000")
+    page.fill("#q-timeline", when)
+    page.fill("#q-need", "架電でヒアリング: 名刺管理の刷新")
+    submit(page, "#qualification")
+    submit(page, "form.transition-qualify_tql")
+    assert page.url.endswith("/pipeline/"), "handed on: back to my TALs, not a page now closed"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_inside_sales_works_mqls_into_tqls_and_field_sales_answers_them(
+    lang: str, users: Any, inside_sales: dict[str, Any], page_as: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone, translation
+
+    from accounts.models import TeamMembership
+    from leads.models import Event
+    from tests.leads.test_inside_sales import api
+    from web.templatetags.ui import hours
+
+    # Only imai answers IS work, only aoki field sales work: the journey knows who gets what.
+    TeamMembership.objects.filter(user__username__in=["ishii", "abe", "baba"]).update(
+        is_available=False
+    )
+    first = qualified_mql("first@example.co.jp", "架電テスト株式会社")
+    second = qualified_mql("second@example.co.jp", "セカンド商事")
+    handoffs = {lead.pk: Handoff.objects.get(lead=lead, status="open") for lead in (first, second)}
+    assert {h.assignee.username for h in handoffs.values()} == {"imai"}
+    # Handed over 50 and 130 minutes ago: the speed to lead the report must show.
+    for lead, minutes in ((first, 50), (second, 130)):
+        Handoff.objects.filter(pk=handoffs[lead.pk].pk).update(
+            opened_at=timezone.now() - timedelta(minutes=minutes)
+        )
+
+    page = page_as("imai", "pw-is-1", lang)
+    assert page.locator(f"#handoff-{handoffs[first.pk].pk}").count() == 1, "IS lands on the inbox"
+    step(page, lang, "is-1-inbox")
+    for lead in (first, second):
+        page.click(f"#handoff-{handoffs[lead.pk].pk} button.primary")
+        page.wait_for_selector(f"#handoff-{handoffs[lead.pk].pk} td:last-child .pass")
+    assert set(
+        Lead.objects.filter(pk__in=[first.pk, second.pk]).values_list("state", flat=True)
+    ) == {"tal"}
+
+    nav(page, "/pipeline/")
+    assert page.locator(f"#calls-{first.pk}").count() == 1
+    assert page.locator("tr .countdown").count() == 2, "each TAL with its SLA countdown"
+    call(page, first, "no_answer")
+    call(page, first, "connected")
+    call(page, second, "connected")
+    outcomes = list(Event.objects.filter(lead=first, type="activity.call").order_by("id")
+                    .values_list("properties__outcome", flat=True))  # fmt: skip
+    assert outcomes == ["no_answer", "connected"]
+    step(page, lang, "is-2-my-tals")
+    when = (timezone.localdate() + timedelta(days=60)).isoformat()
+    qualify_to_tql(page, first, when)
+    lead = Lead.objects.get(pk=first.pk)
+    assert (lead.state, lead.budget, lead.need) == (
+        "tql",
+        Decimal(2_000_000),
+        "架電でヒアリング: 名刺管理の刷新",
+    )
+    step(page, lang, "is-3-tql")
+    qualify_to_tql(page, second, when)
+    assert Lead.objects.get(pk=second.pk).state == "tql"
+
+    field = page_as("aoki", "pw-rep-a-1", lang)
+    tqls = {
+        lead.pk: Handoff.objects.get(lead_id=lead.pk, status="open") for lead in (first, second)
+    }
+    assert {h.stage for h in tqls.values()} == {"tql"} and {
+        h.assignee.username for h in tqls.values()
+    } == {"aoki"}
+    back = tqls[first.pk]
+    options = field.locator(f"#reject-reason-{back.pk} option").all_inner_texts()
+    assert ("Budget filled in" if lang == "en" else "予算") in " ".join(options), "TQL criteria"
+    field.select_option(f"#reject-reason-{back.pk}", "budget")
+    field.fill(f"#reject-note-{back.pk}", "予算の確度が低い")
+    field.click(f"#handoff-{back.pk} button.danger")
+    field.wait_for_selector(f"#handoff-{back.pk} td:last-child .fail")
+    field.click(f"#handoff-{tqls[second.pk].pk} button.primary")
+    field.wait_for_selector(f"#handoff-{tqls[second.pk].pk} td:last-child .pass")
+    step(field, lang, "is-4-field-answers")
+    returned = Lead.objects.get(pk=first.pk)
+    assert (returned.state, returned.owner.username) == ("tal", "imai"), "back to who qualified it"
+    assert Lead.objects.get(pk=second.pk).state == "sal"
+
+    manager = page_as("iwata", "pw-is-mgr-1", lang)
+    nav(manager, "/reports/inside-sales/")
+    step(manager, lang, "is-5-report")
+    imai = inside_sales["is_rep"]
+    row = manager.locator(f"#is-reps tr[data-rep='{imai.pk}']")
+    # The speed to lead of exactly these two handoffs, computed apart from the report: from each
+    # handoff's opening to imai's first activity on its lead.
+    waits = []
+    for h in Handoff.objects.filter(pk__in=[h.pk for h in handoffs.values()]):
+        touch = (
+            Event.objects.filter(lead_id=h.lead_id, type__startswith="activity.")
+            .order_by("occurred_at")
+            .first()
+        )
+        waits.append((touch.occurred_at - h.opened_at).total_seconds() / 3600)
+    median = sum(waits) / 2
+    body = api(inside_sales["is_manager"]).get("/api/v1/reports/inside-sales/").json()
+    [mine] = [r for r in body["reps"] if r["rep"] == imai.pk]
+    assert mine["mqls_received"] == 2 and mine["tqls"] == 2 and mine["tqls_rejected"] == 1
+    assert mine["speed_to_lead"]["median_hours"] == pytest.approx(median, rel=0.021)
+    assert mine["speed_to_lead"]["share_within_1h"] == 0.5
+    with translation.override(lang):
+        shown = hours(mine["speed_to_lead"]["median_hours"])
+    assert row.locator("[data-figure=speed-median]").inner_text() == shown
+    assert row.locator("[data-figure=within-1h]").inner_text() == "50.0%"
+    assert shown.startswith("1.5"), "about 90 minutes: (50 + 130) ÷ 2"

@@ -323,7 +323,7 @@ def _lead_context(request: HttpRequest, lead: Lead) -> dict[str, Any]:
         "transitions": available_transitions(lead, request.user),
         "may_edit": lead_may_edit(lead, request.user, {"company"}),
         "may_qualify": lead_may_edit(lead, request.user, set(SALES_FIELDS))
-        and lead.state in (LeadState.SAL, LeadState.SQL),
+        and lead.state in (LeadState.TAL, LeadState.SAL, LeadState.SQL),  # who hears them
         "may_override": may(request.user, Can.OVERRIDE),
         "reject_reasons": reason_choices(
             qualified_under.document if qualified_under else None,
@@ -440,4 +440,7 @@ def lead_transition_view(request: HttpRequest, lead_id: int, name: str) -> HttpR
 
     messages.success(request, _("%(transition)s: the lead is now %(state)s.") % {
         "transition": transition_label(name), "state": state_label(lead.state)})  # fmt: skip
+    if not selectors.lead_list(user=request.user).filter(pk=lead_id).exists():
+        # Handed on (a TQL to field sales, a lead rejected back): the page is no longer theirs.
+        return redirect("web:pipeline" if may(request.user, Can.KEEP_PIPELINE) else "web:lead-list")
     return back(request, reverse("web:lead-detail", args=[lead_id]))
