@@ -31,7 +31,7 @@ from tests.analytics.rollups import kept
 
 pytestmark = pytest.mark.django_db
 TOKYO = ZoneInfo(settings.TIME_ZONE)
-ROLES = ["coo", "marketing", "manager_east", "rep_east1", "rep_west2"]
+ROLES = ["coo", "marketing", "manager_east", "rep_east1", "rep_west2", "manager_is", "is_tokyo1"]
 COMBINATIONS = 46
 CHECKED: Counter[str] = Counter()  # what the suite compared, for its summary line
 
@@ -97,7 +97,7 @@ def _read(users: dict[str, Any], start: datetime, end: datetime) -> Raw:
     raw.leads = {
         row["id"]: row
         for row in Lead.objects.values(
-            "id", "created_at", "source", "campaign", "owner_id", "team_id", "state"
+            "id", "created_at", "source", "campaign", "owner_id", "team_id", "state", "lane"
         )
     }
     raw.rows = list(
@@ -108,6 +108,7 @@ def _read(users: dict[str, Any], start: datetime, end: datetime) -> Raw:
     )  # fmt: skip
     raw.handoffs = list(
         Handoff.objects.values(
+            "stage",
             "lead_id",
             "team_id",
             "assignee_id",
@@ -142,7 +143,7 @@ def _scope(raw: Raw, who: str) -> set[int] | None:
     roles = set(user.groups.values_list("name", flat=True))
     if roles & {"coo", "marketing"}:
         return None
-    if "sales" in roles:
+    if roles & {"sales", "inside_sales"}:
         handed = {h["lead_id"] for h in raw.handoffs if h["assignee_id"] == user.pk}
         return {pk for pk, lead in raw.leads.items() if lead["owner_id"] == user.pk} | handed
     teams = set(TeamMembership.objects.filter(user=user, role="manager")
@@ -169,7 +170,7 @@ def _entries(raw: Raw) -> list[dict[str, Any]]:
             out.append({"lead": pk, "stage": stage, "at": at, "reentry": reentry,
                         "converted": is_converted(stage, nxt), "source": lead["source"],
                         "days": (left - at).total_seconds() / 86400 if left else None,
-                        "campaign": lead["campaign"],
+                        "campaign": lead["campaign"], "lane": lead["lane"],
                         "definition": "" if definition is None else str(definition),
                         "team": "" if team is None else str(team)})  # fmt: skip
     return out
@@ -253,10 +254,11 @@ def handoff_oracle(raw: Raw, period: tuple[datetime, datetime], who: str) -> dic
                   .values_list("team_id", flat=True))  # fmt: skip
     rows: dict[Any, Counter[str]] = defaultdict(Counter)
     for h in raw.handoffs:
-        if not period[0] <= h["opened_at"] < period[1]:
-            continue
+        if not period[0] <= h["opened_at"] < period[1] or h["stage"] == "tal":
+            continue  # a TAL's SLA is not answered with accept or reject
         if not roles & {"coo", "marketing"} and not (
-            ("sales" in roles and h["assignee_id"] == user.pk) or h["team_id"] in managed
+            (roles & {"sales", "inside_sales"} and h["assignee_id"] == user.pk)
+            or h["team_id"] in managed
         ):
             continue
         for key in (("team", h["team_id"]), ("rep", h["team_id"], h["assignee_id"])):
@@ -313,7 +315,7 @@ def _combinations(raw: Raw) -> list[tuple[str, str, int | None, str | None, str]
         last = first + timedelta(days=rng.choice([0, 0, 1, 6, 13, 30, 89, span]))
         out.append((first.isoformat(), min(last, raw.end).isoformat(),
                     rng.choice([None, *raw.versions]),
-                    rng.choice([None, "source", "campaign", "team", "definition"]),
+                    rng.choice([None, "source", "campaign", "team", "definition", "lane"]),
                     rng.choice(ROLES)))  # fmt: skip
     return out
 

@@ -1,7 +1,9 @@
 """The demo data set of `make run`: a company after a quarter of use, built by living it.
 
-Users for every role, two sales teams, fit and engagement rules, a definition published at the
-start and a revised one in the middle, and a few thousand leads. A clock walks the last 90 days
+Users for every role, two field-sales teams and an inside-sales team in Tokyo, fit and
+engagement rules, a definition published at the start and a revised one in the middle that puts
+inside sales between marketing and field sales (MQL → TAL → TQL → SAL, SPEC §13), and a few
+thousand leads; from then on IS also finds leads of its own (TGLs). A clock walks the last 90 days
 (time-machine) and everything happens through the same services as live traffic, at its own
 moment: leads arrive by intake, act (events), are scored and qualified automatically, handed
 to a rep by the assignment rules, answered (mostly within the SLA), qualified, won or lost,
@@ -42,6 +44,9 @@ DEMO_USERS = [
     ("rep_east3", "sales", "East"),
     ("rep_west1", "sales", "West"),
     ("rep_west2", "sales", "West"),
+    ("is_tokyo1", "inside_sales", "IS Tokyo"),  # the first member makes it an IS team
+    ("is_tokyo2", "inside_sales", "IS Tokyo"),
+    ("manager_is", "sales_manager", "IS Tokyo"),
 ]
 ADMIN_USER = "admin"
 MQL_CRITERIA = [
@@ -64,6 +69,13 @@ DEMO_DEFINITION: dict[str, Any] = {
         "lost": {"owner": "sales", "cooloff_days": 90},
     }
 }  # fmt: skip
+# The revision: IS answers MQLs within 2 hours and has 5 days to hear budget and timing and to
+# have called; field sales answers a TQL within a day.
+TQL_CRITERIA = [
+    {"code": "budget_heard", "kind": "fields_present", "params": {"fields": ["budget"]}},
+    {"code": "timing", "kind": "date_within", "params": {"field": "timeline", "days": 180}},
+    {"code": "called", "kind": "activity_within", "params": {"types": ["activity.call"], "days": 14}},
+]  # fmt: skip
 FIT_RULES = [
     {"name": "Target industry", "field": "industry", "operator": "in",
      "values": ["software", "manufacturing"], "points": Decimal(10)},
@@ -165,6 +177,7 @@ class Company:
         self.seq = itertools.count()
         self.n_events = 0
         self.codes = itertools.count(1)
+        self.inside_sales = False  # from the revision on
 
     # --- the clock -----------------------------------------------------------------------------
 
@@ -208,13 +221,18 @@ class Company:
         definition_publish(definition_id=draft.pk)
 
     def revise_definition(self) -> None:
-        """Mid-quarter the COO asks for a little more engagement: v2 replaces v1."""
+        """Mid-quarter the COO asks for a little more engagement and puts inside sales between
+        marketing and field sales: v2 replaces v1 (which stays comparable on the dashboard)."""
         import copy
 
         from leads.services.definitions import definition_create, definition_publish
 
         document = copy.deepcopy(DEMO_DEFINITION)
         document["stages"]["mql"]["criteria"][0]["params"]["value"] = 22
+        document["stages"]["mql"].update(owner="inside_sales", sla_hours=2)
+        document["stages"]["tal"] = {"owner": "inside_sales", "sla_hours": 120}
+        document["stages"]["tql"] = {"owner": "sales", "sla_hours": 24, "criteria": TQL_CRITERIA}
+        self.inside_sales = True
         draft = definition_create(name="FY2027 H1", document=document, actor=self.users["coo"])
         definition_publish(definition_id=draft.pk)
 
@@ -235,10 +253,15 @@ class Company:
         company, domain, industry = rng.choice(COMPANIES)
         fate = rng.random()
         sgl = fate < 0.03
-        keen = 0.03 <= fate < 0.42  # will look for a quote within days
+        tgl = self.inside_sales and 0.03 <= fate < 0.06  # found by an IS rep's own calls
+        keen = 0.06 <= fate < 0.45  # will look for a quote within days
         if rng.random() < 0.07:
             domain = rng.choice(["gmail.com", "yahoo.co.jp"])
-        source, campaign = ("sales_generated", "") if sgl else rng.choice(SOURCES)
+        source, campaign = (
+            ("sales_generated", "") if sgl
+            else ("inside_sales_generated", "") if tgl
+            else rng.choice(SOURCES)
+        )  # fmt: skip
         fields = {
             "email": f"{given[2]}.{surname[2]}{i}@{domain}",
             "last_name": surname[0], "last_name_kana": surname[1],
@@ -250,10 +273,12 @@ class Company:
             "country": "JP", "source": source, "campaign": campaign,
             "utm_source": "google" if source == "ad" else "", "consent": rng.random() < 0.85,
         }  # fmt: skip
-        actor = self.rep() if sgl else None
+        actor = self.rep() if sgl else self.rep("inside_sales") if tgl else None
         lead = lead_intake(fields=fields, actor=actor).lead
-        if sgl:
-            self.at(now + timedelta(hours=rng.uniform(1, 48)), lambda: self.claim(lead.pk, actor))
+        if sgl or tgl:
+            claim = "claim" if sgl else "is_claim"
+            self.at(now + timedelta(hours=rng.uniform(1, 48)),
+                    lambda: self.claim(lead.pk, actor, claim))  # fmt: skip
             return
         if keen:  # browses, downloads, then asks for a quote: the MQL follows by itself
             first = now + timedelta(hours=rng.uniform(1, 30))
@@ -293,14 +318,27 @@ class Company:
         """What the people do next with a lead, by its state, at a human pace."""
         rng, now = self.rng, timezone.now()
         lead = Lead.objects.get(pk=lead_id)
-        if lead.state == S.MQL:  # the rep answers, mostly well within the 24 h SLA
-            if now > self.end - timedelta(days=1) and rng.random() < 0.6:
-                return  # the last day's handoffs are still waiting in the inbox
-            delay = timedelta(hours=min(rng.lognormvariate(math.log(3.5), 1.0), 60))
-            if rng.random() < 0.24:
+        inside = lead.definition is not None and lead.definition.has_inside_sales
+        if lead.state == S.MQL:  # the rep answers, mostly well within the SLA (IS: minutes)
+            if now > self.end - timedelta(days=2) and rng.random() < 0.6:
+                return  # the last days' handoffs are still waiting in the inbox
+            typical = 0.4 if inside else 3.5
+            delay = timedelta(hours=min(rng.lognormvariate(math.log(typical), 1.0), 60))
+            if rng.random() < (0.1 if inside else 0.24):
                 reason = rng.choice(REJECT_REASONS)
                 self.at(now + delay, lambda: self.move(lead_id, "reject", reason=reason,
                                                       note="業種・ニーズが合わない"))  # fmt: skip
+            else:
+                name = "is_accept" if inside else "accept"
+                self.at(now + delay, lambda: self.move(lead_id, name))
+        elif lead.state == S.TAL:  # IS calls until it hears enough, or gives up
+            self.at(now + timedelta(minutes=rng.uniform(5, 90)), lambda: self.call(lead_id, 1))
+        elif lead.state == S.TQL:  # field sales answers within its day
+            delay = timedelta(hours=min(rng.lognormvariate(math.log(4), 0.8), 40))
+            if rng.random() < 0.2:
+                reason = rng.choice(["budget_heard", "timing"])
+                self.at(now + delay, lambda: self.move(lead_id, "reject", reason=reason,
+                                                      note="予算の確度が低い"))  # fmt: skip
             else:
                 self.at(now + delay, lambda: self.move(lead_id, "accept"))
         elif lead.state == S.SAL:
@@ -341,8 +379,9 @@ class Company:
             return  # the lead moved on meanwhile (recycled by a sweep, re-assigned): let it be
         self.next_step(lead_id)
 
-    def qualify(self, lead_id: int) -> None:
-        """The rep hears budget and timing, records them and qualifies the SAL as an SQL."""
+    def qualify(self, lead_id: int, name: str = "qualify_sql") -> None:
+        """The rep hears budget and timing, records them and qualifies the SAL as an SQL (or
+        IS the TAL as a TQL)."""
         from leads.services.leads import lead_update
 
         lead = Lead.objects.get(pk=lead_id)
@@ -353,12 +392,43 @@ class Company:
             "timeline": (now + timedelta(days=self.rng.randint(20, 150))).date(),
             "need": self.rng.choice(["SFA の刷新", "MA 導入", "営業の可視化", "名刺管理の統合"]),
         })  # fmt: skip
-        self.move(lead_id, "qualify_sql")
+        self.move(lead_id, name)
 
-    def claim(self, lead_id: int, rep: Any) -> None:
+    def call(self, lead_id: int, attempt: int) -> None:
+        """An IS call: mostly no answer at first; once connected, IS hears need, budget and
+        timing and qualifies a TQL, or disqualifies the lead."""
+        from leads.services.activities import activity_log
+
+        rng, now = self.rng, timezone.now()
+        lead = Lead.objects.get(pk=lead_id)
+        if lead.state != S.TAL:
+            return
+        connected = rng.random() < 0.35 + 0.15 * attempt
+        outcome = "connected" if connected else rng.choice(["no_answer", "no_answer", "voicemail"])
+        activity_log(lead_id=lead_id, actor=lead.owner, kind="call", outcome=outcome)
+        self.n_events += 1
+        if not connected:
+            if attempt >= 4:
+                self.at(now + timedelta(hours=2),
+                        lambda: self.move(lead_id, "is_disqualify", reason="unreachable"))  # fmt: skip
+            else:
+                self.at(now + timedelta(hours=rng.uniform(3, 30)),
+                        lambda: self.call(lead_id, attempt + 1))  # fmt: skip
+            return
+        if rng.random() < 0.25:
+            reason = rng.choice(["no_budget", "no_need", "bad_timing"])
+            self.at(now + timedelta(hours=1), lambda: self.move(lead_id, "is_disqualify",
+                                                                reason=reason))  # fmt: skip
+            return
+        self.at(
+            now + timedelta(hours=rng.uniform(0.5, 20)),
+            lambda: self.qualify(lead_id, "qualify_tql"),
+        )
+
+    def claim(self, lead_id: int, rep: Any, name: str = "claim") -> None:
         from leads.services.transitions import lead_transition
 
-        lead_transition(lead_id=lead_id, name="claim", actor=rep)
+        lead_transition(lead_id=lead_id, name=name, actor=rep)
         self.next_step(lead_id)
 
     def archive(self, lead_id: int) -> None:
@@ -367,5 +437,5 @@ class Company:
         if lead.state in (S.LEAD, S.RECYCLED):
             self.move(lead_id, "archive", reason=reason)
 
-    def rep(self) -> Any:
-        return self.users[self.rng.choice([u for u, role, _t in DEMO_USERS if role == "sales"])]
+    def rep(self, role: str = "sales") -> Any:
+        return self.users[self.rng.choice([u for u, r, _t in DEMO_USERS if r == role])]
