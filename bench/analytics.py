@@ -108,10 +108,10 @@ def _handoffs_and_states(slots: dict[int, tuple[int, int]]) -> None:
         cursor.execute(f"""
             CREATE TEMP TABLE bench_reps (slot int, team_id bigint, user_id bigint);
             INSERT INTO bench_reps VALUES {pairs};
-            INSERT INTO handoff_handoff (lead_id, definition_id, qualification_id, team_id,
+            INSERT INTO handoff_handoff (lead_id, stage, definition_id, qualification_id, team_id,
                 assignee_id, status, opened_at, due_at, warn_at, warned_at, breached_at,
                 reassign_count, answered_at, answered_by_id, reason, note, created_at, updated_at)
-            SELECT t.lead_id, t.definition_id, t.id, r.team_id, r.user_id,
+            SELECT t.lead_id, 'mql', t.definition_id, t.id, r.team_id, r.user_id,
                    CASE t.next_name WHEN 'accept' THEN 'accepted' WHEN 'reject' THEN 'rejected'
                         ELSE 'open' END,
                    t.occurred_at, t.occurred_at + interval '24 hours',
@@ -161,6 +161,7 @@ def prepare(coo_username: str = "bench-coo") -> dict[str, Any]:
     started = time.perf_counter()
     if not LeadTransition.objects.exists():
         generate_history(published.pk)
+        _lanes()
         stage_entries_rebuild()
         stage_rollups_rebuild()
         figures_rebuild()
@@ -176,6 +177,15 @@ def prepare(coo_username: str = "bench-coo") -> dict[str, Any]:
                 cursor.execute(f"VACUUM (ANALYZE) {table}")
     return {"coo": coo, "definition": published, "history_rows": LeadTransition.objects.count(),
             "history_s": time.perf_counter() - started}  # fmt: skip
+
+
+def _lanes() -> None:
+    """Each generated lead's lane from its history: the migration that fills them in."""
+    import importlib
+
+    backfill = importlib.import_module("leads.migrations.0016_lead_lane_backfill").BACKFILL
+    with connection.cursor() as cursor:
+        cursor.execute(backfill)
 
 
 def backtest_seconds(coo: Any) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Event posted → score updated → lead in mql → handoff visible, with a real Celery worker: the
 time from sending an event batch for a lead that then meets the published MQL criteria to its
-handoff row being committed, for each of `n` leads posted at a steady pace."""
+handoff row being committed, for each of `n` leads posted at a steady pace. `inside_sales`
+publishes first a version that routes MQLs to an inside-sales team (SPEC §13)."""
 
 from __future__ import annotations
 
@@ -53,11 +54,35 @@ def _leads(n: int) -> list[int]:
     ]  # fmt: skip
 
 
+def _route_through_inside_sales() -> None:
+    """Publish the published version again with the IS stages, and an IS team to answer."""
+    import copy
+
+    from accounts.services import user_add
+    from leads.selectors import definition_published
+    from leads.services.definitions import definition_create, definition_publish
+
+    for i in range(3):
+        user_add(username=f"bench-is{i}", role="inside_sales", team="Bench IS")
+    current = definition_published()
+    assert current is not None
+    document = copy.deepcopy(current.document)
+    document["stages"]["mql"]["owner"] = "inside_sales"
+    document["stages"]["tal"] = {"owner": "inside_sales", "sla_hours": 72}
+    document["stages"]["tql"] = {"owner": "sales", "sla_hours": 24, "criteria": [
+        {"code": "budget", "kind": "fields_present", "params": {"fields": ["budget"]}}]}  # fmt: skip
+    draft = definition_create(name="bench with IS", document=document, actor=None)
+    definition_publish(definition_id=draft.pk)
+
+
 def measure(
-    env: dict[str, str], key: str, n: int = 200, per_second: float = 20.0
-) -> dict[str, Any]:
+    env: dict[str, str], key: str, n: int = 200, per_second: float = 20.0,
+    inside_sales: bool = False,
+) -> dict[str, Any]:  # fmt: skip
     from handoff.models import Handoff
 
+    if inside_sales:
+        _route_through_inside_sales()
     lead_ids = _leads(n)
     sent: dict[int, float] = {}
     seen: dict[int, float] = {}
@@ -84,7 +109,7 @@ def measure(
             pending = [i for i in sent if i not in seen]
             if pending:
                 now = time.monotonic()
-                for lead_id in Handoff.objects.filter(lead_id__in=pending).values_list(
+                for lead_id in Handoff.objects.filter(lead_id__in=pending, stage="mql").values_list(
                     "lead_id", flat=True
                 ):
                     seen[lead_id] = now
@@ -94,6 +119,9 @@ def measure(
         worker.terminate()
         worker.wait(timeout=60)
     seconds = sorted(seen[i] - sent[i] for i in seen)
+    if inside_sales:
+        to_is = Handoff.objects.filter(lead_id__in=lead_ids, team__function="inside_sales")
+        assert to_is.count() == len(seen), "every MQL went to inside sales"
     return {
         "leads": n, "handed_off": len(seen), "p50_s": statistics.median(seconds),
         "p95_s": statistics.quantiles(seconds, n=20)[18], "max_s": seconds[-1],

@@ -66,6 +66,9 @@ def measure(token: str, runs: int = 40, session: str | None = None) -> dict[str,
         "funnel_by_source": _stats(
             timed_gets("/api/v1/reports/funnel/?group_by=source", headers, max(10, runs // 2))
         ),
+        "funnel_by_lane": _stats(
+            timed_gets("/api/v1/reports/funnel/?group_by=lane", headers, runs)
+        ),
         "revenue": _stats(timed_gets("/api/v1/reports/revenue/", headers, max(10, runs // 2))),
         **pages,
     }

@@ -100,7 +100,7 @@ def handoff_on_transition(lead: Lead, row: LeadTransition) -> None:
             warn_at=row.occurred_at + sla * settings.HANDOFF_WARNING_FRACTION,
         )
         webhook_emit(event_type="handoff.opened", payload=_payload(h))
-        if h.assignee_id:
+        if h.assignee_id and h.assignee_id != row.actor_id:  # not of what one took oneself
             _notify_after_commit("new", h.pk)
     webhook_emit(
         event_type=f"transition.{row.transition}",

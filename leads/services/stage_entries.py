@@ -96,15 +96,15 @@ def stage_entries_move(rows: list[LeadTransition], leads: dict[int, Lead]) -> No
     by_lead = {row.lead_id: row for row in rows}
     deltas = _Deltas()
     groups: dict[tuple[Any, str], list[int]] = defaultdict(list)
-    laned: list[int] = []  # leads that got their lane just now
+    laned: list[StageEntry] = []  # the entries of leads that got their lane just now
     for entry in StageEntry.objects.filter(lead_id__in=list(by_lead), left_at__isnull=True):
         row = by_lead[entry.lead_id]
         groups[(row.occurred_at, row.to_state)].append(entry.lead_id)
         stay = (row.occurred_at - entry.entered_at).total_seconds()
         deltas.add(entry, OPEN, -1)
         if entry.lane != leads[entry.lead_id].lane:
-            laned.append(entry.lead_id)
             entry.lane = leads[entry.lead_id].lane
+            laned.append(entry)
         deltas.add(entry, bucket_of(stay), 1, int(is_converted(entry.stage, row.to_state)))
     if laned:
         _lane_earlier_entries(laned, leads, deltas)
@@ -132,20 +132,30 @@ def stage_entries_move(rows: list[LeadTransition], leads: dict[int, Lead]) -> No
     deltas.save()
 
 
-def _lane_earlier_entries(lead_ids: list[int], leads: dict[int, Lead], deltas: _Deltas) -> None:
+def _lane_earlier_entries(
+    closing: list[StageEntry], leads: dict[int, Lead], deltas: _Deltas
+) -> None:
     """A lead's lane is fixed by its first move into the line (SPEC §13); the entries it made
-    before (its `lead` entry, which the caller is closing, and any older closed one) move from
-    no lane to that lane, in the rollups too."""
-    for entry in StageEntry.objects.filter(
-        lead_id__in=lead_ids, lane="", left_at__isnull=False
-    ).iterator():
-        stay = (entry.left_at - entry.entered_at).total_seconds()  # type: ignore[operator]
-        bucket, converted = bucket_of(stay), int(is_converted(entry.stage, entry.next_state))
-        deltas.add(entry, bucket, -1, -converted)
-        entry.lane = leads[entry.lead_id].lane
-        deltas.add(entry, bucket, 1, converted)
-    for lead_id in lead_ids:
-        StageEntry.objects.filter(lead_id=lead_id, lane="").update(lane=leads[lead_id].lane)
+    before move from no lane to that lane, in the rollups too. That is the `lead` entry being
+    closed (its deltas are already keyed on the lane) and, only for a lead whose closing entry is
+    not its `lead` entry (history from before lanes), any older one. By primary key: the stage
+    entries have no index on the lead but the partial one of open entries."""
+    by_lane: dict[str, list[int]] = defaultdict(list)
+    for entry in closing:
+        by_lane[entry.lane].append(entry.pk)
+    older = [e.lead_id for e in closing if e.stage != LeadState.LEAD]
+    if older:
+        for entry in StageEntry.objects.filter(
+            lead_id__in=older, lane="", left_at__isnull=False
+        ).iterator():
+            stay = (entry.left_at - entry.entered_at).total_seconds()  # type: ignore[operator]
+            bucket, converted = bucket_of(stay), int(is_converted(entry.stage, entry.next_state))
+            deltas.add(entry, bucket, -1, -converted)
+            entry.lane = leads[entry.lead_id].lane
+            deltas.add(entry, bucket, 1, converted)
+            by_lane[entry.lane].append(entry.pk)
+    for lane, pks in by_lane.items():
+        StageEntry.objects.filter(pk__in=pks).update(lane=lane)
 
 
 def stage_entries_rebuild() -> int:

@@ -207,9 +207,14 @@ def test_a_tal_left_past_its_sla_is_breached_and_escalated_to_the_is_manager(
               inside_sales["is_manager"]]:  # fmt: skip
         u.email = f"{u.username}@example.jp"
         u.save()
-    lead = an_mql()
+    with django_capture_on_commit_callbacks(execute=True):
+        lead = an_mql()
     rep = Lead.objects.get(pk=lead.pk).owner
-    lead_transition(lead_id=lead.pk, name="is_accept", actor=rep)
+    assert [m.to for m in mail.outbox] == [[rep.email]], "the IS rep hears of the new MQL"
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        lead_transition(lead_id=lead.pk, name="is_accept", actor=rep)
+    assert mail.outbox == [], "no notice of a TAL one took oneself"
     h = Handoff.objects.get(lead=lead, status="open")
     assert (h.stage, h.assignee_id, h.due_at - h.opened_at) == ("tal", rep.pk, timedelta(hours=72))
     inbox = api(rep).get("/api/v1/handoffs/?status=open").json()

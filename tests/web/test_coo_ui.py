@@ -120,3 +120,29 @@ def test_the_dashboard_figures_follow_the_role(world: Any, web_as: Any) -> None:
     assert rep_b["first"] == [0, 0, 0, 0, 0], "a rep of another team sees none of team A's"
     bad = web_as("coo").get("/dashboard/", {"from": "2026-13-40"})
     assert bad.status_code == 200 and bad.context["chart"]["first"][0] == 4
+
+
+def test_the_editor_edits_the_inside_sales_stages(world: Any, web_as: Any) -> None:
+    """SPEC §13: the COO adds the IS stages in the editor, sees a mistake at its input, and the
+    saved document is what the API would have stored."""
+    from tests.conftest import inside_sales_document
+
+    draft = new_draft(web_as)
+    page = web_as("coo").get(f"/definitions/{draft.pk}/").content.decode()
+    for name in ("stages.tal.owner", "stages.tql.owner", "stages.tal.sla_hours"):
+        assert f'id="{name}"' in page, name
+    want = inside_sales_document()
+    staged = Definition(name=draft.name, document=want)
+    data = editor_post(staged, **{"stages.tal.sla_hours": "0"})
+    r = web_as("coo").post(f"/definitions/{draft.pk}/", data)
+    assert r.status_code == 400
+    assert re.search(r'class="field-error"[^>]*>\s*<label for="stages\.tal\.sla_hours">',
+                     r.content.decode())  # fmt: skip
+    r = web_as("coo").post(f"/definitions/{draft.pk}/", editor_post(staged))
+    assert r.status_code == 302, r.content.decode()[:2000]
+    saved = Definition.objects.get(pk=draft.pk).document
+    assert saved["stages"]["tal"] == want["stages"]["tal"]
+    assert saved["stages"]["tql"] == want["stages"]["tql"]
+    assert saved["stages"]["mql"]["owner"] == "inside_sales"
+    page = web_as("coo").get(f"/definitions/{draft.pk}/").content.decode()
+    assert 'value="72"' in page, "the TAL's SLA shows again"
