@@ -8,11 +8,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics import funnel, inside_sales, reports
+from analytics import advisor, funnel, inside_sales, reports
 from analytics.backtest import backtest_start
 from analytics.periods import BOUND_PATTERN, Period, period_from
 from analytics.selectors import lead_scope_sql, report_handoffs, report_leads
 from analytics.serializers import (
+    AdvisorReportSerializer,
     AttributionReportSerializer,
     CriteriaReportSerializer,
     FunnelReportSerializer,
@@ -27,7 +28,7 @@ from leadflow.filters import as_id
 from leadflow.permissions import user_of
 from leadflow.serializers import StrictSerializer
 from leads.access import Can, permission
-from leads.selectors import definition_get, definition_published_or_409
+from leads.selectors import definition_get, definition_published, definition_published_or_409
 
 DAY_OR_MOMENT = {"type": "string", "pattern": BOUND_PATTERN}
 PERIOD = [
@@ -94,6 +95,26 @@ class ReportInsideSalesApi(PeriodReportApi):
 
     def report(self, request: Request, period: Period) -> dict[str, Any]:
         return inside_sales.inside_sales_report(period=period, user=request.user)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[*PERIOD, OpenApiParameter("stage", str, enum=list(advisor.STAGES))]
+    )
+)
+class ReportAdvisorApi(PeriodReportApi):
+    serializer_class = AdvisorReportSerializer
+
+    def report(self, request: Request, period: Period) -> dict[str, Any]:
+        stage = request.query_params.get("stage", "mql")
+        if stage not in advisor.STAGES:
+            raise ValidationFailed(
+                [FieldError("stage", f"One of: {', '.join(advisor.STAGES)}.", "invalid_choice")]
+            )
+        return advisor.advisor_report(
+            period=period, stage=stage, leads=report_leads(request.user),
+            definition=definition_published(),
+        )  # fmt: skip
 
 
 @extend_schema_view(get=extend_schema(parameters=PERIOD))

@@ -103,8 +103,8 @@ def _first_passing(
             if lead_id in found or lead_id not in leads:
                 continue
             lead = leads[lead_id]
-            if lead.source == Source.SALES_GENERATED:
-                continue  # sales sourced it and claimed it: it never goes through MQL
+            if lead.source in (Source.SALES_GENERATED, Source.INSIDE_SALES_GENERATED):
+                continue  # a rep sourced it and claimed it: it never goes through MQL
             at = t if isinstance(t, datetime) else datetime.fromisoformat(str(t))
             if timezone.is_naive(at):  # SQLite hands raw timestamps back as naive UTC text
                 at = at.replace(tzinfo=UTC)
@@ -155,15 +155,37 @@ def _counter(
     return count
 
 
-def _outcomes(ids: set[int]) -> dict[str, Any]:
-    sql_ids = set(
-        LeadTransition.objects.filter(lead_id__in=ids, to_state=LeadState.SQL).values_list(
+def _reached(ids: set[int], state: str) -> set[int]:
+    return set(
+        LeadTransition.objects.filter(lead_id__in=ids, to_state=state).values_list(
             "lead_id", flat=True
         )
     )
+
+
+def _tqls_passing(definition: Definition, ids: set[int]) -> int | None:
+    """With the IS stages (SPEC §13): of the leads that inside sales really worked (reached
+    `tal`), how many meet the draft's TQL criteria with what IS heard (today's fields and
+    activities, the approximation the field criteria make)."""
+    from leads.selectors import lead_evaluate
+
+    if not definition.has_inside_sales:
+        return None
+    now, passing = timezone.now(), 0
+    worked = sorted(_reached(ids, LeadState.TAL))
+    for start in range(0, len(worked), BATCH):
+        for lead in Lead.objects.filter(pk__in=worked[start : start + BATCH]):
+            rows = lead_evaluate(lead=lead, stage=LeadState.TQL, definition=definition, now=now)
+            passing += bool(rows) and all(r["passed"] for r in rows)
+    return passing
+
+
+def _outcomes(ids: set[int]) -> dict[str, Any]:
+    sql_ids = _reached(ids, LeadState.SQL)
     won = dict(Lead.objects.filter(pk__in=ids, state=LeadState.WON).values_list("pk", "won_amount"))
     return {
         "mqls": len(ids),
+        "tqls": len(_reached(ids, LeadState.TQL)),
         "sqls": len(sql_ids),
         "won": len(won),
         "won_amount": float(sum(v or 0 for v in won.values())),
@@ -191,7 +213,11 @@ def backtest(
     entering, leaving = sorted(set(would) - actual), sorted(actual - set(would))
     return {
         "period": {"from": period.start.isoformat(), "to": period.end.isoformat()},
-        "draft": {"definition": definition.pk, **_outcomes(set(would))},
+        "draft": {
+            "definition": definition.pk,
+            **_outcomes(set(would)),
+            "tqls_passing": _tqls_passing(definition, set(would)),
+        },
         "published": {"definitions": sorted(p for p in published if p), **_outcomes(actual)},
         "entering_count": len(entering),
         "leaving_count": len(leaving),

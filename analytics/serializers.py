@@ -174,3 +174,34 @@ class InsideSalesFiguresSerializer(serializers.Serializer[Any]):
 class InsideSalesReportSerializer(PeriodSerializer):
     teams = InsideSalesFiguresSerializer(many=True)
     reps = InsideSalesFiguresSerializer(many=True)
+
+
+class AdvisorAttributeSerializer(serializers.Serializer[Any]):
+    attribute = serializers.CharField()
+    value = serializers.CharField(allow_blank=True)
+    count = serializers.IntegerField()
+    won = serializers.IntegerField()
+    win_rate = serializers.FloatField()
+    interval = serializers.ListField(child=serializers.FloatField(), help_text="95% Wilson.")
+    lift = serializers.FloatField(allow_null=True, help_text="Win rate ÷ the base rate.")
+    gain = serializers.FloatField(help_text="Wins above (below) what the base rate gives.")
+    significant = serializers.BooleanField(help_text="The interval leaves out the base rate.")
+
+
+class AdvisorCriterionSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    kind = serializers.CharField()
+    rejections = serializers.IntegerField(help_text="MQLs rejected citing it in the period.")
+    rejected_then_won = serializers.IntegerField()
+    won_rate_rejected = serializers.FloatField(allow_null=True)
+    interval = serializers.ListField(child=serializers.FloatField(), allow_null=True)
+
+
+class AdvisorReportSerializer(PeriodSerializer):
+    stage = serializers.CharField()
+    leads = serializers.IntegerField(help_text="Leads whose outcome became known in the period.")
+    won = serializers.IntegerField()
+    base_rate = serializers.FloatField(allow_null=True)
+    base_interval = serializers.ListField(child=serializers.FloatField(), allow_null=True)
+    attributes = AdvisorAttributeSerializer(many=True)
+    criteria = AdvisorCriterionSerializer(many=True)

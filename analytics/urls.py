@@ -7,6 +7,7 @@ urlpatterns = [
     path("reports/funnel/", apis.ReportFunnelApi.as_view(), name="report-funnel"),
     path("reports/handoffs/", apis.ReportHandoffsApi.as_view(), name="report-handoffs"),
     path("reports/inside-sales/", apis.ReportInsideSalesApi.as_view(), name="report-inside-sales"),
+    path("reports/advisor/", apis.ReportAdvisorApi.as_view(), name="report-advisor"),
     path("reports/attribution/", apis.ReportAttributionApi.as_view(), name="report-attribution"),
     path("reports/criteria/", apis.ReportCriteriaApi.as_view(), name="report-criteria"),
     path("reports/recycling/", apis.ReportRecyclingApi.as_view(), name="report-recycling"),

@@ -43,3 +43,7 @@ class WebhookEvent(models.TextChoices):
     TRANSITION_LOSE = "transition.lose", _("Deal lost")
     TRANSITION_RECYCLE = "transition.recycle", _("Lost lead recycled")
     TRANSITION_ARCHIVE = "transition.archive", _("Lead archived")
+    TRANSITION_IS_ACCEPT = "transition.is_accept", _("MQL accepted by inside sales")
+    TRANSITION_QUALIFY_TQL = "transition.qualify_tql", _("TAL qualified as TQL")
+    TRANSITION_IS_DISQUALIFY = "transition.is_disqualify", _("TAL disqualified by inside sales")
+    TRANSITION_IS_CLAIM = "transition.is_claim", _("Inside-sales-generated lead claimed")

@@ -137,3 +137,11 @@ def test_webhook_api_is_for_ops(client_for: Any, users: Any) -> None:
     assert {"url", "event_types.0"} <= errors
     sub = r.json()["id"]
     assert client_for("coo").get(f"/api/v1/webhooks/{sub}/deliveries/").json() == []
+
+
+def test_a_subscriber_may_ask_for_every_transition() -> None:
+    """SPEC §5/§13: `transition.<name>` for every lifecycle transition, inside sales' too."""
+    from handoff.choices import WebhookEvent
+    from leads.choices import TransitionName
+
+    assert {f"transition.{t}" for t in TransitionName.values} <= set(WebhookEvent.values)

@@ -141,6 +141,8 @@ TABLE: list[tuple[str, str, Any, list[int]]] = [
     ("get", "/api/v1/reports/criteria/", None, [200, 200, 200, 200, 200, 200, 403, 401]),
     ("get", "/api/v1/reports/recycling/", None, [200, 200, 200, 200, 200, 200, 403, 401]),
     ("get", "/api/v1/reports/revenue/", None, [200, 200, 200, 200, 200, 200, 403, 401]),
+    ("get", "/api/v1/reports/inside-sales/", None, [200, 200, 200, 200, 200, 200, 403, 401]),
+    ("get", "/api/v1/reports/advisor/", None, [200, 200, 200, 200, 200, 200, 403, 401]),
     ("post", f"/api/v1/definitions/{D}/backtest/", {}, [403, 403, 403, 403, 403, 202, 403, 401]),
     (
         "post",

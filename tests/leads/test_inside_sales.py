@@ -297,6 +297,38 @@ def test_leads_in_tal_and_tql_finish_after_a_definition_without_is_is_published(
     assert Handoff.objects.get(lead=fresh, status="open").team.function == "sales"
 
 
+def test_the_backtest_of_an_is_draft_counts_what_inside_sales_heard(
+    users: Any, inside_sales: dict[str, Any]
+) -> None:
+    """SPEC §3/§13: of a draft's would-be MQLs, the ones IS worked and whose fields meet the
+    draft's TQL criteria; a TGL never goes through MQL, so it never enters a draft."""
+    from analytics.backtest import backtest
+    from analytics.periods import period_from
+
+    heard = {"budget": "3000000", "timeline": timezone.localdate() + timedelta(days=60)}
+    ready, unheard = an_mql(**heard), an_mql()
+    for lead in (ready, unheard):
+        lead_transition(lead_id=lead.pk, name="is_accept", actor=Lead.objects.get(pk=lead.pk).owner)
+    lead_transition(lead_id=ready.pk, name="qualify_tql", actor=Lead.objects.get(pk=ready.pk).owner)
+    rep = inside_sales["is_rep"]
+    tgl = lead_intake(fields={"email": "tgl@example.jp", "company": "架電先 KK", "industry": "software",
+                              "phone": "0312345678", "title": "部長",
+                              "source": "inside_sales_generated"}, actor=rep).lead  # fmt: skip
+    give_events(tgl, "quote_request")
+    lead_transition(lead_id=tgl.pk, name="is_claim", actor=rep)
+    doc = inside_sales_document()
+    doc["stages"]["mql"]["criteria"] = [  # no engagement rules here: the criteria that replay
+        c for c in doc["stages"]["mql"]["criteria"] if c["code"] != "engaged"
+    ]
+    draft = definition_create(name="IS draft", document=doc, actor=users["coo"])
+    result = backtest(definition=draft, period=period_from({}))
+    assert {ready.pk, unheard.pk} <= {int(k) for k in result["first_qualified_at"]}
+    assert str(tgl.pk) not in result["first_qualified_at"]
+    assert (result["draft"]["tqls"], result["draft"]["tqls_passing"]) == (1, 1)
+    plain = definition_create(name="plain", document=definition_document(), actor=users["coo"])
+    assert backtest(definition=plain, period=period_from({}))["draft"]["tqls_passing"] is None
+
+
 # --- races -----------------------------------------------------------------------------------------
 
 
