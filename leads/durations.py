@@ -82,6 +82,13 @@ def percentile(histogram: Mapping[int, int], q: float, ratio: float = RATIO) -> 
     return low + (rank - below) * (order_statistic(below + 1) - low)
 
 
+def is_reentry(from_state: str, to_state: str) -> bool:
+    """An entry into a stage the lead was in before: back from recycled (into mql, or tal for a
+    TGL), or a TQL sent back to inside sales (into tal). The funnel counts them apart from
+    first entries, so a lead is one TAL however often field sales returns it."""
+    return from_state == S.RECYCLED or (from_state == S.TQL and to_state == S.TAL)
+
+
 def is_converted(stage: str, next_state: str) -> bool:
     return next_state in WATERFALL_NEXT.get(stage, ())
 

@@ -11,7 +11,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from leads.choices import LeadState
-from leads.durations import OPEN, WATERFALL_NEXT, bucket_of, bucket_sql, is_converted, report_zone
+from leads.durations import (
+    OPEN,
+    WATERFALL_NEXT,
+    bucket_of,
+    bucket_sql,
+    is_converted,
+    is_reentry,
+    report_zone,
+)
 from leads.models import Lead, LeadTransition, StageDelta, StageEntry, StageRollup
 
 # What a delta is keyed on: day, stage, reentry, bucket, source, campaign, team, definition, lane.
@@ -116,7 +124,7 @@ def stage_entries_move(rows: list[LeadTransition], leads: dict[int, Lead]) -> No
         StageEntry(
             lead_id=row.lead_id,
             stage=row.to_state,
-            reentry=row.from_state == LeadState.RECYCLED,
+            reentry=is_reentry(row.from_state, row.to_state),
             entered_at=row.occurred_at,
             team_id_at_entry=row.team_after_id,
             definition_id_at_entry=row.definition_id,
@@ -176,7 +184,9 @@ def stage_entries_rebuild() -> int:
                l.source, l.campaign, l.lane
         FROM leads_lead l LEFT JOIN h ON h.lead_id = l.id AND h.n = 1
         UNION ALL
-        SELECT h.lead_id, h.to_state, h.from_state = 'recycled', h.occurred_at, h.left_at,
+        SELECT h.lead_id, h.to_state,
+               h.from_state = 'recycled' OR (h.from_state = 'tql' AND h.to_state = 'tal'),
+               h.occurred_at, h.left_at,
                COALESCE(h.next_state, ''), h.team_after_id, h.definition_id, l.source, l.campaign,
                l.lane
         FROM h JOIN leads_lead l ON l.id = h.lead_id

@@ -161,7 +161,8 @@ def _entries(raw: Raw) -> list[dict[str, Any]]:
     for pk, lead in raw.leads.items():
         moves = by_lead.get(pk, [])
         stages = [("lead", lead["created_at"], False, None, None)] + [
-            (m["to_state"], m["occurred_at"], m["from_state"] == "recycled",
+            (m["to_state"], m["occurred_at"],
+             m["from_state"] == "recycled" or (m["from_state"], m["to_state"]) == ("tql", "tal"),
              m["definition_id"], m["team_after_id"]) for m in moves
         ]  # fmt: skip
         for i, (stage, at, reentry, definition, team) in enumerate(stages):

@@ -31,7 +31,12 @@ def expected_funnel(group: Any = None) -> dict[tuple[Any, ...], dict[str, Any]]:
     for lead in Lead.objects.all():
         hist = rows[lead.pk]
         entries = [("lead", 0, lead.created_at)] + [
-            (t.to_state, int(t.from_state == "recycled"), t.occurred_at) for t in hist
+            (
+                t.to_state,
+                int(t.from_state == "recycled" or (t.from_state, t.to_state) == ("tql", "tal")),
+                t.occurred_at,
+            )
+            for t in hist
         ]
         nexts = [*hist, None]
         for (stage, re, when), nxt in zip(entries, nexts, strict=True):

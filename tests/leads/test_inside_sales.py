@@ -417,6 +417,39 @@ def test_the_lanes_of_leads_from_before_lanes_are_filled_from_their_history(
     assert (lanes[mql.pk], lanes[sgl.pk], lanes[untouched.pk]) == ("mgl", "sgl", "")
 
 
+def test_stage_entries_from_before_lanes_take_their_leads_lane_and_send_backs(
+    users: Any, inside_sales: dict[str, Any]
+) -> None:
+    """Migration 0017: every entry takes its lead's lane, and a TQL sent back re-enters tal;
+    what the migration writes is what the live path writes."""
+    import importlib
+
+    from django.db import connection
+
+    from leads.models import StageEntry
+
+    migration = importlib.import_module("leads.migrations.0017_stage_lanes")
+    heard = {"budget": "3000000", "timeline": timezone.localdate() + timedelta(days=60)}
+    lead = an_mql(**heard)
+    lead_transition(lead_id=lead.pk, name="is_accept", actor=Lead.objects.get(pk=lead.pk).owner)
+    is_rep = Lead.objects.get(pk=lead.pk).owner
+    lead_transition(lead_id=lead.pk, name="qualify_tql", actor=is_rep)
+    lead_transition(lead_id=lead.pk, name="reject", actor=Lead.objects.get(pk=lead.pk).owner,
+                    args=TransitionArgs(reason="budget"))  # fmt: skip
+    fields = ("stage", "reentry", "lane")
+    live = list(
+        StageEntry.objects.filter(lead=lead).order_by("entered_at", "id").values_list(*fields)
+    )
+    assert live == [("lead", False, "mgl"), ("mql", False, "mgl"), ("tal", False, "mgl"),
+                    ("tql", False, "mgl"), ("tal", True, "mgl")]  # fmt: skip
+    StageEntry.objects.update(lane="", reentry=False)
+    with connection.cursor() as cursor:
+        cursor.execute(migration.LANES)
+        cursor.execute(migration.SENT_BACK)
+    assert list(StageEntry.objects.filter(lead=lead).order_by("entered_at", "id")
+                .values_list(*fields)) == live  # fmt: skip
+
+
 def test_the_web_pages_show_an_is_lead_and_its_transitions(
     users: Any, inside_sales: dict[str, Any]
 ) -> None:

@@ -551,3 +551,15 @@ def test_inside_sales_works_mqls_into_tqls_and_field_sales_answers_them(
     assert row.locator("[data-figure=speed-median]").inner_text() == shown
     assert row.locator("[data-figure=within-1h]").inner_text() == "50.0%"
     assert shown.startswith("1.5"), "about 90 minutes: (50 + 130) ÷ 2"
+
+    # The manager's dashboard: the IS stages in the waterfall and the lanes side by side, the
+    # same figures as the funnel report grouped by lane.
+    nav(manager, "/dashboard/")
+    step(manager, lang, "is-6-dashboard-lanes")
+    lanes = api(inside_sales["is_manager"]).get("/api/v1/reports/funnel/", {"group_by": "lane"})
+    mgl = {s["stage"]: s["first"]["entered"] for g in lanes.json()["groups"] if g["key"] == "mgl"
+           for s in g["stages"]}  # fmt: skip
+    assert (mgl["mql"], mgl["tal"], mgl["tql"], mgl["sal"]) == (2, 2, 2, 1)
+    cells = manager.locator("#lanes tr[data-lane=mgl] td").all_inner_texts()
+    assert cells[1:6] == ["2", "2", "2", "1", "0"], cells
+    assert manager.locator("[data-figure=entered-tal]").inner_text() == "2"
