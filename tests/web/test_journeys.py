@@ -87,6 +87,14 @@ def submit(page: Any, form: str) -> None:
     page.wait_for_load_state("networkidle")
 
 
+def open_a_new_draft(page: Any) -> Definition:
+    """From the menu: Definitions, then a new draft from the published version."""
+    nav(page, "/definitions/")
+    page.click("main form button[type=submit]")
+    page.wait_for_selector("#definition-form")
+    return Definition.objects.get(status=DefinitionStatus.DRAFT)
+
+
 # --- marketing -----------------------------------------------------------------------------
 
 
@@ -376,10 +384,7 @@ def test_the_coo_reads_the_dashboard_builds_criteria_backtests_and_publishes(
     assert one_day == api_figures(page, f"?from={today}&to={today}"), "a single day"
     assert one_day["won"] == 2, "today's wins are in today"
 
-    nav(page, "/definitions/")
-    page.click("main form button[type=submit]")  # a new draft from the published version
-    page.wait_for_selector("#definition-form")
-    draft = Definition.objects.get(status=DefinitionStatus.DRAFT)
+    draft = open_a_new_draft(page)
     page.fill("#stages\\.mql\\.criteria\\.0\\.params\\.value", "twenty")
     page.select_option("#stages\\.mql\\.criteria\\.1\\.kind", "field_at_least")
     page.select_option("#stages\\.mql\\.criteria\\.1\\.params\\.field", "industry")
@@ -563,3 +568,43 @@ def test_inside_sales_works_mqls_into_tqls_and_field_sales_answers_them(
     cells = manager.locator("#lanes tr[data-lane=mgl] td").all_inner_texts()
     assert cells[1:6] == ["2", "2", "2", "1", "0"], cells
     assert manager.locator("[data-figure=entered-tal]").inner_text() == "2"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_coo_puts_inside_sales_into_the_definition_in_the_editor(
+    lang: str, world: Any, users: Any, page_as: Any
+) -> None:
+    from accounts.services import user_add
+
+    user_add(username="imai", role="inside_sales", team="IS Tokyo")  # someone to route to
+    page = page_as("chief", "pw-coo-1", lang)
+    draft = open_a_new_draft(page)
+    page.select_option("#stages\\.mql\\.owner", "inside_sales")
+    page.select_option("#stages\\.tal\\.owner", "inside_sales")
+    page.fill("#stages\\.tal\\.sla_hours", "72")
+    page.select_option("#stages\\.tql\\.owner", "sales")
+    page.fill("#stages\\.tql\\.sla_hours", "24")
+    submit(page, "#definition-form")
+    assert (
+        page.locator(".field-error #stages\\.tql\\.criteria").count()
+        + page.locator(".stage-tql .error").count()
+        >= 1
+    ), "a TQL stage needs what IS must have heard"
+    step(page, lang, "coo-is-1-needs-tql-criteria")
+    page.click("button[data-add-row='criterion-template-tql']")
+    page.fill("#stages\\.tql\\.criteria\\.0\\.code", "budget")
+    page.select_option("#stages\\.tql\\.criteria\\.0\\.kind", "fields_present")
+    page.select_option("#stages\\.tql\\.criteria\\.0\\.params\\.fields", ["budget"])
+    submit(page, "#definition-form")
+    assert page.locator(".msg-success").count() == 1
+    stages = Definition.objects.get(pk=draft.pk).document["stages"]
+    assert stages["mql"]["owner"] == "inside_sales"
+    assert stages["tal"] == {"owner": "inside_sales", "sla_hours": 72}
+    assert stages["tql"]["criteria"] == [
+        {"code": "budget", "kind": "fields_present", "params": {"fields": ["budget"]}}
+    ]
+    step(page, lang, "coo-is-2-saved")
+    page.click("main a.button.primary")  # Publish…
+    page.check("input[name=confirm]")
+    submit(page, "main form")
+    assert Definition.objects.get(pk=draft.pk).status == DefinitionStatus.PUBLISHED
