@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -44,6 +45,18 @@ PERIOD = [
 ]  # fmt: skip
 
 
+def choice_param(
+    request: Request, name: str, choices: Iterable[str], default: str | None
+) -> str | None:
+    """A query parameter that must be one of `choices` (400 naming them otherwise)."""
+    value = request.query_params.get(name, default)
+    if value is not None and value not in choices:
+        raise ValidationFailed(
+            [FieldError(name, f"One of: {', '.join(choices)}.", "invalid_choice")]
+        )
+    return value
+
+
 # A report over `from`/`to`, scoped to what the caller may see: its figures come from `report`,
 # its shape from `serializer_class`. (A comment, not a docstring: drf-spectacular would publish
 # a docstring as every subclass's description.)
@@ -71,11 +84,7 @@ class ReportFunnelApi(PeriodReportApi):
     serializer_class = FunnelReportSerializer
 
     def report(self, request: Request, period: Period) -> dict[str, Any]:
-        group_by = request.query_params.get("group_by")
-        if group_by is not None and group_by not in funnel.GROUPS:
-            raise ValidationFailed(
-                [FieldError("group_by", f"One of: {', '.join(funnel.GROUPS)}.", "invalid_choice")]
-            )
+        group_by = choice_param(request, "group_by", funnel.GROUPS, None)
         return funnel.funnel_report(
             period=period, group_by=group_by, scope=lead_scope_sql(request.user)
         )
@@ -106,11 +115,7 @@ class ReportAdvisorApi(PeriodReportApi):
     serializer_class = AdvisorReportSerializer
 
     def report(self, request: Request, period: Period) -> dict[str, Any]:
-        stage = request.query_params.get("stage", "mql")
-        if stage not in advisor.STAGES:
-            raise ValidationFailed(
-                [FieldError("stage", f"One of: {', '.join(advisor.STAGES)}.", "invalid_choice")]
-            )
+        stage = choice_param(request, "stage", advisor.STAGES, "mql") or "mql"
         return advisor.advisor_report(
             period=period, stage=stage, leads=report_leads(request.user),
             definition=definition_published(),

@@ -1,6 +1,6 @@
 """The funnel (SPEC §8): per stage, entries in the period, conversions to the next stage, and the
-days spent in the stage. Re-entries (recycled → mql) are counted apart from first entries, so a
-lead that qualifies twice is never two new MQLs.
+days spent in the stage. Re-entries (recycled → mql, a TQL sent back → tal) are counted apart
+from first entries, so a lead that qualifies twice is never two new MQLs.
 
 Whole calendar days of the period come from the daily rollups (`leads.StageRollup` plus the
 deltas not folded in yet); the partial days at either end, and every figure of a role that sees

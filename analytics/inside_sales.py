@@ -33,7 +33,6 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Q,
-    QuerySet,
     Subquery,
     Sum,
     Value,
@@ -42,10 +41,10 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce
 
 from accounts.models import TeamMembership
+from analytics.selectors import scoped
 from handoff.choices import HandoffStatus
 from handoff.models import Handoff
 from leadflow.choices import Function
-from leads import access
 from leads.choices import LeadState, TransitionName
 from leads.durations import bucket_of, percentile
 from leads.models import Event, LeadTransition
@@ -79,19 +78,6 @@ class _Figures:
         self.won_revenue += other.won_revenue
 
 
-def _scoped(qs: QuerySet[Any], user: Caller, *, rep: str, team: str) -> QuerySet[Any]:
-    """A rep's own rows, a manager's teams' (and their own), everyone's for marketing/COO."""
-    r = access.reach(user)
-    if r.everything:
-        return qs
-    q = Q(pk__in=[])
-    if r.is_rep or r.is_manager:
-        q |= Q(**{rep: r.user_id})
-    if r.is_manager:
-        q |= Q(**{f"{team}__in": r.managed_teams})
-    return qs.filter(q)
-
-
 def _first_touch() -> Subquery:
     """When the handoff's assignee first logged an activity on its lead, from its opening on."""
     return Subquery(
@@ -108,7 +94,7 @@ def _first_touch() -> Subquery:
 
 
 def _mql_handoffs(acc: dict[tuple[Any, Any], _Figures], period: Period, user: Caller) -> None:
-    base = _scoped(
+    base = scoped(
         Handoff.objects.filter(
             stage=LeadState.MQL, team__function=Function.INSIDE_SALES,
             opened_at__gte=period.start, opened_at__lt=period.end,
@@ -148,7 +134,7 @@ def _mql_handoffs(acc: dict[tuple[Any, Any], _Figures], period: Period, user: Ca
 
 
 def _tql_handoffs(acc: dict[tuple[Any, Any], _Figures], period: Period, user: Caller) -> None:
-    base = _scoped(
+    base = scoped(
         Handoff.objects.filter(
             stage=LeadState.TQL, qualification__isnull=False,
             opened_at__gte=period.start, opened_at__lt=period.end,
@@ -208,7 +194,7 @@ def _activities(acc: dict[tuple[Any, Any], _Figures], period: Period, user: Call
     """Activities by IS reps, each credited to the rep's IS team."""
     members = TeamMembership.objects.filter(team__function=Function.INSIDE_SALES)
     team_of = dict(members.values_list("user_id", "team_id").order_by("user_id", "-team_id"))
-    actors = _scoped(members, user, rep="user_id", team="team_id").values_list("user_id", flat=True)
+    actors = scoped(members, user, rep="user_id", team="team_id").values_list("user_id", flat=True)
     rows = (
         Event.objects.filter(
             type__startswith=ACTIVITY_PREFIX,

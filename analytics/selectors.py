@@ -49,15 +49,20 @@ def report_leads(user: Caller) -> QuerySet[Lead]:
     return leads if q is None else leads.filter(q)
 
 
-def report_handoffs(user: Caller) -> QuerySet[Handoff]:
-    """The handoffs in the user's figures: a rep's own, a manager's teams', else all."""
+def scoped(qs: QuerySet[Any], user: Caller, *, rep: str, team: str) -> QuerySet[Any]:
+    """Rows credited to a rep (`rep`) and a team (`team`) within the user's figures: a rep's
+    own, a manager's teams', everyone's for marketing and the COO."""
     r = access.reach(user)
-    qs = Handoff.objects.all()
     if r.everything:
         return qs
     q = Q(pk__in=[])
     if r.is_rep:
-        q |= Q(assignee_id=r.user_id)
+        q |= Q(**{rep: r.user_id})
     if r.is_manager:
-        q |= Q(team_id__in=r.managed_teams)
+        q |= Q(**{f"{team}__in": r.managed_teams})
     return qs.filter(q)
+
+
+def report_handoffs(user: Caller) -> QuerySet[Handoff]:
+    """The handoffs in the user's figures: a rep's own, a manager's teams', else all."""
+    return scoped(Handoff.objects.all(), user, rep="assignee_id", team="team_id")

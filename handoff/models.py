@@ -16,7 +16,7 @@ class Handoff(TimeStampedModel):
 
     lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="handoffs")
     stage = models.CharField(
-        max_length=8, default="mql", help_text="The stage entered: mql or tql."
+        max_length=8, default="mql", help_text="The stage entered: mql, tal or tql."
     )
     definition = models.ForeignKey(
         "leads.Definition", null=True, on_delete=models.PROTECT, related_name="+"
@@ -26,7 +26,8 @@ class Handoff(TimeStampedModel):
         null=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="The qualify_mql history row (its evaluation is why the lead was handed over).",
+        help_text="The history row that entered the stage (its evaluation is why the lead was "
+        "handed over).",
     )
     team = models.ForeignKey(
         "accounts.Team", null=True, on_delete=models.SET_NULL, related_name="handoffs"

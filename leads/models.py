@@ -349,7 +349,8 @@ class IdempotencyRecord(models.Model):
 
 
 class StageEntry(models.Model):
-    """One entry of a lead into a lifecycle stage: when, from where (`reentry` if from recycled),
+    """One entry of a lead into a lifecycle stage: when, from where (`reentry` if from recycled,
+    or a TQL sent back to tal),
     and — once it left — when and to which state. Kept in step with the history inside the same
     transactions (lead creation opens the `lead` entry; every transition closes the open entry and
     opens the next), so the funnel is one indexed GROUP BY instead of window functions over the

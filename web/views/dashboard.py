@@ -80,8 +80,10 @@ def _funnel(
     return stages, sorted(versions, key=lambda r: r["version"])
 
 
-# Where each lane enters the line (SPEC §13): an MGL at mql, a TGL at tal, an SGL at sal.
+# Where each lane enters the line (SPEC §13): an MGL at mql, a TGL at tal, an SGL at sal; the
+# stages the lanes table shows after that.
 LANE_ENTRY = {Lane.MGL: LeadState.MQL, Lane.TGL: LeadState.TAL, Lane.SGL: LeadState.SAL}
+LANE_STAGES = (LeadState.TAL, LeadState.TQL, LeadState.SAL, LeadState.SQL, LeadState.WON)
 IS_STAGES = (LeadState.TAL, LeadState.TQL)
 
 
@@ -103,9 +105,6 @@ def _lanes(period: Period, user: Any) -> list[dict[str, Any]]:
             "to_won": round(entered.get(LeadState.WON, 0) / volume, 4) if volume else None,
         })  # fmt: skip
     return rows
-
-
-LANE_STAGES = (LeadState.TAL, LeadState.TQL, LeadState.SAL, LeadState.SQL, LeadState.WON)
 
 
 @require_GET

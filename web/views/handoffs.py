@@ -221,8 +221,8 @@ def pipeline_call(request: HttpRequest, lead_id: int) -> HttpResponse:
         messages.error(request, _("Choose the call's outcome."))
         return back(request, reverse("web:pipeline"))
     try:
-        lead_access = selectors.lead_access(user=request.user, lead_id=lead_id)
-        activity_log(lead_id=lead_access.pk, actor=user_of(request), kind="call",
+        lead = selectors.lead_access(user=request.user, lead_id=lead_id)
+        activity_log(lead_id=lead.pk, actor=user_of(request), kind="call",
                      outcome=outcome, note=request.POST.get("note", "")[:2000])  # fmt: skip
     except NotFound as exc:
         raise Http404 from exc
@@ -231,7 +231,7 @@ def pipeline_call(request: HttpRequest, lead_id: int) -> HttpResponse:
         return back(request, reverse("web:pipeline"))
     messages.success(request, _("Call logged: %(outcome)s (%(lead)s).") % {
         "outcome": ActivityOutcome(outcome).label,
-        "lead": lead_access.full_name or lead_access.email,
+        "lead": lead.full_name or lead.email,
     })  # fmt: skip
     return back(request, reverse("web:pipeline"))
 
