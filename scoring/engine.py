@@ -191,6 +191,79 @@ def engagement_terms(
     return " + ".join(terms), params
 
 
+# The window of one lead's events up to and including the current row's moment (its peers at the
+# same moment included): `e.occurred_at <= t`, the frame of the backtest's engagement as of t.
+LEAD_HISTORY = "OVER (PARTITION BY ev.lead_id ORDER BY ev.t)"
+# Exponents of 2 are kept within ±EXP_BOUND so no power overflows or underflows a double; a term
+# as small as 2^-1000 is a point decayed for a thousand half-lives, which rounds to nothing.
+EXP_BOUND = 1000
+
+
+@dataclass(frozen=True)
+class EngagementWindow:
+    """The engagement of each event as of its own moment, over its lead's events up to it: the
+    same arithmetic as `engagement_terms(as_of_sql=…)`, as running sums instead of a self-join.
+
+    `columns` are values of each event `e` (SQL, parameters), to be selected as `c0, c1, …` beside
+    `lead_id`, `t` (its moment) and `x` (`since`: the days from the anchor to it) in a subquery
+    `ev`; `total` is the engagement of a row of `ev`, from window sums of those columns.
+
+    A decayed rule's `points · 0.5^((t − tᵢ)/h)` is `0.5^((t − a)/h) · Σ points · 2^((tᵢ − a)/h)`
+    for any anchor `a`: the sum is a running sum, the factor is the row's own. The caller keeps
+    the rows it reads within `decay_span_days` of the anchor (and the events it sums before the
+    end of those rows), so neither power leaves a double's range."""
+
+    since: tuple[str, list[Any]]
+    columns: list[tuple[str, list[Any]]]
+    total: str
+
+
+def engagement_window(
+    rules: list[ScoringRule], d: Dialect, *, anchor_sql: str, anchor_params: list[Any]
+) -> EngagementWindow:
+    since = f"(-{d.age_days.format(anchor_sql)})"  # days from the anchor to e.occurred_at
+
+    def bounded(days: str, half_life: float) -> str:
+        return f"{d.greatest}({d.least}({days} / {half_life!r}, {EXP_BOUND}), -{EXP_BOUND})"
+
+    columns: list[tuple[str, list[Any]]] = []
+    totals: list[str] = []
+    if any(_is_plain(r) for r in rules):
+        live, live_params = plain_points(rules, d)
+        columns.append((
+            f"CASE WHEN e.points_key = %s THEN e.points ELSE {live} END",
+            [points_key(rules), *live_params],
+        ))  # fmt: skip
+        totals.append(f"SUM(ev.c0) {LEAD_HISTORY}")
+    for rule in rules:
+        if _is_plain(rule):
+            continue
+        cond, cparams = _condition(rule, d)
+        name = f"ev.c{len(columns)}"
+        if rule.half_life_days:
+            h = float(rule.half_life_days)
+            columns.append((
+                f"CASE WHEN {cond} THEN %s * POWER(2, {bounded(since, h)}) ELSE 0 END",
+                [*cparams, float(rule.points), *anchor_params],
+            ))  # fmt: skip
+            term = f"SUM({name}) {LEAD_HISTORY} * POWER(0.5, {bounded('ev.x', h)})"
+        else:
+            columns.append((f"CASE WHEN {cond} THEN %s ELSE 0 END", [*cparams, float(rule.points)]))
+            term = f"SUM({name}) {LEAD_HISTORY}"
+        if rule.cap is not None:
+            term = f"{d.least}({term}, {float(rule.cap)!r})"
+        totals.append(term)
+    return EngagementWindow(
+        since=(since, list(anchor_params)), columns=columns, total=" + ".join(totals) or "0"
+    )
+
+
+def decay_span_days(rules: list[ScoringRule]) -> float | None:
+    """How many days of rows one anchor of `engagement_window` may cover (None: any)."""
+    lives = [float(r.half_life_days) for r in rules if r.half_life_days]
+    return (EXP_BOUND - 100) * min(lives) if lives else None
+
+
 def events_repoint(*, chunk_size: int) -> Iterator[tuple[int, int, int]]:
     """Store the current plain points on every event computed under other rules (after a rule
     change), one id range per transaction. Yields (lo, hi, updated) after each range."""

@@ -476,6 +476,44 @@ def test_the_backtest_of_a_published_version_reproduces_its_mqls(raw: Raw) -> No
     assert result["draft"]["mqls"] > 20
 
 
+def test_the_set_based_backtest_answers_as_the_per_moment_replay_did(raw: Raw) -> None:
+    """Every version of the history and drafts around the published one (stricter, looser,
+    other criteria, inside sales), over the whole history and over each version's days: the
+    set-based backtest gives what the per-moment replay it replaced gave, to the last field."""
+    import copy
+
+    from analytics.backtest import backtest
+    from analytics.periods import Period
+    from leads.services.definitions import definition_create
+    from tests.analytics.backtest_reference import backtest as per_moment
+    from tests.conftest import inside_sales_document
+
+    published = Definition.objects.get(status="published")
+    coo = published.created_by
+    variants: list[tuple[str, Any]] = [
+        ("engaged ≥ 35", lambda c: c[0]["params"].update(value=35)),
+        ("engaged ≥ 10", lambda c: c[0]["params"].update(value=10)),
+        ("need within 7 days", lambda c: c[3]["params"].update(days=7)),
+        ("without icp", lambda c: c.pop(1)),
+    ]
+    drafts = list(Definition.objects.exclude(status="draft"))
+    for name, change in variants:
+        doc = copy.deepcopy(published.document)
+        change(doc["stages"]["mql"]["criteria"])
+        drafts.append(definition_create(name=name, document=doc, actor=coo))
+    doc = inside_sales_document()
+    doc["stages"]["mql"]["criteria"] = published.document["stages"]["mql"]["criteria"]
+    drafts.append(definition_create(name="with IS", document=doc, actor=coo))
+    whole = Period(*_bounds(raw.start.isoformat(), raw.end.isoformat()))
+    found = 0
+    for d in drafts:
+        for period in (whole, Period(published.published_at, whole.end)):
+            new = backtest(definition=d, period=period)
+            assert new == per_moment(definition=d, period=period), (d.name, period)
+            found += new["draft"]["mqls"] + new["entering_count"] + new["leaving_count"]
+    assert found > 500, found
+
+
 def test_the_rollups_give_what_the_raw_tables_give_and_a_rebuild_changes_nothing(raw: Raw) -> None:
     """The dashboard reads its handoff, criteria, recycling and revenue figures from the daily
     rollups (kept by every write as it happens); each equals the same report computed from the
