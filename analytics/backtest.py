@@ -403,17 +403,21 @@ def _tqls_passing(definition: Definition) -> int | None:
     return passing
 
 
-def _only_in(table: str, other: str) -> tuple[int, list[int]]:
-    """How many leads of `table` are not in `other`, and the first `LIST_LIMIT` of them."""
+def _only_in(table: str, other: str) -> tuple[int, int, list[int]]:
+    """How many leads of `table` are not in `other`, how many of those were won, and the first
+    `LIST_LIMIT` of them."""
     sql = (
         f"SELECT i.lead_id FROM {table} i "  # noqa: S608
         f"WHERE NOT EXISTS (SELECT 1 FROM {other} o WHERE o.lead_id = i.lead_id)"
     )
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) c")  # noqa: S608
-        count = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT COUNT(*), SUM(CASE WHEN l.state = 'won' THEN 1 ELSE 0 END) "  # noqa: S608
+            f"FROM ({sql}) c JOIN {Lead._meta.db_table} l ON l.id = c.lead_id"
+        )
+        count, won = cursor.fetchone()
         cursor.execute(f"{sql} ORDER BY 1 LIMIT {LIST_LIMIT}")
-        return count, [row[0] for row in cursor.fetchall()]
+        return count, int(won or 0), [row[0] for row in cursor.fetchall()]
 
 
 def _temporary(cursor: Any, table: str) -> None:
@@ -429,6 +433,8 @@ def _temporary(cursor: Any, table: str) -> None:
 def backtest(
     *, definition: Definition, period: Period, report: Callable[[float], None] | None = None
 ) -> dict[str, Any]:
+    """The draft (saved or not: the editor's what-if passes one built from the form) next to
+    what the published versions did over `period`."""
     history = LeadTransition._meta.db_table
     mqls = (
         f"FROM {history} a WHERE a.to_state = 'mql' AND a.occurred_at >= %s AND a.occurred_at < %s"
@@ -464,8 +470,12 @@ def backtest(
                 "published": {"definitions": published, **outcomes["published"]},
                 "entering_count": entering[0],
                 "leaving_count": leaving[0],
-                "entering": entering[1],
-                "leaving": leaving[1],
+                "entering": entering[2],
+                "leaving": leaving[2],
+                # Wins the draft would add (won leads it qualifies that were not MQLs) and wins
+                # it would miss (won MQLs it leaves out): the what-if's "captured and missed".
+                "entering_won": entering[1],
+                "leaving_won": leaving[1],
                 "first_qualified_at": first,
             }
         finally:

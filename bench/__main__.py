@@ -260,6 +260,8 @@ def main() -> None:
         report["raw_copy"] = with_wal(lambda: raw_copy((1, top), args.requests * 1000))
     print("backtest …", flush=True)
     report["backtest"] = analytics.backtest_seconds(world["coo"])
+    # The floor again, on the events as they are now (ingestion added some), right beside it.
+    report["backtest"]["floor_s"] = min(floor_seconds().values())
     print("latency: event → handoff with a worker …", flush=True)
     with serve(env, queue=latency.QUEUE):
         report["latency"] = latency.measure(env, key, n=args.latency_leads)
@@ -292,6 +294,7 @@ def _events(phase: dict[str, float]) -> str:
 
 def print_table(r: dict[str, Any]) -> None:
     big = r.get("at_10n", r["at_n"])
+    bt = r["backtest"]
     n = r["at_n"]
     orm = r["orm_loop_per_lead_s"] * big["leads"]
     i, f = r["intake"]["intake"], r["intake"]["floor"]
@@ -329,7 +332,8 @@ def print_table(r: dict[str, Any]) -> None:
         ("full recompute", f"{big['recompute_s']:.2f} s", _goal(big["recompute_s"] <= 3 * big["floor_s"], f"{big['recompute_s'] / big['floor_s']:.2f}× the lower floor, ≤ 3×")),
         ("per-lead ORM loop (extrapolated)", f"{orm:,.0f} s", _goal(orm / big["recompute_s"] >= 100, f"recompute {orm / big['recompute_s']:,.0f}× faster, ≥ 100×")),
         ("recompute peak RSS (N / 10·N)", f"{n['peak_rss_mb']:.0f} / {big['peak_rss_mb']:.0f} MB", _goal(big["peak_rss_mb"] <= 300, "flat, ≤ 300 MB")),
-        ("backtest, a year of events", f"{r['backtest']['seconds']:.1f} s", f"{r['backtest']['would_be_mqls']:,} would-be MQLs"),
+        ("backtest, a year of events", f"{bt['seconds']:.2f} s, {bt['would_be_mqls']:,} would-be MQLs",
+         _goal(bt["seconds"] <= 3 * bt["floor_s"], f"{bt['seconds'] / bt['floor_s']:.2f}× the floor ({bt['floor_s']:.2f} s), ≤ 3×")),
     ]  # fmt: skip
     if "repoint" in r:
         rp = r["repoint"]

@@ -41,6 +41,11 @@ urlpatterns = [
         name="definition-backtest",
     ),
     path(
+        "definitions/<id:definition_id>/what-if/",
+        definitions.definition_what_if,
+        name="definition-what-if",
+    ),
+    path(
         "definitions/<id:definition_id>/publish/",
         definitions.definition_publish_view,
         name="definition-publish",

@@ -509,7 +509,12 @@ def test_the_set_based_backtest_answers_as_the_per_moment_replay_did(raw: Raw) -
     for d in drafts:
         for period in (whole, Period(published.published_at, whole.end)):
             new = backtest(definition=d, period=period)
+            won = {k: new.pop(k) for k in ("entering_won", "leaving_won")}
             assert new == per_moment(definition=d, period=period), (d.name, period)
+            for side in ("entering", "leaving"):
+                assert (
+                    won[f"{side}_won"] == Lead.objects.filter(pk__in=new[side], state="won").count()
+                )
             found += new["draft"]["mqls"] + new["entering_count"] + new["leaving_count"]
     assert found > 500, found
 

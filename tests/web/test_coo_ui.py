@@ -146,3 +146,62 @@ def test_the_editor_edits_the_inside_sales_stages(world: Any, web_as: Any) -> No
     assert saved["stages"]["mql"]["owner"] == "inside_sales"
     page = web_as("coo").get(f"/definitions/{draft.pk}/").content.decode()
     assert 'value="72"' in page, "the TAL's SLA shows again"
+
+
+def _figures(html: str) -> dict[str, int]:
+    return {
+        name: int(value.replace(",", ""))
+        for name, value in re.findall(r'data-figure="what-if-([a-z]+)">([0-9,]+)<', html)
+    }
+
+
+def test_the_what_if_replays_the_form_as_it_is_without_saving_it(world: Any, web_as: Any) -> None:
+    """The editor posts its form to the what-if on load and on every change: the panel shows
+    the unsaved draft's figures for the last 90 days beside what really happened; an invalid
+    form gets a count of its problems; nothing is saved; only the COO may ask."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from leads.models import Lead, LeadTransition
+
+    draft = new_draft(web_as)
+    client = web_as("coo")
+    page = client.get(f"/definitions/{draft.pk}/").content.decode()
+    assert f'hx-post="/definitions/{draft.pk}/what-if/"' in page and 'id="what-if"' in page
+    since = timezone.now() - timedelta(days=91)
+    real = set(
+        LeadTransition.objects.filter(to_state="mql", occurred_at__gte=since).values_list(
+            "lead_id", flat=True
+        )
+    )
+    won = Lead.objects.filter(pk__in=real, state="won").count()
+    assert len(real) >= 3 and won == 1
+
+    same = client.post(f"/definitions/{draft.pk}/what-if/", editor_post(draft))
+    assert same.status_code == 200 and 'data-what-if="ready"' in same.content.decode()
+    assert {k: v for k, v in _figures(same.content.decode()).items() if k.startswith("real")} == {
+        "realmqls": len(real), "realsqls": 1, "realwon": won,
+    }  # fmt: skip
+
+    stricter = _figures(
+        client.post(
+            f"/definitions/{draft.pk}/what-if/",
+            editor_post(draft, **{"stages.mql.criteria.0.params.value": "500"}),
+        ).content.decode()
+    )
+    assert {k: v for k, v in stricter.items() if not k.startswith("real")} == {
+        "mqls": 0, "sqls": 0, "won": 0, "captured": 0, "missed": won,
+    }  # fmt: skip
+
+    invalid = client.post(
+        f"/definitions/{draft.pk}/what-if/",
+        editor_post(draft, **{"stages.mql.criteria.0.params.value": "twenty"}),
+    )
+    assert invalid.status_code == 200 and 'data-what-if="invalid"' in invalid.content.decode()
+    assert Definition.objects.get(pk=draft.pk).document == draft.document, "nothing saved"
+    for who in ("marketing", "rep_a", "manager_a"):
+        assert (
+            web_as(who).post(f"/definitions/{draft.pk}/what-if/", editor_post(draft)).status_code
+            == 403
+        )

@@ -332,6 +332,40 @@ def definition_backtest(request: HttpRequest, definition_id: int) -> HttpRespons
     return redirect(f"/definitions/{d.pk}/?job={job.pk}#backtest")
 
 
+# The what-if's period: the last 90 days, the span the dashboard looks at by default.
+WHAT_IF_DAYS = 90
+
+
+@require_POST
+@requires(Can.DEFINE)
+@object_errors
+def definition_what_if(request: HttpRequest, definition_id: int) -> HttpResponse:
+    """The editor's live what-if (SPEC §14): the form as it is now, unsaved, replayed against
+    the last 90 days beside what the published versions did. The editor posts it, debounced, on
+    every change; nothing is saved."""
+    from analytics.backtest import backtest
+    from leads.definitions import validate_document
+    from leads.models import Definition
+
+    d = definition_get(definition_id=definition_id)
+    document = _document_from_post(request.POST)
+    problems = validate_document(document)
+    context: dict[str, Any] = {"definition": d, "problems": len(problems)}
+    if not problems:
+        draft = Definition(pk=d.pk, name=d.name, document=document)
+        result = backtest(definition=draft, period=period_from({}, default_days=WHAT_IF_DAYS))
+        mine, real = result["draft"], result["published"]
+        rows = [("mqls", _("MQLs")), ("sqls", _("reached SQL")), ("won", _("won"))]
+        if draft.has_inside_sales or real["tqls"]:
+            rows.insert(1, ("tqls", _("reached TQL")))
+        context.update(result=result, rows=[
+            {"key": key, "label": label, "draft": mine[key], "published": real[key],
+             "change": mine[key] - real[key]}
+            for key, label in rows
+        ])  # fmt: skip
+    return render(request, "web/partials/what_if.html", context)
+
+
 @require_http_methods(["GET", "POST"])
 @requires(Can.DEFINE)
 @object_errors

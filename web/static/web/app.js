@@ -61,7 +61,10 @@
     each(root, "[data-remove-row]", function (button) {
       button.addEventListener("click", function () {
         var row = button.closest("[data-row]");
+        var form = row && row.closest("form");
         if (row) row.remove();
+        // A removed row changes the form as much as an edited one (the what-if listens).
+        if (form) form.dispatchEvent(new Event("change", { bubbles: true }));
       });
     });
     each(root, "[data-show-when]", function (el) {
