@@ -16,6 +16,7 @@ import math
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -31,11 +32,20 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from leads.choices import LeadState, TransitionName
-from leads.models import Definition, Lead, LeadTransition
+from leads.choices import CriterionKind, LeadState, TransitionName
+from leads.definitions import _norm
+from leads.models import Definition, Lead, LeadScore, LeadTransition
+from scoring.choices import RuleKind
+from scoring.engine import Dialect, active_rules, engagement_terms
 
 if TYPE_CHECKING:
     from analytics.periods import Period
+
+K = CriterionKind
+# A criterion "predicts nothing" only when enough leads fail it to say so.
+MIN_FAILING = 10
+# The threshold suggestion: the highest threshold that still keeps this share of the wins.
+KEEP_WINS = 0.95
 
 T = TransitionName
 NOT_WON = (T.LOSE, T.REJECT, T.DISQUALIFY, T.IS_DISQUALIFY)
@@ -126,6 +136,35 @@ def _row(attribute: str, value: str, n: int, won: int, base: float) -> dict[str,
     }  # fmt: skip
 
 
+def _group(won: int, n: int) -> dict[str, Any]:
+    interval = wilson(won, n)
+    return {
+        "count": n, "won": won, "win_rate": round(won / n, 4) if n else None,
+        "interval": [round(v, 4) for v in interval] if interval else None,
+    }  # fmt: skip
+
+
+def newcombe(won1: int, n1: int, won2: int, n2: int) -> tuple[float, float, float] | None:
+    """The difference of two proportions with its 95% interval (Newcombe's hybrid score
+    method, from the two Wilson intervals)."""
+    a, b = wilson(won1, n1), wilson(won2, n2)
+    if a is None or b is None:
+        return None
+    p1, p2 = won1 / n1, won2 / n2
+    d = p1 - p2
+    low = d - math.sqrt((p1 - a[0]) ** 2 + (b[1] - p2) ** 2)
+    high = d + math.sqrt((a[1] - p1) ** 2 + (p2 - b[0]) ** 2)
+    return d, low, high
+
+
+def _scope(leads: QuerySet[Lead]) -> tuple[str, list[Any]] | None:
+    """The role's leads as SQL selecting their ids (None: every lead)."""
+    if not leads.query.where:
+        return None
+    sql, params = leads.order_by().values("pk").query.sql_with_params()
+    return sql, list(params)
+
+
 def advisor_report(
     *, period: Period, stage: str, leads: QuerySet[Lead], definition: Definition | None
 ) -> dict[str, Any]:
@@ -146,20 +185,38 @@ def advisor_report(
             )
             rows += [_row(attribute, g["value"], g["n"], g["won"], base) for g in grouped]
     rows.sort(key=lambda r: (-abs(r["gain"]), r["attribute"], r["value"]))
+    criteria = definition.stage(LeadState.MQL).get("criteria", []) if definition else []
+    criteria_rows = _criteria(period, leads, criteria, pop if n else None)
+    thresholds = [
+        _threshold(c, criteria, period, _scope(leads))
+        for c in criteria
+        if c["kind"] == K.SCORE_AT_LEAST
+    ]
+    values = [row for c in criteria if c["kind"] == K.FIELD_IN
+              for row in _field_values(c, pop, base)] if n else []  # fmt: skip
     return {
         "stage": stage, "leads": n, "won": won, "base_rate": round(base, 4) if n else None,
         "base_interval": [round(v, 4) for v in wilson(won, n) or ()] or None,
+        "definition": definition.pk if definition else None,
         "attributes": rows,
-        "criteria": _criteria(period, leads, definition),
+        "criteria": criteria_rows,
+        "thresholds": thresholds,
+        "values": values,
+        "findings": _findings(rows, criteria_rows, thresholds, values),
     }  # fmt: skip
 
 
 def _criteria(
-    period: Period, leads: QuerySet[Lead], definition: Definition | None
+    period: Period,
+    leads: QuerySet[Lead],
+    criteria: list[dict[str, Any]],
+    pop: QuerySet[Lead] | None,
 ) -> list[dict[str, Any]]:
-    """Per MQL criterion: the rejections citing it in the period, and how many of the leads
-    rejected for it were won later all the same (within a year)."""
-    if definition is None:
+    """Per MQL criterion: the win rates of the leads that pass and that fail it (evaluated at
+    each lead's first MQL moment, as the backtest evaluates a moment), their difference with a
+    95% interval; the rejections citing it in the period, and how many of the leads rejected
+    for it were won later all the same (within a year)."""
+    if not criteria:
         return []
     rejections = LeadTransition.objects.filter(
         transition=T.REJECT, from_state=LeadState.MQL, lead__in=leads,
@@ -176,14 +233,265 @@ def _criteria(
         .annotate(n=Count("id"), won=Count("id", filter=Q(later=True)))
         .order_by()
     }
+    split = _pass_fail(pop, criteria) if pop is not None else {}
     out = []
-    for crit in definition.stage(LeadState.MQL).get("criteria", []):
+    for crit in criteria:
         r = counted.get(crit["code"], {"n": 0, "won": 0})
         interval = wilson(r["won"], r["n"])
-        out.append({
-            "code": crit["code"], "kind": crit["kind"], "rejections": r["n"],
-            "rejected_then_won": r["won"],
+        row: dict[str, Any] = {
+            "code": crit["code"], "kind": crit["kind"], "label": crit.get("label", ""),
+            "rejections": r["n"], "rejected_then_won": r["won"],
             "won_rate_rejected": round(r["won"] / r["n"], 4) if r["n"] else None,
             "interval": [round(v, 4) for v in interval] if interval else None,
-        })  # fmt: skip
+            "passed": None, "failed": None, "difference": None, "predictive": None,
+        }  # fmt: skip
+        if crit["code"] in split:
+            (won_pass, n_pass), (won_fail, n_fail) = split[crit["code"]]
+            row["passed"], row["failed"] = _group(won_pass, n_pass), _group(won_fail, n_fail)
+            if diff := newcombe(won_pass, n_pass, won_fail, n_fail):
+                row["difference"] = [round(v, 4) for v in diff]
+                row["predictive"] = not diff[1] <= 0 <= diff[2]
+        out.append(row)
     return out
+
+
+def _pass_fail(
+    pop: QuerySet[Lead], criteria: list[dict[str, Any]]
+) -> dict[str, tuple[tuple[int, int], tuple[int, int]]]:
+    """Per criterion that SQL can say: ((won, count) of the leads passing it, (won, count) of
+    those failing it) at each lead's first MQL moment, in one pass: the engagement as of that
+    moment and the activity counts are one GROUP BY over the leads' events up to it."""
+    from analytics.backtest import criterion_sql
+
+    d = Dialect.current()
+    rules = active_rules(RuleKind.ENGAGEMENT)
+    pop_sql, pop_params = (
+        pop.order_by().values(lid=F("pk"), won=F("won_flag")).query.sql_with_params()
+    )
+    activity = [c for c in criteria if c["kind"] == K.ACTIVITY_WITHIN]
+    eng, eng_params = (
+        engagement_terms(rules, d, as_of=None, as_of_sql="m.t") if rules else ("0", [])
+    )
+    acts, act_params = "", []
+    for i, c in enumerate(activity):
+        types = c["params"]["types"]
+        acts += (
+            f", SUM(CASE WHEN e.type IN ({', '.join(['%s'] * len(types))}) "
+            f"AND {d.age_days.format('m.t')} <= %s THEN 1 ELSE 0 END) AS a{i}"
+        )
+        act_params += [*types, c["params"]["days"]]
+    history = LeadTransition._meta.db_table
+    moment = (
+        f"SELECT m.lead_id, m.t, {d.round2.format(eng)} AS eng{acts} FROM ("  # noqa: S608
+        f"SELECT tr.lead_id, MIN(tr.occurred_at) AS t FROM {history} tr "
+        f"WHERE tr.to_state = 'mql' AND tr.lead_id IN (SELECT pp.lid FROM ({pop_sql}) pp) "
+        "GROUP BY tr.lead_id) m "
+        "LEFT JOIN leads_event e ON e.lead_id = m.lead_id AND e.occurred_at <= m.t "
+        "GROUP BY m.lead_id, m.t"
+    )
+    columns = {c["code"]: f"a{i}" for i, c in enumerate(activity)}
+    sums, sum_params, codes = [], [], []
+    for crit in criteria:
+        got = criterion_sql(crit, d, columns)
+        if got is None:
+            continue  # a free attribute: SQL cannot say it alike everywhere
+        cond, ps, _ = got
+        sums.append(
+            f", SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), "
+            f"SUM(CASE WHEN {cond} THEN p.won ELSE 0 END)"
+        )
+        sum_params += [*ps, *ps]
+        codes.append(crit["code"])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*), SUM(p.won){''.join(sums)} FROM ({pop_sql}) p "  # noqa: S608
+            f"JOIN ({moment}) x ON x.lead_id = p.lid "
+            f"JOIN {Lead._meta.db_table} l ON l.id = p.lid "
+            f"LEFT JOIN {LeadScore._meta.db_table} s ON s.lead_id = l.id",
+            [*sum_params, *pop_params, *eng_params, *act_params, *pop_params],
+        )
+        n, won, *counts = cursor.fetchone()
+    n, won = int(n or 0), int(won or 0)
+    out = {}
+    for i, code in enumerate(codes):
+        n_pass, won_pass = int(counts[2 * i] or 0), int(counts[2 * i + 1] or 0)
+        out[code] = ((won_pass, n_pass), (won - won_pass, n - n_pass))
+    return out
+
+
+def _threshold(
+    crit: dict[str, Any],
+    criteria: list[dict[str, Any]],
+    period: Period,
+    scope: tuple[str, list[Any]] | None,
+) -> dict[str, Any]:
+    """The threshold curve of a `score_at_least` criterion over the period (SPEC §14): per
+    threshold, the MQLs the definition would have made with it (the other criteria as they
+    are), the wins among them and their share of the wins at the lowest threshold, and the
+    share of the answered ones that sales accepted; and the highest threshold that keeps
+    `KEEP_WINS` of the wins (the fewest MQLs for them)."""
+    from analytics.backtest import score_reach
+
+    reach, params = score_reach(criteria=criteria, code=crit["code"], period=period, scope=scope)
+    history = LeadTransition._meta.db_table
+
+    def answered(names: tuple[str, ...]) -> str:
+        listed = ", ".join(f"'{n}'" for n in names)
+        return (
+            f"SUM(CASE WHEN EXISTS (SELECT 1 FROM {history} a WHERE a.lead_id = r.lead_id "  # noqa: S608
+            f"AND a.from_state = 'mql' AND a.transition IN ({listed})) THEN 1 ELSE 0 END)"
+        )
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT FLOOR(r.m) AS b, COUNT(*), SUM(CASE WHEN l.state = 'won' THEN 1 ELSE 0 END), "  # noqa: S608
+            f"{answered((T.ACCEPT, T.IS_ACCEPT, T.REJECT))}, {answered((T.ACCEPT, T.IS_ACCEPT))} "
+            f"FROM ({reach}) r JOIN {Lead._meta.db_table} l ON l.id = r.lead_id "
+            "GROUP BY FLOOR(r.m) ORDER BY 1",
+            params,
+        )
+        buckets = [(int(b), n, int(w or 0), int(a or 0), int(c or 0))
+                   for b, n, w, a, c in cursor.fetchall()]  # fmt: skip
+    current = float(crit["params"]["value"])
+    out: dict[str, Any] = {
+        "code": crit["code"], "score": crit["params"]["score"], "current": current,
+        "points": [], "suggested": None,
+    }  # fmt: skip
+    if not buckets:
+        return out
+    lo, hi = min(0, buckets[0][0]), max(buckets[-1][0] + 1, math.ceil(current))
+    step = max(1, math.ceil((hi - lo) / 150))
+    total_won = sum(b[2] for b in buckets if b[0] >= lo)
+    for t in [*range(lo, hi + 1, step)]:
+        above = [b for b in buckets if b[0] >= t]
+        won, answered_n = sum(b[2] for b in above), sum(b[3] for b in above)
+        out["points"].append({
+            "threshold": t, "mqls": sum(b[1] for b in above), "won": won,
+            "wins_kept": round(won / total_won, 4) if total_won else None,
+            "sal_acceptance": round(sum(b[4] for b in above) / answered_n, 4)
+            if answered_n else None,
+        })  # fmt: skip
+    keeping = [
+        p for p in out["points"] if p["wins_kept"] is not None and p["wins_kept"] >= KEEP_WINS
+    ]
+    if keeping:
+        best = max(keeping, key=lambda p: p["threshold"])
+        at = next((p for p in out["points"] if p["threshold"] >= current), out["points"][-1])
+        out["suggested"] = best["threshold"]
+        # Wins the suggestion recovers (lowering) or MQLs it saves (raising), against today's.
+        out["wins_recovered"] = best["won"] - at["won"]
+        out["mqls_change"] = best["mqls"] - at["mqls"]
+        out["at_current"] = at
+    return out
+
+
+def _field_values(crit: dict[str, Any], pop: QuerySet[Lead], base: float) -> list[dict[str, Any]]:
+    """Per value of a `field_in` criterion's field among the leads with an outcome: its win
+    rate and lift, whether the criterion lists it, and the change its lift argues for: add a
+    value that wins significantly more than the base rate, drop a listed one that wins
+    significantly less."""
+    field = crit["params"]["field"]
+    if field.startswith("attributes."):
+        return []
+    listed = {_norm(v) for v in crit["params"]["values"]}
+    merged: dict[str, list[Any]] = {}
+    for g in (pop.values(field).annotate(n=Count("pk"), won=Count("pk", filter=Q(outcome=T.WIN)))
+              .order_by()):  # fmt: skip
+        raw = g[field]
+        if raw in (None, ""):
+            continue
+        entry = merged.setdefault(_norm(raw), [str(raw), 0, 0])
+        entry[1] += g["n"]
+        entry[2] += g["won"]
+    rows = []
+    for key, (value, n, won) in sorted(merged.items()):
+        row = _row(field, value, n, won, base)
+        row["code"], row["in_list"] = crit["code"], key in listed
+        lift = row["lift"] or 0
+        row["suggestion"] = (
+            "add" if row["significant"] and lift > 1 and not row["in_list"]
+            else "drop" if row["significant"] and lift < 1 and row["in_list"] else None
+        )  # fmt: skip
+        rows.append(row)
+    return rows
+
+
+def _findings(
+    attributes: list[dict[str, Any]],
+    criteria: list[dict[str, Any]],
+    thresholds: list[dict[str, Any]],
+    values: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """What the COO could change, ranked by the wins at stake: a value of an attribute that
+    wins significantly more or less than the base rate (with the `field_in` change it argues
+    for, if a criterion reads that field); a criterion (other than a threshold) whose passing
+    and failing leads win alike, so it turns away wins for nothing; a threshold whose
+    suggestion differs from today's."""
+    by_value = {(v["attribute"], _norm(v["value"])): v for v in values if v["suggestion"]}
+    out: list[dict[str, Any]] = []
+    for row in attributes:
+        if not row["significant"]:
+            continue
+        change = by_value.pop((row["attribute"], _norm(row["value"])), None)
+        out.append({
+            "kind": "attribute", "attribute": row["attribute"], "value": row["value"],
+            "lift": row["lift"], "gain": abs(row["gain"]),
+            "suggestion": {"change": change["suggestion"], "code": change["code"],
+                           "value": change["value"]} if change else None,
+        })  # fmt: skip
+    for row in by_value.values():  # a field no candidate attribute covers
+        out.append({
+            "kind": "value", "attribute": row["attribute"], "value": row["value"],
+            "lift": row["lift"], "gain": abs(row["gain"]),
+            "suggestion": {"change": row["suggestion"], "code": row["code"], "value": row["value"]},
+        })  # fmt: skip
+    for row in criteria:
+        if (row["kind"] != K.SCORE_AT_LEAST and row["predictive"] is False
+                and row["failed"]["count"] >= MIN_FAILING):  # fmt: skip
+            out.append({
+                "kind": "criterion", "code": row["code"], "label": row["label"],
+                "gain": row["failed"]["won"],
+                "suggestion": {"change": "remove", "code": row["code"], "value": None},
+            })  # fmt: skip
+    for row in thresholds:
+        if row["suggested"] is not None and row["suggested"] != row["current"]:
+            out.append({
+                "kind": "threshold", "code": row["code"], "current": row["current"],
+                "value": row["suggested"], "gain": max(0, row["wins_recovered"]),
+                "suggestion": {"change": "threshold", "code": row["code"],
+                               "value": row["suggested"]},
+            })  # fmt: skip
+    out.sort(key=lambda f: -f["gain"])
+    return out
+
+
+CHANGES = ("threshold", "add", "drop", "remove")
+
+
+def apply_suggestion(
+    document: dict[str, Any], *, change: str, code: str, value: Any
+) -> dict[str, Any] | None:
+    """A copy of `document` with one suggestion applied to its MQL criterion `code`: a new
+    threshold, a value added to or dropped from a `field_in` list, or the criterion removed.
+    None when the change does not fit the document (it changed since)."""
+    import copy
+
+    doc = copy.deepcopy(document)
+    criteria = doc.get("stages", {}).get("mql", {}).get("criteria", [])
+    crit = next((c for c in criteria if c.get("code") == code), None)
+    if crit is None or change not in CHANGES:
+        return None
+    if change == "remove":
+        criteria.remove(crit)
+    elif change == "threshold" and crit["kind"] == K.SCORE_AT_LEAST:
+        number = float(value)
+        crit["params"]["value"] = int(number) if number.is_integer() else number
+    elif change in ("add", "drop") and crit["kind"] == K.FIELD_IN:
+        listed = crit["params"]["values"]
+        if change == "add" and _norm(value) not in {_norm(v) for v in listed}:
+            listed.append(str(value))
+        elif change == "drop":
+            crit["params"]["values"] = [v for v in listed if _norm(v) != _norm(value)]
+    else:
+        return None
+    return doc

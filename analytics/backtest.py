@@ -196,13 +196,18 @@ class _Plan:
     """The draft's MQL criteria split into SQL on the lead alone, SQL on the moment, and
     Python; and the SELECT of the candidate moments of a span that pass both SQL parts."""
 
-    def __init__(self, criteria: list[dict[str, Any]]) -> None:
+    def __init__(
+        self, criteria: list[dict[str, Any]], scope: tuple[str, list[Any]] | None = None
+    ) -> None:
         self.d = Dialect.current()
         self.rules = active_rules(RuleKind.ENGAGEMENT)
         self.activity = [c for c in criteria if c["kind"] == K.ACTIVITY_WITHIN]
         columns = {c["code"]: f"a{i}" for i, c in enumerate(self.activity)}
         self.lead_ok = [f"l.source NOT IN {_in(list(NOT_THROUGH_MQL))}"]
         self.lead_params: list[Any] = list(NOT_THROUGH_MQL)
+        if scope is not None:  # only these leads (a role's scope: SQL selecting lead ids)
+            self.lead_ok.append(f"l.id IN ({scope[0]})")
+            self.lead_params += scope[1]
         self.moment_ok: list[str] = []
         self.moment_params: list[Any] = []
         self.python: list[dict[str, Any]] = []
@@ -280,6 +285,36 @@ def _spans(period: Period, rules: list[Any]) -> Iterator[tuple[datetime, datetim
     while start < period.end:
         yield start, min(start + step, period.end)
         start += step
+
+
+def score_reach(
+    *,
+    criteria: list[dict[str, Any]],
+    code: str,
+    period: Period,
+    scope: tuple[str, list[Any]] | None = None,
+) -> tuple[str, list[Any]]:
+    """SQL selecting `lead_id, m`: per lead, the highest value of the score that the
+    `score_at_least` criterion `code` reads, at any moment of the period at which every other
+    criterion passes (a criterion on a free attribute is left out). A lead would have become an
+    MQL under threshold `v` in place of the criterion's own exactly when `m ≥ v`: one pass gives
+    the whole threshold curve."""
+    crit = next(c for c in criteria if c["code"] == code)
+    plan = _Plan([c for c in criteria if c["code"] != code], scope)
+    parts, params = [], []
+    for start, end in _spans(period, plan.rules):
+        sql, ps = plan.moments(start, end)
+        parts.append(f"SELECT u.lead_id, u.eng FROM ({sql}) u")  # noqa: S608
+        params += ps
+    fit = "COALESCE(s.fit, 0)"
+    score = {"engagement": "q.eng", "fit": fit, "total": f"({fit} + q.eng)"}[
+        crit["params"]["score"]
+    ]
+    return (
+        f"SELECT q.lead_id, MAX({score}) AS m FROM ({' UNION ALL '.join(parts)}) q "  # noqa: S608
+        f"LEFT JOIN {LeadScore._meta.db_table} s ON s.lead_id = q.lead_id GROUP BY q.lead_id",
+        params,
+    )
 
 
 def _as_datetime(t: Any) -> datetime:

@@ -188,13 +188,78 @@ class AdvisorAttributeSerializer(serializers.Serializer[Any]):
     significant = serializers.BooleanField(help_text="The interval leaves out the base rate.")
 
 
+class AdvisorGroupSerializer(serializers.Serializer[Any]):
+    count = serializers.IntegerField()
+    won = serializers.IntegerField()
+    win_rate = serializers.FloatField(allow_null=True)
+    interval = serializers.ListField(child=serializers.FloatField(), allow_null=True)
+
+
 class AdvisorCriterionSerializer(serializers.Serializer[Any]):
     code = serializers.CharField()
     kind = serializers.CharField()
+    label = serializers.CharField(allow_blank=True)  # type: ignore[assignment]  # a field named "label"
     rejections = serializers.IntegerField(help_text="MQLs rejected citing it in the period.")
     rejected_then_won = serializers.IntegerField()
     won_rate_rejected = serializers.FloatField(allow_null=True)
     interval = serializers.ListField(child=serializers.FloatField(), allow_null=True)
+    passed = AdvisorGroupSerializer(
+        allow_null=True, help_text="The leads with an outcome that pass it at their MQL moment."
+    )
+    failed = AdvisorGroupSerializer(allow_null=True)
+    difference = serializers.ListField(
+        child=serializers.FloatField(), allow_null=True,
+        help_text="Passing minus failing win rate, and its 95% interval (Newcombe).",
+    )  # fmt: skip
+    predictive = serializers.BooleanField(
+        allow_null=True, help_text="The interval of the difference leaves out 0."
+    )
+
+
+class AdvisorPointSerializer(serializers.Serializer[Any]):
+    threshold = serializers.IntegerField()
+    mqls = serializers.IntegerField()
+    won = serializers.IntegerField()
+    wins_kept = serializers.FloatField(
+        allow_null=True, help_text="Share of the wins at the lowest threshold."
+    )
+    sal_acceptance = serializers.FloatField(allow_null=True)
+
+
+class AdvisorThresholdSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    score = serializers.CharField()
+    current = serializers.FloatField()
+    suggested = serializers.IntegerField(
+        allow_null=True, help_text="The highest threshold keeping ≥ 95% of the wins."
+    )
+    wins_recovered = serializers.IntegerField(required=False)
+    mqls_change = serializers.IntegerField(required=False)
+    points = AdvisorPointSerializer(many=True)
+
+
+class AdvisorValueSerializer(AdvisorAttributeSerializer):
+    code = serializers.CharField()
+    in_list = serializers.BooleanField()
+    suggestion = serializers.ChoiceField(choices=["add", "drop"], allow_null=True)
+
+
+class AdvisorSuggestionSerializer(serializers.Serializer[Any]):
+    change = serializers.ChoiceField(choices=["threshold", "add", "drop", "remove"])
+    code = serializers.CharField()
+    value = serializers.JSONField(allow_null=True)
+
+
+class AdvisorFindingSerializer(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=["attribute", "value", "criterion", "threshold"])
+    gain = serializers.FloatField(help_text="The wins at stake: the sort key.")
+    attribute = serializers.CharField(required=False)
+    value = serializers.JSONField(required=False)
+    code = serializers.CharField(required=False)
+    label = serializers.CharField(required=False, allow_blank=True)  # type: ignore[assignment]
+    lift = serializers.FloatField(required=False, allow_null=True)
+    current = serializers.FloatField(required=False)
+    suggestion = AdvisorSuggestionSerializer(allow_null=True)
 
 
 class AdvisorReportSerializer(PeriodSerializer):
@@ -203,5 +268,9 @@ class AdvisorReportSerializer(PeriodSerializer):
     won = serializers.IntegerField()
     base_rate = serializers.FloatField(allow_null=True)
     base_interval = serializers.ListField(child=serializers.FloatField(), allow_null=True)
+    definition = serializers.IntegerField(allow_null=True, help_text="The published version.")
     attributes = AdvisorAttributeSerializer(many=True)
     criteria = AdvisorCriterionSerializer(many=True)
+    thresholds = AdvisorThresholdSerializer(many=True)
+    values = AdvisorValueSerializer(many=True)
+    findings = AdvisorFindingSerializer(many=True)
