@@ -454,10 +454,12 @@ def _findings(
                 "suggestion": {"change": "remove", "code": row["code"], "value": None},
             })  # fmt: skip
     for row in thresholds:
-        if row["suggested"] is not None and row["suggested"] != row["current"]:
+        # Only a suggestion that recovers wins or saves MQLs is worth the COO's time.
+        if row["suggested"] is not None and (row["wins_recovered"] > 0 or row["mqls_change"] < 0):
             out.append({
                 "kind": "threshold", "code": row["code"], "current": row["current"],
                 "value": row["suggested"], "gain": max(0, row["wins_recovered"]),
+                "wins_recovered": row["wins_recovered"], "mqls_change": row["mqls_change"],
                 "suggestion": {"change": "threshold", "code": row["code"],
                                "value": row["suggested"]},
             })  # fmt: skip

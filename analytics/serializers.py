@@ -259,6 +259,8 @@ class AdvisorFindingSerializer(serializers.Serializer[Any]):
     label = serializers.CharField(required=False, allow_blank=True)  # type: ignore[assignment]
     lift = serializers.FloatField(required=False, allow_null=True)
     current = serializers.FloatField(required=False)
+    wins_recovered = serializers.IntegerField(required=False)
+    mqls_change = serializers.IntegerField(required=False)
     suggestion = AdvisorSuggestionSerializer(allow_null=True)
 
 

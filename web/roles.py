@@ -24,6 +24,7 @@ NAV: list[tuple[str, Any, Can]] = [
     ("web:lead-list", _("Leads"), Can.READ),
     ("web:inside-sales-report", _("Inside sales"), Can.READ_IS_REPORT),
     ("web:definition-list", _("Definitions"), Can.READ),
+    ("web:advisor", _("Advisor"), Can.READ),
     ("web:scoring-rules", _("Scoring"), Can.READ),
     ("web:webform-list", _("Web forms"), Can.MANAGE_INTAKE),
     ("web:webhook-list", _("Webhooks"), Can.MANAGE_INTAKE),

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from babel.messages.pofile import read_po
+from playwright.sync_api import expect
 
 from accounts.models import Team
 from handoff.models import Handoff, WebhookSubscription
@@ -608,3 +609,58 @@ def test_the_coo_puts_inside_sales_into_the_definition_in_the_editor(
     page.check("input[name=confirm]")
     submit(page, "main form")
     assert Definition.objects.get(pk=draft.pk).status == DefinitionStatus.PUBLISHED
+
+
+# --- the advisor -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_coo_takes_the_advisors_suggestion_tries_it_and_publishes_it(
+    lang: str, users: Any, default_rules: Any, page_as: Any
+) -> None:
+    """On a history whose truth is planted (v2's threshold of 20 turns away 30% of the wins),
+    the COO opens the advisor, makes a draft from its threshold suggestion, watches the what-if
+    panel follow the threshold as they type it, backtests the draft and publishes it."""
+    from tests.planted import advisor_history
+
+    advisor_history(users)
+    page = page_as("chief", "pw-coo-1", lang)
+    nav(page, "/advisor/")
+    threshold = page.locator("li[data-finding=threshold][data-key=engaged]")
+    assert (
+        threshold.count() == 1
+        and page.locator("li[data-finding=criterion][data-key=need]").count() == 1
+    )
+    expect(page.locator("canvas")).to_have_count(2)  # the attributes' chart and the curve
+    step(page, lang, "advisor-1-findings")
+    threshold.locator("button[type=submit]").click()
+    page.wait_for_selector("[data-what-if=ready]")
+    draft = Definition.objects.get(status=DefinitionStatus.DRAFT)
+    assert draft.document["stages"]["mql"]["criteria"][0]["params"]["value"] == 13
+
+    def figure(name: str) -> int:
+        return int(page.locator(f"[data-figure=what-if-{name}]").inner_text().replace(",", ""))
+
+    # The draft at 13: every lead that asked for a quote (100), all 40 of their wins.
+    assert (figure("mqls"), figure("won"), figure("realmqls")) == (100, 40, 200)
+    step(page, lang, "advisor-2-draft-what-if")
+    value = "#stages\\.mql\\.criteria\\.0\\.params\\.value"
+    page.fill(value, "")
+    page.type(value, "27")  # typed as a person types: the panel follows, debounced
+    expect(page.locator("[data-figure=what-if-mqls]")).to_have_text("0")
+    assert (figure("mqls"), figure("missed")) == (0, 80)  # every real win left out
+    step(page, lang, "advisor-3-what-if-27")
+    page.fill(value, "")
+    page.type(value, "13")
+    expect(page.locator("[data-figure=what-if-mqls]")).to_have_text("100")
+    submit(page, "#definition-form")
+    assert page.locator(".msg-success").count() == 1
+    page.click("#backtest button[type=submit]")
+    page.wait_for_selector("#backtest .job[data-status=succeeded]", timeout=30_000)
+    assert page.locator("[data-figure=draft-mqls]").inner_text() == "100"
+    step(page, lang, "advisor-4-backtested")
+    page.click("main a.button.primary")  # Publish…
+    page.check("input[name=confirm]")
+    submit(page, "main form")
+    assert Definition.objects.get(pk=draft.pk).status == DefinitionStatus.PUBLISHED
+    step(page, lang, "advisor-5-published")

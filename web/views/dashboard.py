@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from accounts.models import Team
@@ -180,6 +181,91 @@ def inside_sales_page(request: HttpRequest) -> HttpResponse:
                             for code, n in row["tql_rejections_by_criterion"].items()]  # fmt: skip
     return render(request, "web/inside_sales.html", {
         "report": report, "period": period, "scope": _scope_text(request.user),
+        "from_value": timezone.localtime(period.start).date().isoformat(),
+        "to_value": timezone.localtime(period.end - timedelta(microseconds=1)).date().isoformat(),
+    })  # fmt: skip
+
+
+ATTRIBUTE_LABELS = {
+    "company_size": gettext_lazy("Company size"),
+    "title_seniority": gettext_lazy("Title seniority"),
+    "free_mail": gettext_lazy("Free-mail address"),
+}
+
+
+def _attribute_label(name: str) -> str:
+    from web.labels import FIELD_LABELS
+
+    label = ATTRIBUTE_LABELS.get(name) or FIELD_LABELS.get(name)
+    return str(label) if label else name
+
+
+def _value_label(attribute: str, value: str) -> str:
+    if value == "":
+        return _("(empty)")
+    if attribute == "source":
+        return str(source_label(value))
+    if attribute == "industry":
+        from leads.choices import Industry
+
+        return str(Industry(value).label) if value in Industry.values else value
+    if attribute == "free_mail":
+        return _("yes") if value == "yes" else _("no")
+    if attribute == "title_seniority":
+        return _("senior") if value == "senior" else _("other")
+    return value
+
+
+@require_GET
+@requires(Can.READ)
+def advisor_page(request: HttpRequest) -> HttpResponse:
+    """The definition advisor (SPEC §14): what predicts winning among the leads whose outcome
+    became known in the period, the threshold curves, and the findings ranked by the wins at
+    stake, each with the draft it suggests (the COO makes it with one click)."""
+    from analytics import advisor
+    from leads.access import may
+
+    period = _period(request)
+    asked = request.GET.get("stage", "")
+    stage = asked if asked in advisor.STAGES else "mql"
+    published = definition_published()
+    report = advisor.advisor_report(
+        period=period, stage=stage, leads=report_leads(request.user), definition=published
+    )
+    document = published.document if published else None
+    for row in report["attributes"] + report["values"]:
+        row["attribute_label"] = _attribute_label(row["attribute"])
+        row["value_label"] = _value_label(row["attribute"], row["value"])
+    for row in report["criteria"] + report["thresholds"]:
+        row["criterion_label"] = reason_label(row["code"], document, "mql")
+    for f in report["findings"]:
+        if "attribute" in f:
+            f["attribute_label"] = _attribute_label(f["attribute"])
+            f["value_label"] = _value_label(f["attribute"], str(f["value"]))
+        if "code" in f:
+            f["criterion_label"] = reason_label(f["code"], document, "mql")
+        if f["suggestion"]:
+            f["suggestion"]["criterion_label"] = reason_label(
+                f["suggestion"]["code"], document, "mql"
+            )
+    top = report["attributes"][:12]
+    chart = {
+        "base": report["base_rate"],
+        "attributes": {
+            "labels": [f"{r['attribute_label']}: {r['value_label']}" for r in top],
+            "rates": [r["win_rate"] for r in top],
+            "intervals": [r["interval"] for r in top],
+        },
+        "thresholds": [
+            {"label": t["criterion_label"], "current": t["current"], "suggested": t["suggested"],
+             "points": t["points"]}
+            for t in report["thresholds"]
+        ],
+    }  # fmt: skip
+    return render(request, "web/advisor.html", {
+        "report": report, "chart": chart, "period": period, "stage": stage,
+        "stages": [("mql", "MQL"), ("sql", "SQL")], "published": published,
+        "scope": _scope_text(request.user), "may_draft": may(request.user, Can.DEFINE),
         "from_value": timezone.localtime(period.start).date().isoformat(),
         "to_value": timezone.localtime(period.end - timedelta(microseconds=1)).date().isoformat(),
     })  # fmt: skip

@@ -5,11 +5,13 @@ Other roles read the definitions."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -57,9 +59,36 @@ def definition_new(request: HttpRequest) -> HttpResponse:
         name = _("New definition")
     else:
         document, name = source.document, _("Copy of %s") % source.name
-    draft = definition_create(name=name, document=document, actor=user_of(request))
+    if change := request.POST.get("change", ""):
+        # The advisor's "make a draft from this": the copy with that one change (SPEC §14).
+        from analytics.advisor import apply_suggestion
+
+        code, value = request.POST.get("code", ""), request.POST.get("value", "")
+        try:
+            changed = apply_suggestion(document, change=change, code=code, value=value)
+        except ValueError:
+            changed = None
+        if changed is None:
+            messages.error(request, _("That suggestion no longer fits the definition."))
+            return redirect("web:advisor")
+        document = changed
+        name = _("%(name)s, advised: %(what)s") % {
+            "name": name,
+            "what": _describe(change, code, value),
+        }
+    draft = definition_create(name=name[:200], document=document, actor=user_of(request))
     messages.success(request, _("Draft v%d created.") % draft.pk)
     return redirect("web:definition-edit", definition_id=draft.pk)
+
+
+def _describe(change: str, code: str, value: str) -> str:
+    if change == "threshold":
+        return _("%(code)s at %(value)s") % {"code": code, "value": value}
+    if change == "remove":
+        return _("without %s") % code
+    if change == "add":
+        return _("%(value)s added to %(code)s") % {"code": code, "value": value}
+    return _("%(value)s dropped from %(code)s") % {"code": code, "value": value}
 
 
 def _stage_rows(document: dict[str, Any], errors: dict[str, list[str]]) -> list[dict[str, Any]]:
@@ -353,7 +382,12 @@ def definition_what_if(request: HttpRequest, definition_id: int) -> HttpResponse
     context: dict[str, Any] = {"definition": d, "problems": len(problems)}
     if not problems:
         draft = Definition(pk=d.pk, name=d.name, document=document)
-        result = backtest(definition=draft, period=period_from({}, default_days=WHAT_IF_DAYS))
+        period = period_from({}, default_days=WHAT_IF_DAYS)
+        result = backtest(definition=draft, period=period)
+        context["first_day"] = timezone.localtime(period.start).date().isoformat()
+        context["last_day"] = (
+            timezone.localtime(period.end - timedelta(microseconds=1)).date().isoformat()
+        )
         mine, real = result["draft"], result["published"]
         rows = [("mqls", _("MQLs")), ("sqls", _("reached SQL")), ("won", _("won"))]
         if draft.has_inside_sales or real["tqls"]:

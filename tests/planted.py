@@ -1,0 +1,88 @@
+"""Histories whose truth is planted, for the advisor's tests and the COO's journey."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from leads.services.transitions import TransitionArgs, lead_transition
+
+
+def close(lead: Any, rep: Any, won: bool) -> None:
+    """Accept the MQL, then win it (through SQL) or disqualify it."""
+    lead_transition(lead_id=lead.pk, name="accept", actor=rep)
+    if won:
+        lead_transition(lead_id=lead.pk, name="qualify_sql", actor=rep)
+        lead_transition(lead_id=lead.pk, name="win", actor=rep,
+                        args=TransitionArgs(amount=Decimal(1_000_000)))  # fmt: skip
+    else:
+        lead_transition(lead_id=lead.pk, name="disqualify", actor=rep,
+                        args=TransitionArgs(reason="no_budget"))  # fmt: skip
+
+
+def _assign(lead: Any, team: Any, rep: Any) -> None:
+    """Hand the lead to `rep` of `team`, as the handoff service would (what `make_mql` does)."""
+    from django.db import transaction
+
+    from handoff.models import Handoff
+    from leads.models import Lead
+    from leads.services.derived import leads_changing
+
+    with transaction.atomic(), leads_changing([lead.pk]):
+        Lead.objects.filter(pk=lead.pk).update(team=team, owner=rep)
+        Handoff.objects.filter(lead=lead, status="open").update(team=team, assignee=rep)
+
+
+# The engagement a lead reaches, by whether it asked for a quote (the `need` criterion's event):
+# 13 or 26 points, from the default rules (quote 8, download 5, feature page 3).
+PLANS = {
+    (True, 13): ["quote_request", "document_download"],
+    (True, 26): ["quote_request", *["document_download"] * 3, "page_view"],
+    (False, 13): ["document_download", "document_download", "page_view"],
+    (False, 26): [*["document_download"] * 4, "page_view", "page_view"],
+}
+
+
+def advisor_history(users: dict[str, Any]) -> dict[str, Any]:
+    """The planted truth. 200 leads became MQLs under v1 (engagement ≥ 10, no `need`) and were
+    won or lost: manufacturing wins 60%, software 20%; half asked for a quote (`need`), which
+    changes nothing; 30% reached 13 points, the rest 26, which changes nothing either. Then the
+    COO published v2 (engagement ≥ 20 and `need`): its threshold turns away 30% of the wins, and
+    `need` half of them for nothing."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.models import Team
+    from leads.models import Event, Lead
+    from leads.services.definitions import definition_create, definition_publish
+    from scoring.services import score_leads
+    from tests.conftest import definition_document
+    from tests.factories import make_lead
+
+    v2 = definition_document()
+    v1 = definition_document()
+    v1["stages"]["mql"]["criteria"] = [c for c in v1["stages"]["mql"]["criteria"]
+                                       if c["code"] != "need"]  # fmt: skip
+    v1["stages"]["mql"]["criteria"][0]["params"]["value"] = 10
+    coo, team, rep = users["coo"], Team.objects.get(name="Team A"), users["rep_a"]
+    definition_publish(definition_id=definition_create(name="v1", document=v1, actor=coo).pk)
+    when = timezone.now() - timedelta(days=2)
+    truth = {}
+    for industry, wins in (("manufacturing", 3), ("software", 1)):
+        for k in range(100):
+            need, low, won = (k // 5) % 2 == 0, k // 10 < 3, k % 5 < wins
+            lead = make_lead(industry=industry, email=f"{industry}{k}@example.co.jp",
+                             decision_maker=True, budget="1000000", timeline="2027-03-01")  # fmt: skip
+            Event.objects.bulk_create(
+                Event(lead=lead, type=t, occurred_at=when + timedelta(minutes=i),
+                      properties={"url": "https://example.co.jp/features"})
+                for i, t in enumerate(PLANS[(need, 13 if low else 26)])
+            )  # fmt: skip
+            score_leads(lead_ids=[lead.pk])
+            assert Lead.objects.get(pk=lead.pk).state == "mql"
+            _assign(lead, team, rep)
+            close(lead, rep, won)
+            truth[lead.pk] = (industry, need, low, won)
+    v2_id = definition_create(name="v2", document=v2, actor=coo).pk
+    return {"truth": truth, "v2": definition_publish(definition_id=v2_id)}
