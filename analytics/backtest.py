@@ -53,7 +53,6 @@ BATCH = 500
 # comparison accepts; a field with more distinct values than this is left to Python.
 DISTINCT_LIMIT = 5000
 WOULD = "backtest_would"  # temporary: each lead's first passing moment under the draft
-ACTUAL = "backtest_actual"  # temporary: the leads that really became MQLs in the period
 NOT_THROUGH_MQL = (Source.SALES_GENERATED, Source.INSIDE_SALES_GENERATED)  # claimed by a rep
 
 
@@ -332,13 +331,23 @@ def _first_passing(
         sql, params = plan.moments(start, end)
         new = f"NOT EXISTS (SELECT 1 FROM {WOULD} y WHERE y.lead_id = q.lead_id)"  # noqa: S608
         with connection.cursor() as cursor:
-            if not plan.python:
+            if not plan.python and n == 1:
+                # CREATE TABLE … AS, not INSERT … SELECT: PostgreSQL runs only the former's
+                # query with parallel workers.
+                cursor.execute(
+                    f"CREATE TEMPORARY TABLE {WOULD}{_on_commit()} AS SELECT q.lead_id, "  # noqa: S608
+                    f"MIN(q.t) AS t FROM ({sql}) q GROUP BY q.lead_id",
+                    params,
+                )
+            elif not plan.python:
                 cursor.execute(
                     f"INSERT INTO {WOULD} (lead_id, t) SELECT q.lead_id, MIN(q.t) FROM ({sql}) q "  # noqa: S608
                     f"WHERE {new} GROUP BY q.lead_id",
                     params,
                 )
             else:
+                if n == 1:
+                    _temporary(cursor, WOULD)
                 cursor.execute(f"SELECT q.* FROM ({sql}) q WHERE {new} ORDER BY 1, 2", params)  # noqa: S608
                 _check_in_python(plan, cursor)
         if report:
@@ -386,35 +395,6 @@ def _counter(crit: dict[str, Any], counts: dict[str, int]) -> Callable[[list[str
     return lambda types, since: int(counts.get(crit["code"], 0) or 0)
 
 
-def _outcomes(tables: dict[str, str]) -> dict[str, dict[str, Any]]:
-    """Per side (name → table of leads): its MQLs, TQLs, SQLs, wins and won revenue, all sides
-    in one pass over the leads and the TQL and SQL transitions."""
-    sides = " UNION ALL ".join(
-        f"SELECT '{name}' AS side, lead_id FROM {table}"  # noqa: S608
-        for name, table in tables.items()
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT i.side, COUNT(*), SUM(COALESCE(r.tql, 0)), SUM(COALESCE(r.sqlx, 0)), "  # noqa: S608
-            "SUM(CASE WHEN l.state = 'won' THEN 1 ELSE 0 END), "
-            "SUM(CASE WHEN l.state = 'won' THEN l.won_amount END) "
-            f"FROM ({sides}) i JOIN {Lead._meta.db_table} l ON l.id = i.lead_id "
-            "LEFT JOIN (SELECT lead_id, MAX(CASE WHEN to_state = 'tql' THEN 1 ELSE 0 END) AS tql, "
-            "MAX(CASE WHEN to_state = 'sql' THEN 1 ELSE 0 END) AS sqlx "
-            f"FROM {LeadTransition._meta.db_table} WHERE to_state IN ('tql', 'sql') "
-            "GROUP BY lead_id) r ON r.lead_id = i.lead_id GROUP BY i.side"
-        )
-        found = {row[0]: row[1:] for row in cursor.fetchall()}
-    out = {}
-    for name in tables:
-        mqls, tqls, sqls, won, amount = found.get(name, (0, 0, 0, 0, None))
-        out[name] = {
-            "mqls": mqls, "tqls": int(tqls or 0), "sqls": int(sqls or 0), "won": int(won or 0),
-            "won_amount": float(amount or 0),
-        }  # fmt: skip
-    return out
-
-
 def _tqls_passing(definition: Definition) -> int | None:
     """With the IS stages (SPEC §13): of the leads that inside sales really worked (reached
     `tal`), how many meet the draft's TQL criteria with what IS heard (today's fields and
@@ -438,31 +418,75 @@ def _tqls_passing(definition: Definition) -> int | None:
     return passing
 
 
-def _only_in(table: str, other: str) -> tuple[int, int, list[int]]:
-    """How many leads of `table` are not in `other`, how many of those were won, and the first
-    `LIST_LIMIT` of them."""
-    sql = (
-        f"SELECT i.lead_id FROM {table} i "  # noqa: S608
-        f"WHERE NOT EXISTS (SELECT 1 FROM {other} o WHERE o.lead_id = i.lead_id)"
+def _compare(mqls: str, bounds: list[Any]) -> dict[str, Any]:
+    """The MQLs, TQLs, SQLs, wins and won revenue of each side, and the leads (and wins) only
+    one side has. The published side is one pass over the period's MQLs (no temporary table
+    in it, so PostgreSQL may run it with parallel workers); the draft's side probes, per lead
+    of `WOULD`, whether it really became an MQL in the period and whether it reached TQL and
+    SQL. Only one side: each side's total less the leads both have."""
+    history, leads = LeadTransition._meta.db_table, Lead._meta.db_table
+    won = "l.state = 'won'"
+
+    def reached(state: str, lead: str) -> str:
+        return (
+            f"CASE WHEN EXISTS (SELECT 1 FROM {history} r WHERE r.lead_id = {lead} "  # noqa: S608
+            f"AND r.to_state = '{state}') THEN 1 ELSE 0 END"
+        )
+
+    figures = (
+        f"COUNT(*), SUM({reached('tql', 'l.id')}), SUM({reached('sql', 'l.id')}), "
+        f"SUM(CASE WHEN {won} THEN 1 ELSE 0 END), SUM(CASE WHEN {won} THEN l.won_amount END)"
     )
+    both = f"EXISTS (SELECT 1 {mqls} AND a.lead_id = l.id)"
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT COUNT(*), SUM(CASE WHEN l.state = 'won' THEN 1 ELSE 0 END) "  # noqa: S608
-            f"FROM ({sql}) c JOIN {Lead._meta.db_table} l ON l.id = c.lead_id"
+            f"SELECT {figures}, SUM(CASE WHEN {both} THEN 1 ELSE 0 END), "  # noqa: S608
+            f"SUM(CASE WHEN {won} AND {both} THEN 1 ELSE 0 END) "
+            f"FROM {WOULD} w JOIN {leads} l ON l.id = w.lead_id",
+            bounds * 2,
         )
-        count, won = cursor.fetchone()
-        cursor.execute(f"{sql} ORDER BY 1 LIMIT {LIST_LIMIT}")
-        return count, int(won or 0), [row[0] for row in cursor.fetchall()]
+        draft = [v or 0 for v in cursor.fetchone()]
+        # Here most leads are probed: one pass over the TQL and SQL transitions is cheaper.
+        cursor.execute(
+            "SELECT COUNT(*), SUM(COALESCE(r.tql, 0)), SUM(COALESCE(r.sqlx, 0)), "  # noqa: S608
+            f"SUM(CASE WHEN {won} THEN 1 ELSE 0 END), SUM(CASE WHEN {won} THEN l.won_amount END) "
+            f"FROM (SELECT DISTINCT a.lead_id {mqls}) i JOIN {leads} l ON l.id = i.lead_id "
+            "LEFT JOIN (SELECT lead_id, MAX(CASE WHEN to_state = 'tql' THEN 1 ELSE 0 END) AS tql, "
+            "MAX(CASE WHEN to_state = 'sql' THEN 1 ELSE 0 END) AS sqlx "
+            f"FROM {history} WHERE to_state IN ('tql', 'sql') GROUP BY lead_id) r "
+            "ON r.lead_id = l.id",
+            bounds,
+        )
+        published = [v or 0 for v in cursor.fetchone()]
+    out: dict[str, Any] = {}
+    for name, row in (("draft", draft), ("published", published)):
+        mq, tq, sq, wn, amount = row[:5]
+        out[name] = {
+            "mqls": int(mq), "tqls": int(tq), "sqls": int(sq), "won": int(wn),
+            "won_amount": float(amount),
+        }  # fmt: skip
+    shared, shared_won = int(draft[5]), int(draft[6])
+    out["entering"], out["entering_won"] = int(draft[0]) - shared, int(draft[3]) - shared_won
+    out["leaving"] = int(published[0]) - shared
+    out["leaving_won"] = int(published[3]) - shared_won
+    return out
+
+
+def _listed(sql: str, params: list[Any]) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} ORDER BY 1 LIMIT {LIST_LIMIT}", params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _on_commit() -> str:
+    """PostgreSQL drops the backtest's temporary table at commit; SQLite's caller drops it."""
+    return " ON COMMIT DROP" if connection.vendor == "postgresql" else ""
 
 
 def _temporary(cursor: Any, table: str) -> None:
-    """A temporary table of leads and a moment, gone at commit (SQLite: dropped by the caller)."""
-    cursor.execute(f"DROP TABLE IF EXISTS {table}")
-    pg = connection.vendor == "postgresql"
-    cursor.execute(
-        f"CREATE TEMPORARY TABLE {table} (lead_id bigint PRIMARY KEY, "
-        + ("t timestamptz) ON COMMIT DROP" if pg else "t timestamp)")
-    )
+    """An empty temporary table of leads and a moment."""
+    stamp = "timestamptz" if connection.vendor == "postgresql" else "timestamp"
+    cursor.execute(f"CREATE TEMPORARY TABLE {table} (lead_id bigint, t {stamp}){_on_commit()}")
 
 
 def backtest(
@@ -470,53 +494,67 @@ def backtest(
 ) -> dict[str, Any]:
     """The draft (saved or not: the editor's what-if passes one built from the form) next to
     what the published versions did over `period`."""
-    history = LeadTransition._meta.db_table
-    mqls = (
-        f"FROM {history} a WHERE a.to_state = 'mql' AND a.occurred_at >= %s AND a.occurred_at < %s"
-    )
+    history, leads = LeadTransition._meta.db_table, Lead._meta.db_table
+    in_period = "a.to_state = 'mql' AND a.occurred_at >= %s AND a.occurred_at < %s"
+    mqls = f"FROM {history} a WHERE {in_period}"
     bounds = [period.start, period.end]
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # One sort of the events for the windows: in memory, bounded, this transaction only.
             cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.SCORING_WORK_MEM])
             cursor.execute("SELECT set_config('jit', 'off', true)")
-        _temporary(cursor, WOULD)
-        _temporary(cursor, ACTUAL)
+            # A backtest is one analytic query, run rarely: let the scan, the join with the
+            # leads and the sort of the events use the parallel workers the server allows.
+            cursor.execute("SELECT set_config('parallel_setup_cost', '0', true)")
+            cursor.execute("SELECT set_config('parallel_tuple_cost', '0.01', true)")
+        cursor.execute(f"DROP TABLE IF EXISTS {WOULD}")
         try:
             _first_passing(definition, period, report)
+            if connection.vendor == "postgresql":
+                cursor.execute(f"ANALYZE {WOULD}")
+            compared = _compare(mqls, bounds)
+            # The versions that made MQLs in the period: one probe per version.
             cursor.execute(
-                f"INSERT INTO {ACTUAL} (lead_id, t) SELECT a.lead_id, MIN(a.occurred_at) {mqls} "
-                "GROUP BY a.lead_id",
+                f"SELECT d.id FROM {Definition._meta.db_table} d WHERE EXISTS (SELECT 1 "  # noqa: S608
+                f"FROM {history} a WHERE a.definition_id = d.id AND {in_period}) ORDER BY 1",
                 bounds,
             )
-            cursor.execute(f"SELECT DISTINCT a.definition_id {mqls}", bounds)
-            published = sorted(row[0] for row in cursor.fetchall() if row[0])
-            entering, leaving = _only_in(WOULD, ACTUAL), _only_in(ACTUAL, WOULD)
+            published = [row[0] for row in cursor.fetchall()]
+            # The first leads only one side has, each found by probes in lead order.
+            entering = _listed(
+                f"SELECT w.lead_id FROM {WOULD} w WHERE NOT EXISTS (SELECT 1 FROM {history} a "  # noqa: S608
+                f"WHERE a.lead_id = w.lead_id AND {in_period})",
+                bounds,
+            )
+            leaving = _listed(
+                f"SELECT l.id FROM {leads} l WHERE EXISTS (SELECT 1 FROM {history} a "  # noqa: S608
+                f"WHERE a.lead_id = l.id AND {in_period}) "
+                f"AND NOT EXISTS (SELECT 1 FROM {WOULD} w WHERE w.lead_id = l.id)",
+                bounds,
+            )
             cursor.execute(f"SELECT lead_id, t FROM {WOULD} ORDER BY 1 LIMIT {LIST_LIMIT}")  # noqa: S608
             first = {str(k): _as_datetime(t).isoformat() for k, t in cursor.fetchall()}
-            outcomes = _outcomes({"draft": WOULD, "published": ACTUAL})
             result = {
                 "period": {"from": period.start.isoformat(), "to": period.end.isoformat()},
                 "draft": {
                     "definition": definition.pk,
-                    **outcomes["draft"],
+                    **compared["draft"],
                     "tqls_passing": _tqls_passing(definition),
                 },
-                "published": {"definitions": published, **outcomes["published"]},
-                "entering_count": entering[0],
-                "leaving_count": leaving[0],
-                "entering": entering[2],
-                "leaving": leaving[2],
+                "published": {"definitions": published, **compared["published"]},
+                "entering_count": compared["entering"],
+                "leaving_count": compared["leaving"],
+                "entering": entering,
+                "leaving": leaving,
                 # Wins the draft would add (won leads it qualifies that were not MQLs) and wins
                 # it would miss (won MQLs it leaves out): the what-if's "captured and missed".
-                "entering_won": entering[1],
-                "leaving_won": leaving[1],
+                "entering_won": compared["entering_won"],
+                "leaving_won": compared["leaving_won"],
                 "first_qualified_at": first,
             }
         finally:
             if connection.vendor == "sqlite":
                 cursor.execute(f"DROP TABLE IF EXISTS {WOULD}")
-                cursor.execute(f"DROP TABLE IF EXISTS {ACTUAL}")
     return result
 
 
