@@ -16,7 +16,7 @@ import math
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     Case,
     CharField,
@@ -26,10 +26,10 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from leads.choices import CriterionKind, LeadState, TransitionName
@@ -107,20 +107,56 @@ ATTRIBUTES: dict[str, Any] = {
 }
 
 
-def population(*, period: Period, stage: str, leads: QuerySet[Lead]) -> QuerySet[Lead]:
-    """The leads with an outcome in the period, each with `won` (1 or 0)."""
-    last = (
-        LeadTransition.objects.filter(
-            lead_id=OuterRef("pk"), transition__in=OUTCOMES,
-            occurred_at__gte=period.start, occurred_at__lt=period.end,
+POPULATION = "advisor_population"  # temporary: lead_id, won (1 or 0)
+
+
+def _fill_population(*, period: Period, stage: str, leads: QuerySet[Lead]) -> None:
+    """The leads (of the role's scope) whose last outcome in the period is known and that had
+    reached `stage`, each with `won`: one pass over the period's outcome transitions into a
+    temporary table that every figure of the report reads."""
+    history = LeadTransition._meta.db_table
+    outcomes = ", ".join(f"'{t}'" for t in OUTCOMES)
+    scope = _scope(leads)
+    within = f" AND t.lead_id IN ({scope[0]})" if scope else ""
+    pg = connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {POPULATION}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {POPULATION}{' ON COMMIT DROP' if pg else ''} AS "  # noqa: S608
+            f"SELECT o.lead_id, CASE WHEN o.transition = '{T.WIN}' THEN 1 ELSE 0 END AS won "
+            "FROM (SELECT t.lead_id, t.transition, ROW_NUMBER() OVER (PARTITION BY t.lead_id "
+            "ORDER BY t.occurred_at DESC, t.id DESC) AS n "
+            f"FROM {history} t WHERE t.transition IN ({outcomes}) "
+            f"AND t.occurred_at >= %s AND t.occurred_at < %s{within}) o "
+            f"WHERE o.n = 1 AND EXISTS (SELECT 1 FROM {history} r "
+            "WHERE r.lead_id = o.lead_id AND r.to_state = %s)",
+            [period.start, period.end, *(scope[1] if scope else []), STAGES[stage]],
         )
-        .order_by("-occurred_at", "-id")
-        .values("transition")[:1]
-    )  # fmt: skip
-    reached = LeadTransition.objects.filter(lead_id=OuterRef("pk"), to_state=STAGES[stage])
-    return (
-        leads.annotate(outcome=Subquery(last)).filter(outcome__isnull=False).filter(Exists(reached))
+        if pg:
+            cursor.execute(f"ANALYZE {POPULATION}")
+
+
+def _attribute_counts() -> list[tuple[str, str, int, int]]:
+    """(attribute, value, leads, won) of every candidate attribute, from one read of the
+    population's leads (a CTE that each attribute's GROUP BY reads)."""
+    members = RawSQL(f"SELECT lead_id FROM {POPULATION}", [])  # noqa: S608, S611
+    columns = {
+        f"a{i}": Coalesce(expression, Value(""), output_field=CharField())
+        for i, expression in enumerate(ATTRIBUTES.values())
+    }
+    values = (
+        Lead.objects.filter(pk__in=members).order_by().annotate(**columns).values("id", *columns)
     )
+    sql, params = values.query.sql_with_params()
+    groups = " UNION ALL ".join(
+        f"SELECT {i} AS k, v.a{i} AS value, COUNT(*), SUM(p.won) FROM v "  # noqa: S608
+        f"JOIN {POPULATION} p ON p.lead_id = v.id GROUP BY v.a{i}"
+        for i in range(len(ATTRIBUTES))
+    )
+    names = list(ATTRIBUTES)
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH v AS ({sql}) {groups}", params)
+        return [(names[k], value, int(n), int(w or 0)) for k, value, n, w in cursor.fetchall()]
 
 
 def _row(attribute: str, value: str, n: int, won: int, base: float) -> dict[str, Any]:
@@ -168,32 +204,34 @@ def _scope(leads: QuerySet[Lead]) -> tuple[str, list[Any]] | None:
 def advisor_report(
     *, period: Period, stage: str, leads: QuerySet[Lead], definition: Definition | None
 ) -> dict[str, Any]:
-    pop = population(period=period, stage=stage, leads=leads).annotate(
-        won_flag=Case(When(outcome=T.WIN, then=1), default=0)
-    )
-    totals = pop.aggregate(n=Count("pk"), won=Count("pk", filter=Q(outcome=T.WIN)))
-    n, won = totals["n"], totals["won"]
+    with transaction.atomic():
+        try:
+            _fill_population(period=period, stage=stage, leads=leads)
+            return _report(period, stage, leads, definition)
+        finally:
+            if connection.vendor == "sqlite":
+                with connection.cursor() as cursor:
+                    cursor.execute(f"DROP TABLE IF EXISTS {POPULATION}")
+
+
+def _report(
+    period: Period, stage: str, leads: QuerySet[Lead], definition: Definition | None
+) -> dict[str, Any]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*), SUM(won) FROM {POPULATION}")  # noqa: S608
+        n, won = (int(v or 0) for v in cursor.fetchone())
     base = won / n if n else 0.0
-    rows: list[dict[str, Any]] = []
-    if n:
-        for attribute, expression in ATTRIBUTES.items():
-            grouped = (
-                pop.annotate(value=Coalesce(expression, Value(""), output_field=CharField()))
-                .values("value")
-                .annotate(n=Count("pk"), won=Count("pk", filter=Q(outcome=T.WIN)))
-                .order_by()
-            )
-            rows += [_row(attribute, g["value"], g["n"], g["won"], base) for g in grouped]
+    rows = [_row(a, v, c, w, base) for a, v, c, w in _attribute_counts()] if n else []
     rows.sort(key=lambda r: (-abs(r["gain"]), r["attribute"], r["value"]))
     criteria = definition.stage(LeadState.MQL).get("criteria", []) if definition else []
-    criteria_rows = _criteria(period, leads, criteria, pop if n else None)
+    criteria_rows = _criteria(period, leads, criteria, populated=bool(n))
     thresholds = [
         _threshold(c, criteria, period, _scope(leads))
         for c in criteria
         if c["kind"] == K.SCORE_AT_LEAST
     ]
     values = [row for c in criteria if c["kind"] == K.FIELD_IN
-              for row in _field_values(c, pop, base)] if n else []  # fmt: skip
+              for row in _field_values(c, base)] if n else []  # fmt: skip
     return {
         "stage": stage, "leads": n, "won": won, "base_rate": round(base, 4) if n else None,
         "base_interval": [round(v, 4) for v in wilson(won, n) or ()] or None,
@@ -210,7 +248,8 @@ def _criteria(
     period: Period,
     leads: QuerySet[Lead],
     criteria: list[dict[str, Any]],
-    pop: QuerySet[Lead] | None,
+    *,
+    populated: bool,
 ) -> list[dict[str, Any]]:
     """Per MQL criterion: the win rates of the leads that pass and that fail it (evaluated at
     each lead's first MQL moment, as the backtest evaluates a moment), their difference with a
@@ -233,7 +272,7 @@ def _criteria(
         .annotate(n=Count("id"), won=Count("id", filter=Q(later=True)))
         .order_by()
     }
-    split = _pass_fail(pop, criteria) if pop is not None else {}
+    split = _pass_fail(criteria) if populated else {}
     out = []
     for crit in criteria:
         r = counted.get(crit["code"], {"n": 0, "won": 0})
@@ -256,7 +295,7 @@ def _criteria(
 
 
 def _pass_fail(
-    pop: QuerySet[Lead], criteria: list[dict[str, Any]]
+    criteria: list[dict[str, Any]],
 ) -> dict[str, tuple[tuple[int, int], tuple[int, int]]]:
     """Per criterion that SQL can say: ((won, count) of the leads passing it, (won, count) of
     those failing it) at each lead's first MQL moment, in one pass: the engagement as of that
@@ -265,9 +304,8 @@ def _pass_fail(
 
     d = Dialect.current()
     rules = active_rules(RuleKind.ENGAGEMENT)
-    pop_sql, pop_params = (
-        pop.order_by().values(lid=F("pk"), won=F("won_flag")).query.sql_with_params()
-    )
+    pop_sql = f"SELECT lead_id AS lid, won FROM {POPULATION}"  # noqa: S608
+    pop_params: list[Any] = []
     activity = [c for c in criteria if c["kind"] == K.ACTIVITY_WITHIN]
     eng, eng_params = (
         engagement_terms(rules, d, as_of=None, as_of_sql="m.t") if rules else ("0", [])
@@ -385,24 +423,31 @@ def _threshold(
     return out
 
 
-def _field_values(crit: dict[str, Any], pop: QuerySet[Lead], base: float) -> list[dict[str, Any]]:
+def _field_values(crit: dict[str, Any], base: float) -> list[dict[str, Any]]:
     """Per value of a `field_in` criterion's field among the leads with an outcome: its win
     rate and lift, whether the criterion lists it, and the change its lift argues for: add a
     value that wins significantly more than the base rate, drop a listed one that wins
     significantly less."""
+    from leads.definitions import CRITERIA_FIELDS
+
     field = crit["params"]["field"]
-    if field.startswith("attributes."):
+    if field.startswith("attributes.") or field not in CRITERIA_FIELDS:
         return []
     listed = {_norm(v) for v in crit["params"]["values"]}
     merged: dict[str, list[Any]] = {}
-    for g in (pop.values(field).annotate(n=Count("pk"), won=Count("pk", filter=Q(outcome=T.WIN)))
-              .order_by()):  # fmt: skip
-        raw = g[field]
+    column = connection.ops.quote_name(field)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT l.{column}, COUNT(*), SUM(p.won) FROM {POPULATION} p "  # noqa: S608
+            f"JOIN {Lead._meta.db_table} l ON l.id = p.lead_id GROUP BY l.{column}"
+        )
+        found = cursor.fetchall()
+    for raw, n, won in found:
         if raw in (None, ""):
             continue
         entry = merged.setdefault(_norm(raw), [str(raw), 0, 0])
-        entry[1] += g["n"]
-        entry[2] += g["won"]
+        entry[1] += int(n)
+        entry[2] += int(won or 0)
     rows = []
     for key, (value, n, won) in sorted(merged.items()):
         row = _row(field, value, n, won, base)

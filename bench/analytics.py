@@ -201,3 +201,16 @@ def backtest_seconds(coo: Any) -> dict[str, Any]:
     started = time.perf_counter()
     result = backtest(definition=draft, period=period_from({}, default_days=365))
     return {"seconds": time.perf_counter() - started, "would_be_mqls": result["draft"]["mqls"]}
+
+
+def advisor_seconds() -> dict[str, Any]:
+    """The COO's advisor report over the last 90 days, timed once (SPEC §14)."""
+    from analytics.advisor import advisor_report
+    from analytics.periods import period_from
+    from leads.models import Lead
+    from leads.selectors import definition_published
+
+    started = time.perf_counter()
+    report = advisor_report(period=period_from({}), stage="mql", leads=Lead.objects.all(),
+                            definition=definition_published())  # fmt: skip
+    return {"seconds": time.perf_counter() - started, "leads": report["leads"]}
