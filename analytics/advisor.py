@@ -1,19 +1,29 @@
-"""The definition advisor's first part (SPEC §14 "What predicts winning"): over the leads whose
-outcome became known in the period, the win rate of each value of each candidate attribute, with
-a 95% Wilson interval and the lift against the base rate, sorted by how many wins the value
-explains beyond the base rate; and, per criterion of the published definition, the rejections
-citing it and how many of the leads rejected for it were won all the same.
+"""The definition advisor (SPEC §14): what predicts winning, and what to change.
 
-An outcome is the lead's last `win` (won) or `lose`, `reject`, `disqualify`, `is_disqualify`
-(not won) in the period. `stage=mql` counts the leads that had become MQLs, `stage=sql` the ones
-that had become SQLs. Every figure is one GROUP BY over the leads (an attribute is a CASE
-expression), so the work is the database's and memory does not grow with the leads.
+Over the leads whose outcome became known in the period (their last `win`, or `lose`, `reject`,
+`disqualify`, `is_disqualify`, in the period) that had reached the stage asked for (`mql` or
+`sql`), read once into a temporary table:
+
+* per value of each candidate attribute (industry, company-size band, title seniority, source,
+  campaign, country, free-mail, today's engagement and fit bands): the win rate with its 95%
+  Wilson interval, the lift against the base rate and the wins above what the base rate gives;
+* per criterion of the published MQL stage: the win rates of the leads that pass and that fail
+  it at their first MQL moment (the backtest's SQL for a criterion), their difference with its
+  interval, and the rejections citing it;
+* per `score_at_least` criterion, the threshold curve (one pass over the backtest's moments) and
+  the highest threshold keeping 95% of the wins; per `field_in` criterion, the values to add or
+  drop;
+* the findings, ranked by the wins at stake, each with the one change it suggests
+  (`apply_suggestion` makes the draft).
+
+Every figure is set-based SQL; memory does not grow with the leads.
 """
 
 from __future__ import annotations
 
 import math
 from datetime import timedelta
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
@@ -78,6 +88,17 @@ def _size_band() -> Case:
     )
 
 
+def _score_band(score: str, edges: tuple[int, ...]) -> Case:
+    """The band of the lead's score today (`scores__<score>`): below the first edge, between
+    two edges, or at least the last one."""
+    column = f"scores__{score}"
+    whens = [When(**{f"{column}__isnull": True}, then=Value(""))]
+    whens += [When(**{f"{column}__lt": edges[0]}, then=Value(f"<{edges[0]}"))]
+    whens += [When(**{f"{column}__lt": high}, then=Value(f"{low}-{high - 1}"))
+              for low, high in pairwise(edges)]  # fmt: skip
+    return Case(*whens, default=Value(f"{edges[-1]}+"), output_field=CharField())
+
+
 def _free_mail() -> Case:
     q = Q()
     for domain in FREE_MAIL:
@@ -104,6 +125,8 @@ ATTRIBUTES: dict[str, Any] = {
     "campaign": F("campaign"),
     "country": F("country"),
     "free_mail": _free_mail(),
+    "engagement_band": _score_band("engagement", (10, 20, 40)),
+    "fit_band": _score_band("fit", (0, 10, 20)),
 }
 
 

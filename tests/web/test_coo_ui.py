@@ -11,27 +11,26 @@ from leads.models import Definition
 
 
 def editor_post(d: Definition, **changes: Any) -> dict[str, Any]:
-    """The criteria builder's form as the browser posts it, from the document, with `changes`:
-    one input per parameter (lists as typed text, several fields as a multiple choice)."""
-    data: dict[str, Any] = {"name": d.name}
-    for name, stage in d.document["stages"].items():
-        data[f"stages.{name}.owner"] = stage["owner"]
-        for key in ("sla_hours", "cooloff_days"):
-            if key in stage:
-                data[f"stages.{name}.{key}"] = str(stage[key])
-        for i, c in enumerate(stage.get("criteria", [])):
-            at = f"stages.{name}.criteria.{i}"
-            data[f"{at}.code"] = c["code"]
-            data[f"{at}.kind"] = c["kind"]
-            for param, value in c["params"].items():
-                if param == "fields":
-                    data[f"{at}.params.{param}"] = value
-                elif isinstance(value, list):
-                    data[f"{at}.params.{param}"] = ", ".join(value)
-                else:
-                    data[f"{at}.params.{param}"] = str(value)
-    data.update(changes)
-    return data
+    """The criteria builder's form as the browser posts it, from the document, with `changes`."""
+    from web.views.definitions import form_from_document
+
+    return {**form_from_document(d.document, d.name), **changes}
+
+
+def test_the_form_of_a_document_posts_back_the_same_document(world: Any, web_as: Any) -> None:
+    """`form_from_document` is the inverse of what a save reads from the form."""
+    from django.http import QueryDict
+
+    from tests.conftest import inside_sales_document
+    from web.views.definitions import _document_from_post, form_from_document
+
+    doc = inside_sales_document()
+    doc["stages"]["mql"]["reassign_on_breach"] = True
+    doc["stages"]["mql"]["criteria"][0]["label"] = "Engaged enough"
+    posted = QueryDict(mutable=True)
+    for key, value in form_from_document(doc, "x").items():
+        posted.setlist(key, value if isinstance(value, list) else [value])
+    assert _document_from_post(posted) == doc
 
 
 def new_draft(web_as: Any) -> Definition:

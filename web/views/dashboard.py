@@ -190,6 +190,8 @@ ATTRIBUTE_LABELS = {
     "company_size": gettext_lazy("Company size"),
     "title_seniority": gettext_lazy("Title seniority"),
     "free_mail": gettext_lazy("Free-mail address"),
+    "engagement_band": gettext_lazy("Engagement score today"),
+    "fit_band": gettext_lazy("Fit score today"),
 }
 
 

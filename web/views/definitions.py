@@ -193,6 +193,33 @@ def _document_from_post(post: Any) -> dict[str, Any]:
     return {"stages": stages}
 
 
+def form_from_document(document: dict[str, Any], name: str) -> dict[str, Any]:
+    """The editor's inputs for `document` as the page posts them unchanged (one input per
+    parameter, lists as typed text, several fields as a multiple choice): the inverse of
+    `_document_from_post`, for the clients that post the form (the benchmark, the tests)."""
+    data: dict[str, Any] = {"name": name}
+    for stage_name, stage in document["stages"].items():
+        data[f"stages.{stage_name}.owner"] = stage["owner"]
+        for key in ("sla_hours", "cooloff_days"):
+            if key in stage:
+                data[f"stages.{stage_name}.{key}"] = str(stage[key])
+        if stage.get("reassign_on_breach"):
+            data[f"stages.{stage_name}.reassign_on_breach"] = "on"
+        for i, c in enumerate(stage.get("criteria", [])):
+            at = f"stages.{stage_name}.criteria.{i}"
+            data[f"{at}.code"], data[f"{at}.kind"] = c["code"], c["kind"]
+            if c.get("label"):
+                data[f"{at}.label"] = c["label"]
+            for param, value in c["params"].items():
+                if param == "fields":
+                    data[f"{at}.params.{param}"] = value
+                else:
+                    data[f"{at}.params.{param}"] = (
+                        ", ".join(value) if isinstance(value, list) else str(value)
+                    )
+    return data
+
+
 def _split(raw: str) -> list[str]:
     import re
 
