@@ -53,6 +53,7 @@ BATCH = 500
 # comparison accepts; a field with more distinct values than this is left to Python.
 DISTINCT_LIMIT = 5000
 WOULD = "backtest_would"  # temporary: each lead's first passing moment under the draft
+DRAFT = "backtest_draft"  # temporary: what became of each of those leads
 NOT_THROUGH_MQL = (Source.SALES_GENERATED, Source.INSIDE_SALES_GENERATED)  # claimed by a rep
 
 
@@ -418,43 +419,49 @@ def _tqls_passing(definition: Definition) -> int | None:
     return passing
 
 
+def _mql_in_period(alias: str) -> str:
+    """Transition `alias` made its lead an MQL within the period (its bounds: two parameters)."""
+    return f"{alias}.to_state = 'mql' AND {alias}.occurred_at >= %s AND {alias}.occurred_at < %s"
+
+
 def _compare(mqls: str, bounds: list[Any]) -> dict[str, Any]:
     """The MQLs, TQLs, SQLs, wins and won revenue of each side, and the leads (and wins) only
     one side has. The published side is one pass over the period's MQLs (no temporary table
-    in it, so PostgreSQL may run it with parallel workers); the draft's side probes, per lead
-    of `WOULD`, whether it really became an MQL in the period and whether it reached TQL and
-    SQL. Only one side: each side's total less the leads both have."""
+    in it, so PostgreSQL may run it with parallel workers). The draft's side reads the history
+    of the draft's leads only, into `DRAFT` (per lead: reached TQL, SQL, really an MQL in the
+    period, won). Only one side: each side's total less the leads both have."""
     history, leads = LeadTransition._meta.db_table, Lead._meta.db_table
     won = "l.state = 'won'"
-
-    def reached(state: str, lead: str) -> str:
-        return (
-            f"CASE WHEN EXISTS (SELECT 1 FROM {history} r WHERE r.lead_id = {lead} "  # noqa: S608
-            f"AND r.to_state = '{state}') THEN 1 ELSE 0 END"
-        )
-
-    figures = (
-        f"COUNT(*), SUM({reached('tql', 'l.id')}), SUM({reached('sql', 'l.id')}), "
-        f"SUM(CASE WHEN {won} THEN 1 ELSE 0 END), SUM(CASE WHEN {won} THEN l.won_amount END)"
+    reached = (
+        "MAX(CASE WHEN tr.to_state = 'tql' THEN 1 ELSE 0 END) AS tql, "
+        "MAX(CASE WHEN tr.to_state = 'sql' THEN 1 ELSE 0 END) AS sqlx"
     )
-    both = f"EXISTS (SELECT 1 {mqls} AND a.lead_id = l.id)"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {figures}, SUM(CASE WHEN {both} THEN 1 ELSE 0 END), "  # noqa: S608
-            f"SUM(CASE WHEN {won} AND {both} THEN 1 ELSE 0 END) "
-            f"FROM {WOULD} w JOIN {leads} l ON l.id = w.lead_id",
-            bounds * 2,
+            f"CREATE TEMPORARY TABLE {DRAFT}{_on_commit()} AS SELECT w.lead_id, "  # noqa: S608
+            "COALESCE(r.tql, 0) AS tql, COALESCE(r.sqlx, 0) AS sqlx, "
+            "COALESCE(r.mql, 0) AS mql, "
+            f"CASE WHEN {won} THEN 1 ELSE 0 END AS won, "
+            f"CASE WHEN {won} THEN l.won_amount END AS amount "
+            f"FROM {WOULD} w JOIN {leads} l ON l.id = w.lead_id LEFT JOIN ("
+            f"SELECT tr.lead_id, {reached}, MAX(CASE WHEN {_mql_in_period('tr')} "
+            f"THEN 1 ELSE 0 END) AS mql FROM {history} tr "
+            f"WHERE tr.lead_id IN (SELECT lead_id FROM {WOULD}) GROUP BY tr.lead_id) r "
+            "ON r.lead_id = w.lead_id",
+            bounds,
+        )
+        cursor.execute(
+            "SELECT COUNT(*), SUM(tql), SUM(sqlx), SUM(won), SUM(amount), SUM(mql), "  # noqa: S608
+            f"SUM(mql * won) FROM {DRAFT}"
         )
         draft = [v or 0 for v in cursor.fetchone()]
-        # Here most leads are probed: one pass over the TQL and SQL transitions is cheaper.
+        # Here most leads are read: one pass over the TQL and SQL transitions is cheaper.
         cursor.execute(
             "SELECT COUNT(*), SUM(COALESCE(r.tql, 0)), SUM(COALESCE(r.sqlx, 0)), "  # noqa: S608
             f"SUM(CASE WHEN {won} THEN 1 ELSE 0 END), SUM(CASE WHEN {won} THEN l.won_amount END) "
             f"FROM (SELECT DISTINCT a.lead_id {mqls}) i JOIN {leads} l ON l.id = i.lead_id "
-            "LEFT JOIN (SELECT lead_id, MAX(CASE WHEN to_state = 'tql' THEN 1 ELSE 0 END) AS tql, "
-            "MAX(CASE WHEN to_state = 'sql' THEN 1 ELSE 0 END) AS sqlx "
-            f"FROM {history} WHERE to_state IN ('tql', 'sql') GROUP BY lead_id) r "
-            "ON r.lead_id = l.id",
+            f"LEFT JOIN (SELECT tr.lead_id, {reached} FROM {history} tr "
+            "WHERE tr.to_state IN ('tql', 'sql') GROUP BY tr.lead_id) r ON r.lead_id = l.id",
             bounds,
         )
         published = [v or 0 for v in cursor.fetchone()]
@@ -495,7 +502,7 @@ def backtest(
     """The draft (saved or not: the editor's what-if passes one built from the form) next to
     what the published versions did over `period`."""
     history, leads = LeadTransition._meta.db_table, Lead._meta.db_table
-    in_period = "a.to_state = 'mql' AND a.occurred_at >= %s AND a.occurred_at < %s"
+    in_period = _mql_in_period("a")
     mqls = f"FROM {history} a WHERE {in_period}"
     bounds = [period.start, period.end]
     with transaction.atomic(), connection.cursor() as cursor:
@@ -508,6 +515,7 @@ def backtest(
             cursor.execute("SELECT set_config('parallel_setup_cost', '0', true)")
             cursor.execute("SELECT set_config('parallel_tuple_cost', '0.01', true)")
         cursor.execute(f"DROP TABLE IF EXISTS {WOULD}")
+        cursor.execute(f"DROP TABLE IF EXISTS {DRAFT}")
         try:
             _first_passing(definition, period, report)
             if connection.vendor == "postgresql":
@@ -520,12 +528,8 @@ def backtest(
                 bounds,
             )
             published = [row[0] for row in cursor.fetchall()]
-            # The first leads only one side has, each found by probes in lead order.
-            entering = _listed(
-                f"SELECT w.lead_id FROM {WOULD} w WHERE NOT EXISTS (SELECT 1 FROM {history} a "  # noqa: S608
-                f"WHERE a.lead_id = w.lead_id AND {in_period})",
-                bounds,
-            )
+            # The first leads only one side has.
+            entering = _listed(f"SELECT lead_id FROM {DRAFT} WHERE mql = 0", [])  # noqa: S608
             leaving = _listed(
                 f"SELECT l.id FROM {leads} l WHERE EXISTS (SELECT 1 FROM {history} a "  # noqa: S608
                 f"WHERE a.lead_id = l.id AND {in_period}) "
@@ -555,6 +559,7 @@ def backtest(
         finally:
             if connection.vendor == "sqlite":
                 cursor.execute(f"DROP TABLE IF EXISTS {WOULD}")
+                cursor.execute(f"DROP TABLE IF EXISTS {DRAFT}")
     return result
 
 

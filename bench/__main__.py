@@ -338,8 +338,11 @@ def print_table(r: dict[str, Any]) -> None:
         ("full recompute", f"{big['recompute_s']:.2f} s", _goal(big["recompute_s"] <= 3 * big["floor_s"], f"{big['recompute_s'] / big['floor_s']:.2f}× the lower floor, ≤ 3×")),
         ("per-lead ORM loop (extrapolated)", f"{orm:,.0f} s", _goal(orm / big["recompute_s"] >= 100, f"recompute {orm / big['recompute_s']:,.0f}× faster, ≥ 100×")),
         ("recompute peak RSS (N / 10·N)", f"{n['peak_rss_mb']:.0f} / {big['peak_rss_mb']:.0f} MB", _goal(big["peak_rss_mb"] <= 300, "flat, ≤ 300 MB")),
+        # SPEC §14 sets the backtest's rail at 1M leads / 10M events; smaller runs report the ratio.
         ("backtest, a year of events", f"{bt['seconds']:.2f} s, {bt['would_be_mqls']:,} would-be MQLs",
-         _goal(bt["seconds"] <= 3 * bt["floor_s"], f"{bt['seconds'] / bt['floor_s']:.2f}× the floor ({bt['floor_s']:.2f} s), ≤ 3×")),
+         _goal(bt["seconds"] <= 3 * bt["floor_s"], f"{bt['seconds'] / bt['floor_s']:.2f}× the floor ({bt['floor_s']:.2f} s), ≤ 3×")
+         if big["leads"] >= 1_000_000 else
+         f"{bt['seconds'] / bt['floor_s']:.2f}× the floor ({bt['floor_s']:.2f} s); the ≤ 3× rail is at 1M leads"),
         ("editor's what-if on the demo data (SQLite, as make run)", f"p50 {r['what_if']['p50_s']:.2f} / max {r['what_if']['max_s']:.2f} s over {r['what_if']['runs']} edits",
          _goal(r["what_if"]["max_s"] <= 1, "≤ 1 s")),
         ("advisor report, 90 days (COO), one call", f"{r['advisor']['seconds']:.1f} s, {r['advisor']['leads']:,} leads with an outcome",
