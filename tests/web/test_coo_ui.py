@@ -204,3 +204,44 @@ def test_the_what_if_replays_the_form_as_it_is_without_saving_it(world: Any, web
             web_as(who).post(f"/definitions/{draft.pk}/what-if/", editor_post(draft)).status_code
             == 403
         )
+
+
+def test_a_draft_from_a_suggestion_carries_that_one_change(world: Any, web_as: Any) -> None:
+    """The advisor's button posts the published version and one change: the draft differs in
+    that change only. A change that no longer fits, or that would make the definition invalid,
+    makes no draft and says why."""
+    published = Definition.objects.get(status=DefinitionStatus.PUBLISHED)
+    client = web_as("coo")
+
+    def suggest(change: str, code: str, value: str) -> Any:
+        return client.post("/definitions/new/", {"from": published.pk, "change": change,
+                                                 "code": code, "value": value})  # fmt: skip
+
+    r = suggest("threshold", "engaged", "13")
+    assert r.status_code == 302
+    draft = Definition.objects.get(status=DefinitionStatus.DRAFT)
+    expected = published.document
+    expected["stages"]["mql"]["criteria"][0]["params"]["value"] = 13
+    assert draft.document == expected and "engaged" in draft.name
+    r = suggest("drop", "icp", "Software")
+    icp = Definition.objects.filter(status="draft").latest("pk").document["stages"]["mql"]
+    assert icp["criteria"][1]["params"]["values"] == ["manufacturing"]
+    drafts = Definition.objects.filter(status="draft").count()
+    for change, code, value in (
+        ("threshold", "nope", "1"),
+        ("explode", "engaged", "1"),
+        ("threshold", "engaged", "twenty"),  # does not fit
+        ("threshold", "engaged", "-5"),
+    ):  # an invalid definition
+        r = suggest(change, code, value)
+        assert r.status_code == 302 and r["Location"] == "/advisor/", (change, code, value)
+    assert Definition.objects.filter(status="draft").count() == drafts, "no draft made"
+    suggest("remove", "need", "")
+    without = Definition.objects.filter(status="draft").latest("pk").document["stages"]["mql"]
+    assert [c["code"] for c in without["criteria"]] == ["engaged", "icp", "contactable"]
+    assert (
+        web_as("marketing")
+        .post("/definitions/new/", {"change": "remove", "code": "need"})
+        .status_code
+        == 403
+    )

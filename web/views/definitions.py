@@ -76,7 +76,11 @@ def definition_new(request: HttpRequest) -> HttpResponse:
             "name": name,
             "what": _describe(change, code, value),
         }
-    draft = definition_create(name=name[:200], document=document, actor=user_of(request))
+    try:
+        draft = definition_create(name=name[:200], document=document, actor=user_of(request))
+    except ValidationFailed as exc:  # a suggestion that leaves the definition incomplete
+        flash_error(request, exc)
+        return redirect("web:advisor")
     messages.success(request, _("Draft v%d created.") % draft.pk)
     return redirect("web:definition-edit", definition_id=draft.pk)
 
