@@ -328,7 +328,6 @@ def _pass_fail(
     d = Dialect.current()
     rules = active_rules(RuleKind.ENGAGEMENT)
     pop_sql = f"SELECT lead_id AS lid, won FROM {POPULATION}"  # noqa: S608
-    pop_params: list[Any] = []
     activity = [c for c in criteria if c["kind"] == K.ACTIVITY_WITHIN]
     eng, eng_params = (
         engagement_terms(rules, d, as_of=None, as_of_sql="m.t") if rules else ("0", [])
@@ -369,7 +368,7 @@ def _pass_fail(
             f"JOIN ({moment}) x ON x.lead_id = p.lid "
             f"JOIN {Lead._meta.db_table} l ON l.id = p.lid "
             f"LEFT JOIN {LeadScore._meta.db_table} s ON s.lead_id = l.id",
-            [*sum_params, *pop_params, *eng_params, *act_params, *pop_params],
+            [*sum_params, *eng_params, *act_params],
         )
         n, won, *counts = cursor.fetchone()
     n, won = int(n or 0), int(won or 0)
