@@ -30,9 +30,7 @@ from scoring import engine, reference
 from scoring.choices import RuleKind
 from scoring.services import score_recompute, score_sweep
 
-# 120 histories of 50 steps per path (field sales, inside sales) keep the suite under 20 minutes
-# on 2 cores; a deeper run sets STATE_MACHINE_EXAMPLES in the settings.
-EXAMPLES = int(getattr(django_settings, "STATE_MACHINE_EXAMPLES", 120))
+EXAMPLES = int(getattr(django_settings, "STATE_MACHINE_EXAMPLES", 200))
 STEPS = int(getattr(django_settings, "STATE_MACHINE_STEPS", 50))
 ROLES = ["marketing", "coo", "rep_a", "rep_a2", "manager_a", "rep_b", "manager_b"]
 TRANSITIONS = sorted({name for name, _ in EDGES})
