@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics import advisor, funnel, inside_sales, reports
+from analytics import advisor, funnel, inside_sales, prediction, reports
 from analytics.backtest import backtest_start
 from analytics.periods import BOUND_PATTERN, Period, period_from
 from analytics.selectors import lead_scope_sql, report_handoffs, report_leads
@@ -20,8 +20,10 @@ from analytics.serializers import (
     FunnelReportSerializer,
     HandoffReportSerializer,
     InsideSalesReportSerializer,
+    LeadWinProbabilitySerializer,
     RecyclingReportSerializer,
     RevenueReportSerializer,
+    WinModelSerializer,
 )
 from leadflow.apis import JobSerializer
 from leadflow.errors import FieldError, ValidationFailed
@@ -29,7 +31,12 @@ from leadflow.filters import as_id
 from leadflow.permissions import user_of
 from leadflow.serializers import StrictSerializer
 from leads.access import Can, permission
-from leads.selectors import definition_get, definition_published, definition_published_or_409
+from leads.selectors import (
+    definition_get,
+    definition_published,
+    definition_published_or_409,
+    lead_access,
+)
 
 DAY_OR_MOMENT = {"type": "string", "pattern": BOUND_PATTERN}
 PERIOD = [
@@ -206,3 +213,35 @@ class DefinitionBacktestApi(APIView):
         period = period_from(raw, default_days=365)
         job = backtest_start(definition=definition, period=period, actor=user_of(request))
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class WinModelApi(APIView):
+    permission_classes = [permission(Can.DEFINE)]
+
+    @extend_schema(responses={200: WinModelSerializer})
+    def get(self, request: Request) -> Response:
+        return Response(WinModelSerializer(prediction.model_card()).data)
+
+
+class WinModelTrainApi(APIView):
+    permission_classes = [permission(Can.DEFINE)]
+
+    @extend_schema(request=None, responses={202: JobSerializer})
+    def post(self, request: Request) -> Response:
+        job = prediction.win_model_start(actor=user_of(request))
+        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class LeadWinProbabilityApi(APIView):
+    permission_classes = [permission(Can.READ)]
+
+    @extend_schema(responses={200: LeadWinProbabilitySerializer})
+    def get(self, request: Request, lead_id: int) -> Response:
+        lead = lead_access(user=request.user, lead_id=lead_id)
+        why = prediction.explain(lead)
+        body = {
+            "lead": lead.pk, "win_probability": lead.win_probability, "model": lead.win_model,
+            "probability_now": why["probability"] if why else None,
+            "factors": why["factors"] if why else [],
+        }  # fmt: skip
+        return Response(LeadWinProbabilitySerializer(body).data)

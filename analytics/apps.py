@@ -11,6 +11,12 @@ class AnalyticsConfig(AppConfig):
         from leadflow import jobs
 
         jobs.job_tasks["backtest"] = "analytics.tasks.backtest_job"
+        jobs.job_tasks["win_model"] = "analytics.tasks.win_model_job"
+
+        from analytics import prediction
+        from scoring.services import rescore_followers
+
+        rescore_followers.append(lambda ids, now: prediction.rescore(ids=ids, now=now))
 
         from analytics.figures import figures_tracker
         from leads.services.derived import tracker_register

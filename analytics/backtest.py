@@ -128,6 +128,9 @@ def criterion_sql(
         return f"{expr} >= %s", [_number(p["value"])], p["score"] == "fit"
     if kind == K.ACTIVITY_WITHIN:
         return f"x.{activity[crit['code']]} >= %s", [p.get("count", 1)], False
+    if kind == K.PROBABILITY_AT_LEAST:
+        # Today's predictive score, as the lead's fields are today's (neither is versioned).
+        return "s.win_probability >= %s", [float(p["value"])], True
     if kind in (K.FIELD_IN, K.FIELD_NOT_IN):
         matches = _matching(p["field"], p["values"])
         if matches is None:

@@ -52,3 +52,39 @@ class FigureDelta(FigureRow):
 
     class Meta:
         indexes = [models.Index(fields=["figure", "day"], name="figuredelta_figure_day")]
+
+
+class WinModel(models.Model):
+    """One nightly training of the predictive score (`analytics.prediction`): a logistic
+    regression of winning on the lead's attributes and engagement, or, with too few wins in the
+    history, the record that there is none. Its id is the model's version; the latest row is the
+    one in use (a `not_enough_history` row means no model)."""
+
+    class Status(models.TextChoices):
+        TRAINED = "trained"
+        NOT_ENOUGH_HISTORY = "not_enough_history"
+
+    trained_at = models.DateTimeField()
+    status = models.CharField(max_length=24, choices=Status.choices)
+    # The closed leads read: all of them, and those the model was fitted on / held out.
+    leads = models.IntegerField(default=0)
+    wins = models.IntegerField(default=0)
+    train_leads = models.IntegerField(default=0)
+    holdout_leads = models.IntegerField(default=0)
+    holdout_wins = models.IntegerField(default=0)
+    history_from = models.DateTimeField(null=True, blank=True)
+    holdout_from = models.DateTimeField(null=True, blank=True)
+    # {"intercept": b, "window_days": n, "categories": [{attribute, value, weight}],
+    #  "events": [{type, weight}]}: everything scoring a lead needs.
+    coefficients = models.JSONField(default=dict, blank=True)
+    auc = models.FloatField(null=True, blank=True)
+    brier = models.FloatField(null=True, blank=True)
+    # [{low, high, leads, predicted, won, actual}] over the held-out leads, per band of the
+    # predicted probability.
+    calibration = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"win model v{self.pk} ({self.status})"

@@ -276,3 +276,61 @@ class AdvisorReportSerializer(PeriodSerializer):
     thresholds = AdvisorThresholdSerializer(many=True)
     values = AdvisorValueSerializer(many=True)
     findings = AdvisorFindingSerializer(many=True)
+
+
+class WinFactorSerializer(serializers.Serializer[Any]):
+    feature = serializers.CharField(help_text="An attribute (`industry`, …) or `events`.")
+    value = serializers.CharField(help_text="The attribute's value, or the event type.")
+    count = serializers.IntegerField(allow_null=True, help_text="Events counted (events only).")
+    contribution = serializers.FloatField(
+        help_text="The probability minus what it would be without this feature."
+    )
+
+
+class LeadWinProbabilitySerializer(serializers.Serializer[Any]):
+    lead = serializers.IntegerField()
+    win_probability = serializers.FloatField(
+        allow_null=True, help_text="As stored at the lead's last scoring (0–1)."
+    )
+    model = serializers.IntegerField(allow_null=True, help_text="The model that gave it.")
+    probability_now = serializers.FloatField(
+        allow_null=True, help_text="The model in use's probability as of now."
+    )
+    factors = WinFactorSerializer(many=True, help_text="The largest shares first (up to 3).")
+
+
+class CalibrationBandSerializer(serializers.Serializer[Any]):
+    low = serializers.FloatField()
+    high = serializers.FloatField()
+    leads = serializers.IntegerField()
+    predicted = serializers.FloatField(help_text="The band's mean predicted probability.")
+    won = serializers.IntegerField()
+    actual = serializers.FloatField(help_text="The band's actual win rate.")
+    interval = serializers.ListField(child=serializers.FloatField(), help_text="95% Wilson.")
+
+
+class ModelWeightSerializer(serializers.Serializer[Any]):
+    feature = serializers.CharField()
+    value = serializers.CharField()
+    weight = serializers.FloatField(help_text="Log-odds per unit (events: per ln(1 + count)).")
+
+
+class WinModelSerializer(serializers.Serializer[Any]):
+    status = serializers.ChoiceField(choices=["none", "trained", "not_enough_history"])
+    version = serializers.IntegerField(required=False)
+    trained_at = serializers.DateTimeField(required=False)
+    min_wins = serializers.IntegerField(help_text="Fewer wins in the history: no model.")
+    leads = serializers.IntegerField(required=False, help_text="Closed leads in the history.")
+    wins = serializers.IntegerField(required=False)
+    history_from = serializers.DateTimeField(required=False)
+    train_leads = serializers.IntegerField(required=False)
+    holdout_leads = serializers.IntegerField(required=False)
+    holdout_wins = serializers.IntegerField(required=False)
+    holdout_from = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="The held-out recent period's start."
+    )
+    auc = serializers.FloatField(required=False, allow_null=True)
+    brier = serializers.FloatField(required=False, allow_null=True)
+    calibration = CalibrationBandSerializer(many=True, required=False)
+    weights = ModelWeightSerializer(many=True, required=False)
+    window_days = serializers.IntegerField(required=False)

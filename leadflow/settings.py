@@ -295,6 +295,11 @@ CELERY_BEAT_SCHEDULE = {
     "funnel-rollups": {"task": "leads.tasks.stage_rollups_compact", "schedule": 60.0},
     "figure-rollups": {"task": "analytics.tasks.figures_compact", "schedule": 60.0},
     "scoring-sweep": {"task": "scoring.tasks.score_sweep", "schedule": 60.0},
+    # The predictive score: trained on the outcomes, then every lead scored (SPEC §14).
+    "win-model-nightly": {
+        "task": "analytics.tasks.win_model_nightly",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "handoff-sla-sweep": {"task": "handoff.tasks.handoff_sla_sweep", "schedule": 60.0},
     "recycle-sweep": {"task": "handoff.tasks.recycle_sweep", "schedule": 3600.0},
     "webhook-sweep": {"task": "handoff.tasks.webhook_sweep", "schedule": 60.0},
@@ -315,6 +320,8 @@ WEBHOOK_BACKOFF_SECONDS = env.float("WEBHOOK_BACKOFF_SECONDS", default=30.0)
 WEBHOOK_ALLOWED_PRIVATE = env.list("WEBHOOK_ALLOWED_PRIVATE", default=[])
 # Leads per chunk of a recompute: bounds memory and the length of each transaction.
 SCORING_CHUNK_SIZE = env.int("SCORING_CHUNK_SIZE", default=50_000)
+# The outcomes the predictive score is trained on: those of the last this many days.
+WIN_MODEL_HISTORY_DAYS = env.int("WIN_MODEL_HISTORY_DAYS", default=730)
 # Event ids per transaction when the stored points are brought up to new rules.
 SCORING_REPOINT_CHUNK_SIZE = env.int("SCORING_REPOINT_CHUNK_SIZE", default=200_000)
 # PostgreSQL work_mem for the one aggregate pass of a full recompute (a hash aggregate per lead).

@@ -187,7 +187,9 @@ class LeadListApi(ListAPIView[Any]):
     pagination_class = LeadPagination
     filter_backends = [DjangoFilterBackend, LeadOrderingFilter]
     filterset_class = LeadFilter
-    ordering_fields = ["created_at", "updated_at", "score", "state_changed_at", "email"]
+    ordering_fields = [
+        "created_at", "updated_at", "score", "win_probability", "state_changed_at", "email",
+    ]  # fmt: skip
 
     def get_queryset(self) -> Any:
         # Each MQL's available transitions read the definition it qualified under (one query

@@ -107,6 +107,7 @@ class CriterionKind(models.TextChoices):
     DATE_WITHIN = "date_within"
     ACTIVITY_WITHIN = "activity_within"
     EMAIL_DOMAIN_NOT_IN = "email_domain_not_in"
+    PROBABILITY_AT_LEAST = "probability_at_least"
 
 
 class ScoreName(models.TextChoices):

@@ -67,6 +67,7 @@ KIND_PARAMS: dict[str, dict[str, str]] = {
     K.DATE_WITHIN: {"field": "date_field", "days": "days", "direction?": "direction"},
     K.ACTIVITY_WITHIN: {"types": "strings", "days": "days", "count?": "count"},
     K.EMAIL_DOMAIN_NOT_IN: {"domains": "strings"},
+    K.PROBABILITY_AT_LEAST: {"value": "probability"},
 }
 DIRECTIONS = ("future", "past", "either")
 
@@ -122,6 +123,10 @@ def _param(kind_of: str) -> dict[str, Any]:
     schemas: dict[str, tuple[dict[str, Any], Message]] = {
         "score": ({"enum": list(ScoreName.values)}, (one_of, Raw(", ".join(ScoreName.values)))),
         "number": ({"type": "number", "minimum": 0}, gettext_noop("a number ≥ 0")),
+        "probability": (
+            {"type": "number", "minimum": 0, "maximum": 1},
+            gettext_noop("a probability between 0 and 1"),
+        ),
         "days": ({"type": "integer", "minimum": 1, "maximum": 36500}, _WHOLE),
         "count": ({"type": "integer", "minimum": 1, "maximum": 36500}, _WHOLE),
         "direction": ({"enum": list(DIRECTIONS)}, (one_of, Raw(", ".join(DIRECTIONS)))),
@@ -468,6 +473,15 @@ def evaluate_criterion(
         observed = lead.email.rsplit("@", 1)[-1] if lead.email else ""
         passed = bool(observed) and observed not in {_norm(d) for d in p["domains"]}
         expected = {"domain_not_in": p["domains"]}
+    elif kind == K.PROBABILITY_AT_LEAST:
+        # The stored predictive score; the model that gave it is recorded with the result.
+        observed = lead.win_probability
+        passed = observed is not None and observed >= float(p["value"])
+        expected = f"win probability ≥ {p['value']}"
+        return {
+            "code": crit["code"], "kind": kind, "passed": bool(passed),
+            "observed": observed, "expected": expected, "model": lead.win_model,
+        }  # fmt: skip
     else:  # pragma: no cover - validation refuses unknown kinds
         raise ValueError(kind)
     return {
@@ -505,6 +519,8 @@ def criteria_q(criteria: list[dict[str, Any]], *, now: datetime) -> Any:
                 p["score"], "scores__total"
             )
             q &= Q(**{f"{column}__gte": p["value"]})
+        elif kind == K.PROBABILITY_AT_LEAST:
+            q &= Q(scores__win_probability__gte=p["value"])
         elif kind == K.ACTIVITY_WITHIN:
             since = now - timedelta(days=p["days"])
             recent = Event.objects.filter(

@@ -159,6 +159,16 @@ class Lead(LeadLifecycle, TimeStampedModel):
         return row.engagement if row else Decimal(0)
 
     @property
+    def win_probability(self) -> float | None:
+        row = self._scores()
+        return row.win_probability if row else None
+
+    @property
+    def win_model(self) -> int | None:
+        row = self._scores()
+        return row.win_model if row else None
+
+    @property
     def score(self) -> Decimal:
         return self.fit_score + self.engagement_score
 
@@ -185,6 +195,10 @@ class LeadScore(models.Model):
         db_persist=True,
     )
     version = models.PositiveIntegerField(default=0)
+    # The predictive score (`analytics.prediction`): the probability of winning and the version
+    # of the model that gave it (`analytics.WinModel`); none while there is no model.
+    win_probability = models.FloatField(null=True, blank=True)
+    win_model = models.PositiveIntegerField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.lead_id}: fit {self.fit} + engagement {self.engagement}"

@@ -129,6 +129,14 @@ class LeadSerializer(serializers.ModelSerializer[Any]):
     fit_score = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
     engagement_score = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
     score = serializers.DecimalField(max_digits=13, decimal_places=2, read_only=True)
+    win_probability = serializers.FloatField(
+        read_only=True, allow_null=True,
+        help_text="The predictive score (0–1); null while there is no model. Why: "
+        "`/leads/{id}/win-probability/`.",
+    )  # fmt: skip
+    win_model = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="The version of the model that gave it."
+    )
 
     class Meta:
         model = Lead
@@ -144,6 +152,8 @@ class LeadSerializer(serializers.ModelSerializer[Any]):
             "fit_score",
             "engagement_score",
             "score",
+            "win_probability",
+            "win_model",
             "recycle_count",
             "recycle_reason",
             "recyclable_at",
@@ -247,6 +257,10 @@ class CriterionResultSerializer(serializers.Serializer[Any]):
     passed = serializers.BooleanField()
     observed = serializers.JSONField(allow_null=True)
     expected = serializers.JSONField()
+    model = serializers.IntegerField(
+        required=False, allow_null=True,
+        help_text="`probability_at_least` only: the version of the model that gave the score.",
+    )  # fmt: skip
 
 
 class EvaluationSerializer(serializers.Serializer[Any]):

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 MQL_BATCH = 500
 SWEEP_BATCH = 5000
+# What follows a rescore of leads in its transaction, before the automatic MQL (the predictive
+# score registers itself here: `analytics.apps`), called with the lead ids and the as-of moment.
+rescore_followers: list[Callable[[list[int], datetime], Any]] = []
 
 
 # --- rules ------------------------------------------------------------------------------------
@@ -87,6 +90,11 @@ def _auto_mql(scope: Q) -> int:
     return moved
 
 
+def auto_mql_range(lo: int, hi: int) -> int:
+    """The automatic MQL among the leads with ids in [lo, hi)."""
+    return _auto_mql(Q(pk__gte=lo, pk__lt=hi))
+
+
 def score_leads(*, lead_ids: list[int], as_of: datetime | None = None) -> dict[str, int]:
     """Incremental recompute of the given leads, then automatic MQL among them."""
     as_of = as_of or timezone.now()
@@ -96,6 +104,8 @@ def score_leads(*, lead_ids: list[int], as_of: datetime | None = None) -> dict[s
         chunk = ids[start : start + 1000]
         with transaction.atomic():
             changed += engine.rescore(as_of=as_of, ids=chunk)
+            for follow in rescore_followers:
+                follow(chunk, as_of)
         moved += _auto_mql(Q(pk__in=chunk))
     return {"leads": len(ids), "changed": changed, "mql": moved}
 

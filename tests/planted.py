@@ -86,3 +86,75 @@ def advisor_history(users: dict[str, Any]) -> dict[str, Any]:
             truth[lead.pk] = (industry, need, low, won)
     v2_id = definition_create(name="v2", document=v2, actor=coo).pk
     return {"truth": truth, "v2": definition_publish(definition_id=v2_id)}
+
+
+# The predictive score's planted truth: the odds of winning are exp(-2.2) times e^2.8 for a
+# manufacturer and (1 + webinars)^1.5 for the webinars attended in the 90 days before the MQL.
+# Source and country are noise; meetings happen only after the MQL of a lead that is won, so a
+# model that looked past the MQL moment would learn them instead.
+PLANTED_LOGIT = {"intercept": -2.2, "manufacturing": 2.8, "webinar_per_log": 1.5}
+
+
+def model_history(*, leads: int = 800, days: int = 200, seed: int = 7) -> dict[int, dict[str, Any]]:
+    """`leads` closed leads written straight into the tables the training reads (leads, their
+    events and their MQL and outcome transitions; history is append-only, so its times are set
+    as it is written), their outcomes spread over the last `days` days. Returns each lead's
+    planted facts by id."""
+    import math
+    import random
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from leadflow.choices import Function
+    from leads.choices import ActorKind, LeadState, Source, TransitionName
+    from leads.models import Event, Lead, LeadTransition
+
+    rng = random.Random(seed)
+    now = timezone.now()
+    facts: list[dict[str, Any]] = []
+    for k in range(leads):
+        industry = rng.choice(["manufacturing", "software", "retail", "finance"])
+        webinars = rng.choice([0, 0, 1, 3])
+        logit = (PLANTED_LOGIT["intercept"]
+                 + PLANTED_LOGIT["manufacturing"] * (industry == "manufacturing")
+                 + PLANTED_LOGIT["webinar_per_log"] * math.log1p(webinars))  # fmt: skip
+        won = rng.random() < 1 / (1 + math.exp(-logit))
+        closed = now - timedelta(days=days * (k + 0.5) / leads)  # the older, the lower the id
+        facts.append({
+            "industry": industry, "webinars": webinars, "won": won, "closed": closed,
+            "mql": closed - timedelta(days=10),
+            "source": rng.choice([Source.WEB_FORM, Source.SEMINAR, Source.AD]),
+            "country": rng.choice(["JP", "US"]),
+        })  # fmt: skip
+    facts.reverse()  # ids in the order of time
+    rows = Lead.objects.bulk_create(
+        Lead(email=f"planted{k}@example.co.jp", industry=f["industry"], source=f["source"],
+             country=f["country"], state=LeadState.WON if f["won"] else LeadState.RECYCLED)
+        for k, f in enumerate(facts)
+    )  # fmt: skip
+    events, history = [], []
+    for lead, f in zip(rows, facts, strict=True):
+        f["lead"] = lead
+        events += [Event(lead=lead, type="webinar_attended", properties={},
+                         occurred_at=f["mql"] - timedelta(days=5 + i))
+                   for i in range(f["webinars"])]  # fmt: skip
+        events += [Event(lead=lead, type="page_view", properties={},
+                         occurred_at=f["mql"] - timedelta(days=1 + rng.randrange(30)))
+                   for _ in range(rng.randrange(4))]  # fmt: skip
+        if f["won"]:
+            events += [Event(lead=lead, type="activity.meeting", properties={},
+                             occurred_at=f["mql"] + timedelta(days=2 + i)) for i in range(3)]  # fmt: skip
+        steps = [(TransitionName.QUALIFY_MQL, LeadState.LEAD, LeadState.MQL, f["mql"]),
+                 ((TransitionName.WIN, LeadState.SQL, LeadState.WON) if f["won"]
+                  else (TransitionName.DISQUALIFY, LeadState.SAL, LeadState.RECYCLED))
+                 + (f["closed"],)]  # fmt: skip
+        history += [
+            LeadTransition(lead=lead, transition=name, from_state=a, to_state=b, occurred_at=t,
+                           actor_kind=ActorKind.SYSTEM, responsible_before=Function.MARKETING,
+                           responsible_after=Function.SALES)
+            for name, a, b, t in steps
+        ]  # fmt: skip
+    Event.objects.bulk_create(events)
+    LeadTransition.objects.bulk_create(history)
+    return {f["lead"].pk: f for f in facts}

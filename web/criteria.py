@@ -31,6 +31,7 @@ KIND_LABELS = {
     K.DATE_WITHIN: gettext_lazy("Date within"),
     K.ACTIVITY_WITHIN: gettext_lazy("Activity within"),
     K.EMAIL_DOMAIN_NOT_IN: gettext_lazy("E-mail domain is none of"),
+    K.PROBABILITY_AT_LEAST: gettext_lazy("Win probability at least"),
 }
 SCORE_LABELS = {
     ScoreName.FIT: gettext_lazy("Fit score"),
@@ -58,6 +59,15 @@ def number_text(value: Any) -> str:
     except (InvalidOperation, ValueError):
         return str(value)
     return f"{n:,.0f}" if n == n.to_integral_value() else f"{n:,.2f}"
+
+
+def percent_text(value: Any) -> str:
+    """A probability (0–1) as a percentage: 0.425 reads "42.5%"."""
+    try:
+        n = Decimal(str(value)) * 100
+    except (InvalidOperation, ValueError):
+        return str(value)
+    return f"{n:.0f}%" if n == n.to_integral_value() else f"{n:.1f}%"
 
 
 def field_name(name: str) -> str:
@@ -138,6 +148,8 @@ def criterion_sentence(kind: str, p: dict[str, Any]) -> str:
                 "days": p.get("days"),
             }
         return _("%(types)s in the last %(days)s days") % {"types": types, "days": p.get("days")}
+    if kind == K.PROBABILITY_AT_LEAST:
+        return _("Win probability at least %(value)s") % {"value": percent_text(p.get("value"))}
     if kind == K.EMAIL_DOMAIN_NOT_IN:
         return _("E-mail domain is none of: %(domains)s") % {
             "domains": _list("", p.get("domains", []))
@@ -158,6 +170,8 @@ def observed_text(kind: str, p: dict[str, Any], observed: Any) -> str:
         return _("missing: %s") % _list("", [field_name(f) for f in missing])
     if kind == K.ACTIVITY_WITHIN:
         return _("%s times") % str(observed)
+    if kind == K.PROBABILITY_AT_LEAST:
+        return _("no model") if observed is None else percent_text(observed)
     return str(value_text("", observed))
 
 
