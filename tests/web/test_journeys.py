@@ -664,3 +664,75 @@ def test_the_coo_takes_the_advisors_suggestion_tries_it_and_publishes_it(
     submit(page, "main form")
     assert Definition.objects.get(pk=draft.pk).status == DefinitionStatus.PUBLISHED
     step(page, lang, "advisor-5-published")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_coo_trains_the_predictive_score_and_a_rep_reads_why_a_lead_is_likely(
+    lang: str, users: Any, page_as: Any
+) -> None:
+    """On a history whose truth is planted (manufacturers and webinar-goers win), the COO finds
+    no model on the advisor page, trains one, and reads its held-out AUC, calibration and
+    weights; a rep sorts their leads by win probability and opens the likeliest, whose reasons
+    name its industry first."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from analytics.models import WinModel
+    from leads.models import Event
+    from tests.factories import make_lead
+    from tests.planted import model_history
+
+    model_history()
+    team = Team.objects.get(name="Team A")
+    mine = {}
+    for name, industry, webinars in (("maker", "manufacturing", 0), ("shop", "retail", 3),
+                                     ("coder", "software", 0)):  # fmt: skip
+        lead = make_lead(email=f"{name}@example.co.jp", industry=industry, last_name=name)
+        Lead.objects.filter(pk=lead.pk).update(team=team, owner=users["rep_a"])
+        Event.objects.bulk_create(
+            Event(lead=lead, type="webinar_attended", properties={},
+                  occurred_at=timezone.now() - timedelta(days=2 + i))
+            for i in range(webinars)
+        )  # fmt: skip
+        mine[name] = lead
+    page = page_as("chief", "pw-coo-1", lang)
+    nav(page, "/advisor/")
+    expect(page.locator("#win-model")).to_have_attribute("data-model-status", "none")
+    step(page, lang, "model-1-none")
+    submit(page, "#win-model form")
+    page.wait_for_selector("#win-model .job[data-status=succeeded]", timeout=60_000)
+    model = WinModel.objects.get()
+    assert page.locator("[data-figure=trained]").count() == 1
+    step(page, lang, "model-2-trained")
+    page.click("[data-figure=trained] a")  # Show the model
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("#win-model")).to_have_attribute("data-model-status", "trained")
+    shown = float(page.locator("[data-figure=auc]").inner_text())
+    assert model.auc is not None and shown == round(model.auc, 3) and shown >= 0.75
+    expect(page.locator("#calibration tbody tr")).to_have_count(len(model.calibration))
+    industry = "製造" if lang == "ja" else "Manufacturing"
+    expect(page.locator("#model-weights tbody tr").first).to_contain_text(industry)
+    step(page, lang, "model-3-card")
+
+    rep = page_as("aoki", "pw-rep-a-1", lang)
+    nav(rep, "/leads/")
+    rep.click("thead a[href*='sort=-win']")
+    rep.wait_for_load_state("networkidle")
+    stored = {n: Lead.objects.get(pk=lead.pk).win_probability for n, lead in mine.items()}
+    assert stored["maker"] > stored["shop"] > stored["coder"]
+    rows = rep.locator("tbody tr")
+    expect(rows).to_have_count(3)
+    for i, name in enumerate(("maker", "shop", "coder")):
+        expect(rows.nth(i)).to_contain_text(name)
+        expect(rows.nth(i).locator("td.num").nth(1)).to_have_text(f"{stored[name] * 100:.1f}%")
+    step(rep, lang, "model-4-leads-by-win")
+    rows.first.locator("a").first.click()
+    rep.wait_for_load_state("networkidle")
+    expect(rep.locator("#win-probability .value")).to_have_text(f"{stored['maker'] * 100:.1f}%")
+    expect(rep.locator("#win-probability")).to_contain_text(f"v{model.pk}")
+    expect(rep.locator("#win-factors li").first).to_have_attribute(
+        "data-factor", "industry=manufacturing"
+    )
+    expect(rep.locator("#win-factors li").first).to_contain_text(industry)
+    step(rep, lang, "model-5-lead-why")

@@ -58,6 +58,14 @@ def days(value: Any) -> str:
 
 
 @register.filter
+def pp(value: Any) -> str:
+    """A change of a probability in percentage points, signed: 0.213 reads "+21.3 pt"."""
+    if value is None:
+        return "—"
+    return gettext("%(n)s pt") % {"n": f"{float(value) * 100:+.1f}"}
+
+
+@register.filter
 def pct(value: Any) -> str:
     if value is None:
         return "—"

@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
+from rest_framework.exceptions import NotFound
 
 from accounts.models import Team
 from analytics import funnel, inside_sales, reports
@@ -21,6 +23,7 @@ from analytics.periods import Period, period_from
 from analytics.selectors import lead_scope_sql, report_handoffs, report_leads
 from leadflow.errors import ValidationFailed
 from leadflow.filters import as_id
+from leadflow.permissions import user_of
 from leads.access import Can, reach
 from leads.choices import Lane, LeadState
 from leads.selectors import definition_list, definition_published
@@ -202,6 +205,23 @@ def _attribute_label(name: str) -> str:
     return str(label) if label else name
 
 
+def factor_label(feature: str, value: str, count: int | None = None) -> str:
+    """A feature of the predictive score as a person reads it: "Industry = Manufacturing", or
+    "webinar attended × 3 (last 90 days)"."""
+    from analytics.prediction import WINDOW_DAYS
+    from web.criteria import event_label
+
+    if feature == "events":
+        if count is None:
+            return _("%(event)s (per event, last %(days)s days)") % {
+                "event": event_label(value), "days": WINDOW_DAYS,
+            }  # fmt: skip
+        return _("%(event)s × %(n)s (last %(days)s days)") % {
+            "event": event_label(value), "n": count, "days": WINDOW_DAYS,
+        }  # fmt: skip
+    return f"{_attribute_label(feature)} = {_value_label(feature, value)}"
+
+
 def _value_label(attribute: str, value: str) -> str:
     if value == "":
         return _("(empty)")
@@ -216,6 +236,39 @@ def _value_label(attribute: str, value: str) -> str:
     if attribute == "title_seniority":
         return _("senior") if value == "senior" else _("other")
     return value
+
+
+def _win_model_context(request: HttpRequest) -> dict[str, Any]:
+    """The predictive score's card for the COO, with the training job the page was sent back
+    with (`?job=`), if it is one."""
+    from analytics.prediction import model_card
+    from leadflow.jobs import job_get
+    from leadflow.models import Job
+
+    card = model_card()
+    for w in card.get("weights", []):
+        w["label"] = factor_label(w["feature"], w["value"])
+    card["weights_shown"] = card.get("weights", [])[:10]
+    raw = request.GET.get("job", "")
+    if raw.isascii() and raw.isdigit():
+        try:
+            job: Job | None = job_get(job_id=int(raw), user=user_of(request))
+        except NotFound:
+            job = None
+        if job is not None and job.kind == "win_model":
+            card["job"] = job
+            card["percent"] = round(job.progress * 100)
+    return card
+
+
+@require_POST
+@requires(Can.DEFINE)
+def win_model_train(request: HttpRequest) -> HttpResponse:
+    """Train the predictive score now (a job; the advisor page shows its progress)."""
+    from analytics.prediction import win_model_start
+
+    job = win_model_start(actor=user_of(request))
+    return redirect(f"{reverse('web:advisor')}?job={job.pk}#win-model")
 
 
 @require_GET
@@ -264,8 +317,15 @@ def advisor_page(request: HttpRequest) -> HttpResponse:
             for t in report["thresholds"]
         ],
     }  # fmt: skip
+    may_define = may(request.user, Can.DEFINE)
+    model = _win_model_context(request) if may_define else None
+    if model and model.get("calibration"):
+        chart["calibration"] = [
+            {"predicted": b["predicted"], "actual": b["actual"], "leads": b["leads"]}
+            for b in model["calibration"]
+        ]
     return render(request, "web/advisor.html", {
-        "report": report, "chart": chart, "period": period, "stage": stage,
+        "report": report, "chart": chart, "period": period, "stage": stage, "model": model,
         "stages": [("mql", "MQL"), ("sql", "SQL")], "published": published,
         "scope": _scope_text(request.user), "may_draft": may(request.user, Can.DEFINE),
         "from_value": timezone.localtime(period.start).date().isoformat(),

@@ -58,6 +58,7 @@ SORTS: dict[str, tuple[str, bool, Any]] = {  # key -> (field, descending, label)
     "-created": ("created_at", True, gettext_lazy("Newest")),
     "created": ("created_at", False, gettext_lazy("Oldest")),
     "-score": ("sort_score", True, gettext_lazy("Highest score")),
+    "-win": ("sort_win", True, gettext_lazy("Most likely to win")),
     "email": ("email", False, gettext_lazy("E-mail")),
 }
 # Family name first, as Japanese forms (and business cards) have it.
@@ -70,7 +71,9 @@ EXPORT_FIELDS = ["id", "email", *[f for f in LEAD_FIELDS if f not in ("email", "
 
 def _filtered(request: HttpRequest) -> tuple[LeadFilter, QuerySet[Lead]]:
     qs = selectors.lead_list(user=request.user).annotate(
-        sort_score=Coalesce(F("scores__total"), Value(Decimal(0)))
+        sort_score=Coalesce(F("scores__total"), Value(Decimal(0))),
+        # No probability (no model yet) sorts below every probability.
+        sort_win=Coalesce(F("scores__win_probability"), Value(-1.0)),
     )
     f = LeadFilter(request.GET, queryset=qs, request=request)
     if not f.is_valid():
@@ -96,6 +99,10 @@ def _decode(cursor: str, field: str) -> tuple[Any, int] | None:
         elif field == "sort_score":
             value = Decimal(value)
             if not value.is_finite() or abs(value) > 10**12:
+                return None
+        elif field == "sort_win":
+            value = float(value)
+            if not -1.0 <= value <= 1.0:
                 return None
         pk = int(pk)
         if value is None or not 0 < pk < 2**63:
@@ -332,8 +339,21 @@ def _lead_context(request: HttpRequest, lead: Lead) -> dict[str, Any]:
         "lost_reasons": LostReason.choices, "disqualify_reasons": DisqualifyReason.choices,
         "archive_reasons": ArchiveReason.choices, "editable": EDITABLE,
         "sources": Source.choices, "industries": industry_choices(lead.industry),
-        "errors": {}, "part": None, "values": {},
+        "errors": {}, "part": None, "values": {}, "win": _win(lead),
     }  # fmt: skip
+
+
+def _win(lead: Lead) -> dict[str, Any] | None:
+    """The predictive score's reasons for this lead (None without a model)."""
+    from analytics.prediction import explain
+    from web.views.dashboard import factor_label
+
+    why = explain(lead)
+    if why is None:
+        return None
+    for f in why["factors"]:
+        f["label"] = factor_label(f["feature"], f["value"], f["count"])
+    return why
 
 
 @require_GET

@@ -1,5 +1,6 @@
 /* The advisor's charts: win rates with their 95% intervals against the base rate, and each
-   score criterion's threshold curve (MQLs, wins kept, SAL acceptance). */
+   score criterion's threshold curve (MQLs, wins kept, SAL acceptance); for the COO, the predictive
+   score's calibration (mean prediction against the actual win rate, per band). */
 (function () {
   "use strict";
   document.addEventListener("DOMContentLoaded", function () {
@@ -30,6 +31,27 @@
         options: Object.assign({}, common, {
           indexAxis: "y",
           scales: { x: { min: 0, max: 100, ticks: { callback: function (v) { return v + "%"; } } } }
+        })
+      });
+    }
+
+    var calibration = document.getElementById("calibration-chart");
+    if (calibration && data.calibration && data.calibration.length) {
+      new window.Chart(calibration, {
+        type: "scatter",
+        data: {
+          datasets: [
+            { label: labels.actual, data: data.calibration.map(function (b) { return { x: percent(b.predicted), y: percent(b.actual) }; }),
+              pointRadius: data.calibration.map(function (b) { return Math.max(3, Math.min(12, Math.sqrt(b.leads))); }),
+              borderColor: brand, backgroundColor: brand },
+            { label: labels.perfect, type: "line", data: [{ x: 0, y: 0 }, { x: 100, y: 100 }], borderColor: warn, borderDash: [6, 4], pointRadius: 0 }
+          ]
+        },
+        options: Object.assign({}, common, {
+          scales: {
+            x: { min: 0, max: 100, title: { display: true, text: labels.predicted }, ticks: { callback: function (v) { return v + "%"; } } },
+            y: { min: 0, max: 100, title: { display: true, text: labels.actual }, ticks: { callback: function (v) { return v + "%"; } } }
+          }
         })
       });
     }
