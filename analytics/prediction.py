@@ -443,7 +443,7 @@ def train_and_score(*, after_chunk: Callable[[int, int], Any] | None = None) -> 
     """The nightly work: train, then score every lead with the new model."""
     model = train()
     written = score_all(after_chunk=after_chunk)
-    return {"model": model.pk, "status": model.status, "auc": model.auc, "scored": written}
+    return {"model": model.pk, "status": str(model.status), "auc": model.auc, "scored": written}
 
 
 def iter_model_features(model: WinModel) -> Iterator[dict[str, Any]]:

@@ -264,6 +264,10 @@ def main() -> None:
     report["backtest"]["floor_s"] = min(floor_seconds().values())
     print("advisor …", flush=True)
     report["advisor"] = analytics.advisor_seconds()
+    print("predictive score: training and scoring in a worker, then one lead's rescore …",
+          flush=True)  # fmt: skip
+    report["prediction"] = analytics.prediction_in_child(ROOT, env)
+    report["prediction"]["rescore"] = analytics.rescore_cost()
     print("the editor's what-if on the demo data …", flush=True)
     from bench import whatif
 
@@ -347,6 +351,15 @@ def print_table(r: dict[str, Any]) -> None:
          _goal(r["what_if"]["max_s"] <= 1, "≤ 1 s")),
         ("advisor report, 90 days (COO), one call", f"{r['advisor']['seconds']:.1f} s, {r['advisor']['leads']:,} leads with an outcome",
          _goal(r["advisor"]["seconds"] <= 1, "≤ 1 s")),
+    ]  # fmt: skip
+    pr = r["prediction"]
+    rs = pr["rescore"]
+    rows += [
+        ("predictive score: training (worker)", f"{pr['train_s']:.1f} s on {pr['train_leads']:,} of {pr['leads']:,} closed leads, AUC {pr['auc'] or 0:.3f}, peak RSS {pr['peak_rss_mb']:.0f} MB",
+         _goal(pr["peak_rss_mb"] <= 1024, "peak RSS ≤ 1 GB")),
+        ("predictive score: every lead scored", f"{pr['score_all_s']:.1f} s, {pr['scored']:,} leads", ""),
+        ("one lead's rescore, with / without the model", f"p50 {rs['with']['p50_ms']:.1f} / {rs['without']['p50_ms']:.1f} ms; the step alone p50 {rs['step']['p50_ms']:.2f}, p95 {rs['step']['p95_ms']:.2f} ms",
+         _goal(rs["step"]["p95_ms"] <= 5, "the model adds ≤ 5 ms")),
     ]  # fmt: skip
     if "repoint" in r:
         rp = r["repoint"]

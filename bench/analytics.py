@@ -214,3 +214,50 @@ def advisor_seconds() -> dict[str, Any]:
     report = advisor_report(period=period_from({}), stage="mql", leads=Lead.objects.all(),
                             definition=definition_published())  # fmt: skip
     return {"seconds": time.perf_counter() - started, "leads": report["leads"]}
+
+
+def prediction_in_child(root: Any, env: dict[str, str]) -> dict[str, Any]:
+    """The nightly training and scoring of every lead, in a fresh process (its peak RSS is the
+    worker's)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "bench.prediction_child"], cwd=root, env=env,
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def rescore_cost(n: int = 200) -> dict[str, Any]:
+    """What the predictive score adds to a lead's rescore: `n` single-lead rescores with the
+    model and `n` others without it (its step left out), and the step alone."""
+    import statistics
+
+    from analytics import prediction
+    from leads.models import Lead
+    from scoring.services import rescore_followers, score_leads
+
+    top = Lead.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    ids = random.Random(5).sample(range(1, top + 1), 3 * n)
+
+    def times(fn: Any, chunk: list[int]) -> list[float]:
+        out = []
+        for lead_id in chunk:
+            started = time.perf_counter()
+            fn(lead_id)
+            out.append((time.perf_counter() - started) * 1000)
+        return out
+
+    def summary(ms: list[float]) -> dict[str, float]:
+        ms = sorted(ms)
+        return {"p50_ms": statistics.median(ms), "p95_ms": ms[int(0.95 * (len(ms) - 1))]}
+
+    assert prediction.active_model() is not None, "train first"
+    with_model = times(lambda i: score_leads(lead_ids=[i]), ids[:n])
+    saved = list(rescore_followers)
+    rescore_followers.clear()
+    try:
+        without = times(lambda i: score_leads(lead_ids=[i]), ids[n : 2 * n])
+    finally:
+        rescore_followers.extend(saved)
+    step = times(lambda i: prediction.rescore(ids=[i]), ids[2 * n :])
+    return {"with": summary(with_model), "without": summary(without), "step": summary(step)}

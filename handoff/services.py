@@ -74,9 +74,13 @@ def handoff_on_transition(lead: Lead, row: LeadTransition) -> None:
             )
             h.answered_at, h.answered_by_id = row.occurred_at, row.actor_id
             h.reason, h.note = row.reason, row.note
+            if h.breached_at is None and row.occurred_at > h.due_at:
+                # Answered late before a sweep saw it: breached all the same, when it fell due.
+                h.breached_at = h.due_at
             h.save(
                 update_fields=[
                     "status",
+                    "breached_at",
                     "answered_at",
                     "answered_by",
                     "reason",

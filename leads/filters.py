@@ -62,7 +62,7 @@ class LeadFilter(django_filters.FilterSet):
 class LeadOrderingFilter(OrderingFilter):
     """`ordering=score` sorts on the score row (annotated as `score_total` by `lead_list`)."""
 
-    aliases = {"score": "score_total", "win_probability": "win"}
+    aliases = {"score": "score_total", "win_probability": "score_win"}
 
     def get_ordering(self, request: Any, queryset: Any, view: Any) -> Any:
         ordering = super().get_ordering(request, queryset, view)

@@ -24,7 +24,7 @@ def lead_visible_q(user: Caller) -> Q | None:
 
 def lead_list(*, user: Caller) -> QuerySet[Lead]:
     qs: QuerySet[Lead] = Lead.objects.annotate(
-        score_total=F("scores__total"), win=F("scores__win_probability")
+        score_total=F("scores__total"), score_win=F("scores__win_probability")
     )
     q = lead_visible_q(user)
     return qs if q is None else qs.filter(q)

@@ -257,10 +257,13 @@ class CriterionResultSerializer(serializers.Serializer[Any]):
     passed = serializers.BooleanField()
     observed = serializers.JSONField(allow_null=True)
     expected = serializers.JSONField()
+    # No allow_null: a missing key is left out (only `probability_at_least` has one); a null
+    # one (no model) is still given as null.
     model = serializers.IntegerField(
-        required=False, allow_null=True,
-        help_text="`probability_at_least` only: the version of the model that gave the score.",
-    )  # fmt: skip
+        required=False,
+        help_text="`probability_at_least` only: the version of the model that gave the score "
+        "(null: no model).",
+    )
 
 
 class EvaluationSerializer(serializers.Serializer[Any]):

@@ -81,6 +81,14 @@ TABLE: list[tuple[str, str, Any, list[int]]] = [
     ),
     ("post", f"/api/v1/definitions/{D}/publish/", None, [403, 403, 403, 403, 403, 200, 403, 401]),
     ("get", f"/api/v1/leads/{L}/score/", None, [200, 200, 200, 404, 404, 200, 403, 401]),
+    (
+        "get",
+        f"/api/v1/leads/{L}/win-probability/",
+        None,
+        [200, 200, 200, 404, 404, 200, 403, 401],
+    ),
+    ("get", "/api/v1/reports/win-model/", None, [403, 403, 403, 403, 403, 200, 403, 401]),
+    ("post", "/api/v1/reports/win-model/train/", None, [403, 403, 403, 403, 403, 202, 403, 401]),
     ("get", "/api/v1/scoring-rules/", None, [200, 200, 200, 200, 200, 200, 403, 401]),
     (
         "post",

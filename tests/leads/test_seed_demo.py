@@ -120,3 +120,19 @@ def test_existing_accounts_are_never_changed(seeded: str) -> None:
     coo.refresh_from_db()
     assert coo.check_password("a-real-password-1")
     assert "exists, unchanged" in out.getvalue()
+
+
+def test_the_seed_ends_with_the_nightly_training_of_the_predictive_score(seeded: str) -> None:
+    from analytics.models import WinModel
+    from leads.models import LeadScore
+
+    model = WinModel.objects.get()
+    assert f"'model': {model.pk}" in seeded
+    won = LeadTransition.objects.filter(transition="win").values("lead").distinct().count()
+    assert model.wins == won
+    scored = LeadScore.objects.filter(win_probability__isnull=False)
+    if model.status == WinModel.Status.TRAINED:
+        assert scored.count() == LeadScore.objects.count() > 0
+        assert set(scored.values_list("win_model", flat=True)) == {model.pk}
+    else:
+        assert won < 50 and not scored.exists()
