@@ -5,8 +5,9 @@ Over the leads whose outcome became known in the period (their last `win`, or `l
 `sql`), read once into a temporary table:
 
 * per value of each candidate attribute (industry, company-size band, title seniority, source,
-  campaign, country, free-mail, today's engagement and fit bands): the win rate with its 95%
-  Wilson interval, the lift against the base rate and the wins above what the base rate gives;
+  campaign, country, free-mail, today's engagement and fit bands, and each common event type in
+  the 30 days before the lead first reached the stage): the win rate with its 95% Wilson
+  interval, the lift against the base rate and the wins above what the base rate gives;
 * per criterion of the published MQL stage: the win rates of the leads that pass and that fail
   it at their first MQL moment (the backtest's SQL for a criterion), their difference with its
   interval, and the rejections citing it;
@@ -130,7 +131,11 @@ ATTRIBUTES: dict[str, Any] = {
 }
 
 
-POPULATION = "advisor_population"  # temporary: lead_id, won (1 or 0)
+POPULATION = "advisor_population"  # temporary: lead_id, won (1 or 0), reached_at
+# "Event types within N days": per common event type, the leads that had one in the days before
+# they first reached the stage asked for.
+ACTIVITY_DAYS = 30
+ACTIVITY_TYPES = 12
 
 
 def _fill_population(*, period: Period, stage: str, leads: QuerySet[Lead]) -> None:
@@ -146,14 +151,16 @@ def _fill_population(*, period: Period, stage: str, leads: QuerySet[Lead]) -> No
         cursor.execute(f"DROP TABLE IF EXISTS {POPULATION}")
         cursor.execute(
             f"CREATE TEMPORARY TABLE {POPULATION}{' ON COMMIT DROP' if pg else ''} AS "  # noqa: S608
-            f"SELECT o.lead_id, CASE WHEN o.transition = '{T.WIN}' THEN 1 ELSE 0 END AS won "
+            "SELECT * FROM (SELECT o.lead_id, "
+            f"CASE WHEN o.transition = '{T.WIN}' THEN 1 ELSE 0 END AS won, "
+            f"(SELECT MIN(r.occurred_at) FROM {history} r "
+            "WHERE r.lead_id = o.lead_id AND r.to_state = %s) AS reached_at "
             "FROM (SELECT t.lead_id, t.transition, ROW_NUMBER() OVER (PARTITION BY t.lead_id "
             "ORDER BY t.occurred_at DESC, t.id DESC) AS n "
             f"FROM {history} t WHERE t.transition IN ({outcomes}) "
             f"AND t.occurred_at >= %s AND t.occurred_at < %s{within}) o "
-            f"WHERE o.n = 1 AND EXISTS (SELECT 1 FROM {history} r "
-            "WHERE r.lead_id = o.lead_id AND r.to_state = %s)",
-            [period.start, period.end, *(scope[1] if scope else []), STAGES[stage]],
+            "WHERE o.n = 1) q WHERE q.reached_at IS NOT NULL",
+            [STAGES[stage], period.start, period.end, *(scope[1] if scope else [])],
         )
         if pg:
             cursor.execute(f"ANALYZE {POPULATION}")
@@ -180,6 +187,25 @@ def _attribute_counts() -> list[tuple[str, str, int, int]]:
     with connection.cursor() as cursor:
         cursor.execute(f"WITH v AS ({sql}) {groups}", params)
         return [(names[k], value, int(n), int(w or 0)) for k, value, n, w in cursor.fetchall()]
+
+
+def _activity_counts() -> list[tuple[str, str, int, int]]:
+    """("activity", event type, leads, won) for the event types the most population leads had
+    in the `ACTIVITY_DAYS` days before they first reached the stage: one pass over their events."""
+    if connection.vendor == "postgresql":
+        window = (f"e.occurred_at <= p.reached_at "
+                  f"AND e.occurred_at > p.reached_at - INTERVAL '{ACTIVITY_DAYS} days'")  # fmt: skip
+    else:
+        window = ("julianday(e.occurred_at) <= julianday(p.reached_at) AND "
+                  f"julianday(e.occurred_at) > julianday(p.reached_at) - {ACTIVITY_DAYS}")  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT a.type, COUNT(*), SUM(a.won) FROM (SELECT DISTINCT p.lead_id, p.won, e.type "  # noqa: S608
+            f"FROM {POPULATION} p JOIN leads_event e ON e.lead_id = p.lead_id AND {window}) a "
+            "GROUP BY a.type ORDER BY COUNT(*) DESC, a.type LIMIT %s",
+            [ACTIVITY_TYPES],
+        )
+        return [("activity", t, int(n), int(w or 0)) for t, n, w in cursor.fetchall()]
 
 
 def _row(attribute: str, value: str, n: int, won: int, base: float) -> dict[str, Any]:
@@ -244,7 +270,8 @@ def _report(
         cursor.execute(f"SELECT COUNT(*), SUM(won) FROM {POPULATION}")  # noqa: S608
         n, won = (int(v or 0) for v in cursor.fetchone())
     base = won / n if n else 0.0
-    rows = [_row(a, v, c, w, base) for a, v, c, w in _attribute_counts()] if n else []
+    counts = [*_attribute_counts(), *_activity_counts()] if n else []
+    rows = [_row(a, v, c, w, base) for a, v, c, w in counts]
     rows.sort(key=lambda r: (-abs(r["gain"]), r["attribute"], r["value"]))
     criteria = definition.stage(LeadState.MQL).get("criteria", []) if definition else []
     criteria_rows = _criteria(period, leads, criteria, populated=bool(n))

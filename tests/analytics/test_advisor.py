@@ -130,3 +130,44 @@ def test_the_threshold_curve_is_what_the_backtest_finds_threshold_by_threshold(
                           period=period_from({}))  # fmt: skip
         assert (result["draft"]["mqls"], result["draft"]["won"]) == (
             point["mqls"], point["won"]), point  # fmt: skip
+
+
+def test_an_event_type_in_the_days_before_the_mql_is_a_candidate_attribute(
+    users: dict[str, Any], published_definition: Any, client_for: Any
+) -> None:
+    """30 MQLs had a webinar in the 30 days before their MQL and 21 were won (70%); 30 did not
+    (10 of them had one 45 days before, which is too early to count) and 6 were won (20%). Every
+    one asked for a quote (`make_mql`): an event type every lead had says nothing."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.models import Team
+    from leads.models import Event
+
+    team, rep = Team.objects.get(name="Team A"), users["rep_a"]
+    for i in range(60):
+        webinar, early = i < 30, 30 <= i < 40
+        lead = make_mql(team=team, owner=rep, email=f"act{i}@example.co.jp", decision_maker=True,
+                        budget="1000000", timeline="2027-03-01")  # fmt: skip
+        if webinar or early:
+            Event.objects.create(lead=lead, type="webinar_attended", properties={},
+                                 occurred_at=timezone.now() - timedelta(days=10 if webinar else 45))  # fmt: skip
+        close(lead, rep, i < 21 if webinar else 30 <= i < 36)
+    body = client_for("coo").get("/api/v1/reports/advisor/", {"stage": "mql"}).json()
+    assert (body["leads"], body["won"]) == (60, 27)
+    rows = {(r["attribute"], r["value"]): r for r in body["attributes"]}
+    webinar = rows[("activity", "webinar_attended")]
+    assert (webinar["count"], webinar["won"], webinar["significant"]) == (30, 21, True)
+    assert webinar["lift"] == round(0.7 / 0.45, 4)
+    quote = rows[("activity", "quote_request")]
+    assert (quote["count"], quote["won"], quote["lift"], quote["significant"]) == (
+        60,
+        27,
+        1.0,
+        False,
+    )
+    assert (body["attributes"][0]["attribute"], body["attributes"][0]["value"]) == (
+        "activity",
+        "webinar_attended",
+    )

@@ -736,3 +736,28 @@ def test_the_coo_trains_the_predictive_score_and_a_rep_reads_why_a_lead_is_likel
     )
     expect(rep.locator("#win-factors li").first).to_contain_text(industry)
     step(rep, lang, "model-5-lead-why")
+
+    # The COO adds the score to the MQL definition: a new draft, one more criterion, a value
+    # that is no probability refused at its input, then 0.5, which the what-if replays.
+    from leads.services.definitions import definition_create, definition_publish
+    from tests.conftest import definition_document
+
+    definition_publish(definition_id=definition_create(
+        name="v1", document=definition_document(), actor=users["coo"]).pk)  # fmt: skip
+    draft = open_a_new_draft(page)
+    page.click("button[data-add-row='criterion-template-mql']")
+    at = "#stages\\.mql\\.criteria\\.4"
+    page.fill(f"{at}\\.code", "likely")
+    page.select_option(f"{at}\\.kind", "probability_at_least")
+    page.fill(f"{at}\\.params\\.value", "1.5")
+    expect(page.locator("[data-what-if=invalid]")).to_have_count(1)
+    submit(page, "#definition-form")
+    assert page.locator(f".field-error {at}\\.params\\.value").count() == 1
+    step(page, lang, "model-6-not-a-probability")
+    page.fill(f"{at}\\.params\\.value", "0.5")
+    expect(page.locator("[data-what-if=ready]")).to_have_count(1)
+    submit(page, "#definition-form")
+    assert page.locator(".msg-success").count() == 1
+    likely = Definition.objects.get(pk=draft.pk).document["stages"]["mql"]["criteria"][4]
+    assert likely == {"code": "likely", "kind": "probability_at_least", "params": {"value": 0.5}}
+    step(page, lang, "model-7-criterion-saved")

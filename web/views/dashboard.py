@@ -195,6 +195,7 @@ ATTRIBUTE_LABELS = {
     "free_mail": gettext_lazy("Free-mail address"),
     "engagement_band": gettext_lazy("Engagement score today"),
     "fit_band": gettext_lazy("Fit score today"),
+    "activity": gettext_lazy("Activity in the 30 days before"),
 }
 
 
@@ -235,6 +236,10 @@ def _value_label(attribute: str, value: str) -> str:
         return _("yes") if value == "yes" else _("no")
     if attribute == "title_seniority":
         return _("senior") if value == "senior" else _("other")
+    if attribute == "activity":
+        from web.criteria import event_label
+
+        return event_label(value)
     return value
 
 
