@@ -192,12 +192,17 @@ def _attribute_counts() -> list[tuple[str, str, int, int]]:
 def _activity_counts() -> list[tuple[str, str, int, int]]:
     """("activity", event type, leads, won) for the event types the most population leads had
     in the `ACTIVITY_DAYS` days before they first reached the stage: one pass over their events."""
+    days = ACTIVITY_DAYS
     if connection.vendor == "postgresql":
-        window = (f"e.occurred_at <= p.reached_at "
-                  f"AND e.occurred_at > p.reached_at - INTERVAL '{ACTIVITY_DAYS} days'")  # fmt: skip
+        window = (
+            "e.occurred_at <= p.reached_at "
+            f"AND e.occurred_at > p.reached_at - INTERVAL '{days} days'"
+        )
     else:
-        window = ("julianday(e.occurred_at) <= julianday(p.reached_at) AND "
-                  f"julianday(e.occurred_at) > julianday(p.reached_at) - {ACTIVITY_DAYS}")  # fmt: skip
+        window = (
+            "julianday(e.occurred_at) <= julianday(p.reached_at) "
+            f"AND julianday(e.occurred_at) > julianday(p.reached_at) - {days}"
+        )
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT a.type, COUNT(*), SUM(a.won) FROM (SELECT DISTINCT p.lead_id, p.won, e.type "  # noqa: S608
