@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,7 @@ TOP_FEATURES = 3
 CATEGORIES = ("industry", "company_size", "title_seniority", "source", "country", "free_mail")
 CALIBRATION_BANDS = 10
 FETCH = 10_000
+TRAINING = "win_model_training"  # temporary: the training rows' features
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,11 @@ class Factor:
 # --- the features, as SQL ------------------------------------------------------------------------
 
 
-def _attribute_select(members: str) -> tuple[str, list[Any]]:
-    """SELECT id, a0..a5 (the category values) of the leads whose ids `members` selects."""
+@lru_cache(maxsize=16)
+def _attribute_select(members: str, vendor: str) -> tuple[str, tuple[Any, ...]]:
+    """SELECT id, a0..a5 (the category values) of the leads whose ids `members` selects.
+    Compiled once per process (building the expressions costs more than running them for one
+    lead)."""
     columns = {
         f"a{i}": Coalesce(ATTRIBUTES[name], Value(""), output_field=CharField())
         for i, name in enumerate(CATEGORIES)
@@ -81,7 +86,7 @@ def _attribute_select(members: str) -> tuple[str, list[Any]]:
         .values("id", *columns)
     )
     sql, params = values.query.sql_with_params()
-    return sql, list(params)
+    return sql, tuple(params)
 
 
 def _window_join() -> str:
@@ -106,7 +111,7 @@ def features_sql(
     counts = "".join(
         f", SUM(CASE WHEN ev.type = %s THEN 1 ELSE 0 END) AS n{i}" for i in range(len(types))
     )
-    attributes, attribute_params = _attribute_select("SELECT lead_id FROM p")
+    attributes, attribute_params = _attribute_select("SELECT lead_id FROM p", connection.vendor)
     cats = "".join(f", c.a{i}" for i in range(len(CATEGORIES)))
     ns = "".join(f", COALESCE(e.n{i}, 0) AS n{i}" for i in range(len(types)))
     keep = "".join(f", p.{name}" for name in extra)
@@ -160,13 +165,19 @@ _cache: dict[str, WinModel | None] = {}
 
 def active_model() -> WinModel | None:
     """The model in use: the latest training, if it made one."""
-    latest = WinModel.objects.order_by("-id").only("id", "status", "trained_at").first()
-    if latest is None or latest.status != WinModel.Status.TRAINED:
+    # One indexed row read per call (every rescore asks): plain SQL, no model instance.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, status, trained_at FROM {WinModel._meta.db_table} "  # noqa: S608
+            "ORDER BY id DESC LIMIT 1"
+        )
+        latest = cursor.fetchone()
+    if latest is None or latest[1] != WinModel.Status.TRAINED:
         return None
-    key = f"{latest.pk}:{latest.trained_at.isoformat()}"
+    key = f"{latest[0]}:{latest[2]}"
     if key not in _cache:
         _cache.clear()
-        _cache[key] = WinModel.objects.get(pk=latest.pk)
+        _cache[key] = WinModel.objects.get(pk=latest[0])
     return _cache[key]
 
 
@@ -182,8 +193,10 @@ def _score_update(
         cursor.execute(
             f"UPDATE {table} AS t SET win_probability = s.p, win_model = %s "  # noqa: S608
             f"FROM (SELECT f.lead_id, 1.0 / (1.0 + exp(-({logit}))) AS p FROM ({source}) f) s "
-            f"WHERE t.lead_id = s.lead_id AND {lead_filter.format(col='t.lead_id')}",
-            [model.pk, *logit_params, *params, *filter_params],
+            f"WHERE t.lead_id = s.lead_id AND {lead_filter.format(col='t.lead_id')} "
+            # Unchanged rows are not written again.
+            "AND (t.win_probability IS DISTINCT FROM s.p OR t.win_model IS DISTINCT FROM %s)",
+            [model.pk, *logit_params, *params, *filter_params, model.pk],
         )
         return int(cursor.rowcount)
 
@@ -425,11 +438,26 @@ def train(*, now: datetime | None = None) -> WinModel:
     types = _common_types(since)
     population, params = _outcomes_sql(since, now, stride)
     source, params = features_sql(population, params, types, extra=("won", "closed_at"))
-    with transaction.atomic(), connection.chunked_cursor() as cursor:
-        cursor.execute(source, params)
-        # A sample by id is close to a `stride`-th of the leads; room for more than that.
-        room = leads if stride == 1 else math.ceil(1.5 * leads / stride) + 100
-        fitted = _fit(cursor, room, types)
+    pg = connection.vendor == "postgresql"
+    with transaction.atomic():
+        # The features into a temporary table first: planned as a whole (in parallel), where a
+        # cursor over the query itself would be planned for its first rows.
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {TRAINING}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {TRAINING}{' ON COMMIT DROP' if pg else ''} AS {source}",
+                params,
+            )
+        try:
+            with connection.chunked_cursor() as cursor:
+                cursor.execute(f"SELECT * FROM {TRAINING}")  # noqa: S608
+                # A sample by id is close to a `stride`-th of the leads; room for more.
+                room = leads if stride == 1 else math.ceil(1.5 * leads / stride) + 100
+                fitted = _fit(cursor, room, types)
+        finally:
+            if not pg:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"DROP TABLE IF EXISTS {TRAINING}")
     holdout_from = fitted.pop("holdout_from")
     return WinModel.objects.create(
         status=WinModel.Status.TRAINED,

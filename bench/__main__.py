@@ -358,8 +358,9 @@ def print_table(r: dict[str, Any]) -> None:
         ("predictive score: training (worker)", f"{pr['train_s']:.1f} s on {pr['train_leads']:,} of {pr['leads']:,} closed leads, AUC {pr['auc'] or 0:.3f}, peak RSS {pr['peak_rss_mb']:.0f} MB",
          _goal(pr["peak_rss_mb"] <= 1024, "peak RSS ≤ 1 GB")),
         ("predictive score: every lead scored", f"{pr['score_all_s']:.1f} s, {pr['scored']:,} leads", ""),
-        ("one lead's rescore, with / without the model", f"p50 {rs['with']['p50_ms']:.1f} / {rs['without']['p50_ms']:.1f} ms; the step alone p50 {rs['step']['p50_ms']:.2f}, p95 {rs['step']['p95_ms']:.2f} ms",
-         _goal(rs["step"]["p95_ms"] <= 5, "the model adds ≤ 5 ms")),
+        ("one lead's rescore, with / without the model", f"p50 {rs['with']['p50_ms']:.1f} / {rs['without']['p50_ms']:.1f}, p95 {rs['with']['p95_ms']:.1f} / {rs['without']['p95_ms']:.1f} ms",
+         _goal(rs["with"]["p95_ms"] - rs["without"]["p95_ms"] <= 5, f"the model adds {rs['with']['p50_ms'] - rs['without']['p50_ms']:.1f} ms at p50, {rs['with']['p95_ms'] - rs['without']['p95_ms']:.1f} at p95, ≤ 5 ms")),
+        ("the model's step alone (in a transaction)", f"p50 {rs['step']['p50_ms']:.2f} / p95 {rs['step']['p95_ms']:.2f} ms", ""),
     ]  # fmt: skip
     if "repoint" in r:
         rp = r["repoint"]

@@ -227,9 +227,10 @@ def prediction_in_child(root: Any, env: dict[str, str]) -> dict[str, Any]:
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def rescore_cost(n: int = 200) -> dict[str, Any]:
-    """What the predictive score adds to a lead's rescore: `n` single-lead rescores with the
-    model and `n` others without it (its step left out), and the step alone."""
+def rescore_cost(n: int = 300) -> dict[str, Any]:
+    """What the predictive score adds to a lead's rescore: `n` leads each rescored with the
+    model and without it (its step left out), alternately and in turn first, and the step
+    alone."""
     import statistics
 
     from analytics import prediction
@@ -237,27 +238,46 @@ def rescore_cost(n: int = 200) -> dict[str, Any]:
     from scoring.services import rescore_followers, score_leads
 
     top = Lead.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    ids = random.Random(5).sample(range(1, top + 1), 3 * n)
+    ids = random.Random(5).sample(range(1, top + 1), n)
+    assert prediction.active_model() is not None, "train first"
+    saved = list(rescore_followers)
 
-    def times(fn: Any, chunk: list[int]) -> list[float]:
-        out = []
-        for lead_id in chunk:
-            started = time.perf_counter()
-            fn(lead_id)
-            out.append((time.perf_counter() - started) * 1000)
-        return out
+    def timed_ms(fn: Any) -> float:
+        started = time.perf_counter()
+        fn()
+        return (time.perf_counter() - started) * 1000
+
+    def without(lead_id: int) -> float:
+        rescore_followers.clear()
+        try:
+            return timed_ms(lambda: score_leads(lead_ids=[lead_id]))
+        finally:
+            rescore_followers.extend(saved)
+
+    with_model, without_model, step = [], [], []
+    for k, lead_id in enumerate(ids):
+        if k % 2:
+            with_model.append(timed_ms(lambda i=lead_id: score_leads(lead_ids=[i])))
+            without_model.append(without(lead_id))
+        else:
+            without_model.append(without(lead_id))
+            with_model.append(timed_ms(lambda i=lead_id: score_leads(lead_ids=[i])))
+        step.append(timed_ms(lambda i=lead_id: _in_rolled_back_transaction(
+            lambda: prediction.rescore(ids=[i]))))  # fmt: skip
 
     def summary(ms: list[float]) -> dict[str, float]:
         ms = sorted(ms)
         return {"p50_ms": statistics.median(ms), "p95_ms": ms[int(0.95 * (len(ms) - 1))]}
 
-    assert prediction.active_model() is not None, "train first"
-    with_model = times(lambda i: score_leads(lead_ids=[i]), ids[:n])
-    saved = list(rescore_followers)
-    rescore_followers.clear()
-    try:
-        without = times(lambda i: score_leads(lead_ids=[i]), ids[n : 2 * n])
-    finally:
-        rescore_followers.extend(saved)
-    step = times(lambda i: prediction.rescore(ids=[i]), ids[2 * n :])
-    return {"with": summary(with_model), "without": summary(without), "step": summary(step)}
+    return {"with": summary(with_model), "without": summary(without_model),
+            "step": summary(step)}  # fmt: skip
+
+
+def _in_rolled_back_transaction(fn: Any) -> None:
+    """`fn` inside a transaction that is rolled back: its work without a commit of its own (in
+    a rescore it shares the rescore's commit)."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        fn()
+        transaction.set_rollback(True)
