@@ -284,11 +284,11 @@ def main() -> None:
         ScoringRule.objects.filter(pk=rule.pk).update(points=rule.points + 1)
         seconds, updated = timed(data.store_points)
         report["repoint"] = {"events": updated, "seconds": seconds}
-    print_table(report)
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"bench-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
-    path.write_text(json.dumps(report, indent=2, default=str))
+    path.write_text(json.dumps(report, indent=2, default=str))  # first: a table error loses nothing
+    print_table(report)
     print(f"\nwritten to {path.relative_to(ROOT)}")
 
 
