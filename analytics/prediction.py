@@ -51,6 +51,7 @@ CATEGORIES = ("industry", "company_size", "title_seniority", "source", "country"
 CALIBRATION_BANDS = 10
 FETCH = 10_000
 TRAINING = "win_model_training"  # temporary: the training rows' features
+OUTCOMES_TABLE = "win_model_outcomes"  # temporary: the closed leads
 
 
 @dataclass(frozen=True)
@@ -278,13 +279,11 @@ def _sigmoid(x: float) -> float:
 # --- training -----------------------------------------------------------------------------------
 
 
-def _outcomes_sql(since: datetime, until: datetime, stride: int) -> tuple[str, list[Any]]:
+def _outcomes_sql(since: datetime, until: datetime) -> tuple[str, list[Any]]:
     """The closed leads: lead_id, t (the first MQL or TQL moment, else the outcome's), won,
-    closed_at; every `stride`-th lead by id."""
+    closed_at."""
     history = LeadTransition._meta.db_table
     outcomes = ", ".join(f"'{t}'" for t in OUTCOMES)
-    k = int(stride)
-    sample = f" AND o.lead_id - (o.lead_id / {k}) * {k} = 0" if k > 1 else ""
     sql = (
         "SELECT o.lead_id, COALESCE((SELECT MIN(r.occurred_at) "  # noqa: S608
         f"FROM {history} r WHERE r.lead_id = o.lead_id AND r.to_state IN (%s, %s) "
@@ -293,7 +292,7 @@ def _outcomes_sql(since: datetime, until: datetime, stride: int) -> tuple[str, l
         "FROM (SELECT h.lead_id, h.transition, h.occurred_at AS closed_at, ROW_NUMBER() OVER "
         "(PARTITION BY h.lead_id ORDER BY h.occurred_at DESC, h.id DESC) AS n "
         f"FROM {history} h WHERE h.transition IN ({outcomes}) "
-        f"AND h.occurred_at >= %s AND h.occurred_at < %s) o WHERE o.n = 1{sample}"
+        "AND h.occurred_at >= %s AND h.occurred_at < %s) o WHERE o.n = 1"
     )
     return sql, [LeadState.MQL, LeadState.TQL, since, until]
 
@@ -427,37 +426,20 @@ def train(*, now: datetime | None = None) -> WinModel:
     that there is none: fewer than `MIN_WINS` wins)."""
     now = now or timezone.now()
     since = now - timedelta(days=settings.WIN_MODEL_HISTORY_DAYS)
-    sql, params = _outcomes_sql(since, now, 1)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*), SUM(won) FROM ({sql}) q", params)  # noqa: S608
-        leads, wins = (int(v or 0) for v in cursor.fetchone())
-    record = {"trained_at": now, "leads": leads, "wins": wins, "history_from": since}
-    if wins < MIN_WINS or wins == leads:
-        return WinModel.objects.create(status=WinModel.Status.NOT_ENOUGH_HISTORY, **record)
-    stride = max(1, math.ceil(leads / MAX_ROWS))
-    types = _common_types(since)
-    population, params = _outcomes_sql(since, now, stride)
-    source, params = features_sql(population, params, types, extra=("won", "closed_at"))
     pg = connection.vendor == "postgresql"
+    drop = "" if pg else f"DROP TABLE IF EXISTS {OUTCOMES_TABLE}; DROP TABLE IF EXISTS {TRAINING}"
     with transaction.atomic():
-        # The features into a temporary table first: planned as a whole (in parallel), where a
-        # cursor over the query itself would be planned for its first rows.
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {TRAINING}")
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {TRAINING}{' ON COMMIT DROP' if pg else ''} AS {source}",
-                params,
-            )
         try:
-            with connection.chunked_cursor() as cursor:
-                cursor.execute(f"SELECT * FROM {TRAINING}")  # noqa: S608
-                # A sample by id is close to a `stride`-th of the leads; room for more.
-                room = leads if stride == 1 else math.ceil(1.5 * leads / stride) + 100
-                fitted = _fit(cursor, room, types)
+            fitted = _train_rows(since, now, pg)
         finally:
-            if not pg:
+            if drop:
                 with connection.cursor() as cursor:
-                    cursor.execute(f"DROP TABLE IF EXISTS {TRAINING}")
+                    for statement in drop.split("; "):
+                        cursor.execute(statement)
+    record = {"trained_at": now, "history_from": since, "leads": fitted.pop("leads"),
+              "wins": fitted.pop("wins")}  # fmt: skip
+    if not fitted:
+        return WinModel.objects.create(status=WinModel.Status.NOT_ENOUGH_HISTORY, **record)
     holdout_from = fitted.pop("holdout_from")
     return WinModel.objects.create(
         status=WinModel.Status.TRAINED,
@@ -465,6 +447,47 @@ def train(*, now: datetime | None = None) -> WinModel:
         **record,
         **fitted,
     )
+
+
+def _train_rows(since: datetime, now: datetime, pg: bool) -> dict[str, Any]:
+    """In the caller's transaction: the closed leads into a temporary table (analysed, so the
+    features' joins are planned on its real size), then their features into another, planned
+    as a whole (in parallel) before a server-side cursor streams them into the fit. Returns the
+    counts, and the fit's results if there are enough wins."""
+    temporary = f"TEMPORARY TABLE {{}}{' ON COMMIT DROP' if pg else ''} AS "
+    outcomes, params = _outcomes_sql(since, now)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {OUTCOMES_TABLE}")
+        cursor.execute("CREATE " + temporary.format(OUTCOMES_TABLE) + outcomes, params)
+        if pg:
+            cursor.execute(f"ANALYZE {OUTCOMES_TABLE}")
+        cursor.execute(f"SELECT COUNT(*), SUM(won) FROM {OUTCOMES_TABLE}")  # noqa: S608
+        leads, wins = (int(v or 0) for v in cursor.fetchone())
+    if wins < MIN_WINS or wins == leads:
+        return {"leads": leads, "wins": wins}
+    # Above `MAX_ROWS`, every `stride`-th lead by id (and the table analysed again).
+    stride = max(1, math.ceil(leads / MAX_ROWS))
+    if stride > 1:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {OUTCOMES_TABLE} "  # noqa: S608
+                f"WHERE lead_id - (lead_id / {stride}) * {stride} <> 0"
+            )
+            if pg:
+                cursor.execute(f"ANALYZE {OUTCOMES_TABLE}")
+    types = _common_types(since)
+    source, params = features_sql(
+        f"SELECT lead_id, t, won, closed_at FROM {OUTCOMES_TABLE}",  # noqa: S608
+        [], types, extra=("won", "closed_at"),
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {TRAINING}")
+        cursor.execute("CREATE " + temporary.format(TRAINING) + source, params)
+        cursor.execute(f"SELECT COUNT(*) FROM {TRAINING}")  # noqa: S608
+        rows = int(cursor.fetchone()[0])
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {TRAINING}")  # noqa: S608
+        return {"leads": leads, "wins": wins, **_fit(cursor, rows, types)}
 
 
 def train_and_score(*, after_chunk: Callable[[int, int], Any] | None = None) -> dict[str, Any]:

@@ -250,3 +250,17 @@ def test_the_api_gives_the_model_to_the_coo_and_each_lead_s_reasons_within_its_s
     assert [r["id"] for r in listed] == [ours.pk]
     assert listed[0]["win_probability"] == body["win_probability"]
     assert rep.get(f"/api/v1/leads/{theirs.pk}/win-probability/").status_code == 404
+
+
+def test_a_long_history_is_read_every_k_th_lead(
+    history: dict[int, dict[str, Any]], monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(prediction, "MAX_ROWS", 300)  # 800 closed leads: every 3rd by id
+    model = prediction.train()
+    sampled = [pk for pk in history if pk % 3 == 0]
+    assert (model.leads, model.wins) == (800, sum(f["won"] for f in history.values()))
+    assert model.train_leads + model.holdout_leads == len(sampled)
+    assert model.holdout_wins == sum(
+        history[pk]["won"]
+        for pk in sorted(sampled, key=lambda pk: history[pk]["closed"])[-model.holdout_leads :]
+    )
