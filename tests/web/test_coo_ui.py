@@ -245,3 +245,16 @@ def test_a_draft_from_a_suggestion_carries_that_one_change(world: Any, web_as: A
         .status_code
         == 403
     )
+
+
+def test_the_advisor_page_takes_any_job_parameter_without_failing(
+    users: Any, client_for: Any
+) -> None:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(users["coo"])
+    for raw in ("1", "99999999999999999999999", "x", "-1", "１"):
+        page = client.get("/advisor/", {"job": raw})
+        assert page.status_code == 200, raw
+        assert b'id="win-model"' in page.content and b'class="job"' not in page.content

@@ -15,13 +15,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
-from rest_framework.exceptions import NotFound
 
 from accounts.models import Team
 from analytics import funnel, inside_sales, reports
 from analytics.periods import Period, period_from
 from analytics.selectors import lead_scope_sql, report_handoffs, report_leads
-from leadflow.errors import ValidationFailed
+from leadflow.errors import NotFound, ValidationFailed
 from leadflow.filters import as_id
 from leadflow.permissions import user_of
 from leads.access import Can, reach
@@ -255,7 +254,7 @@ def _win_model_context(request: HttpRequest) -> dict[str, Any]:
         w["label"] = factor_label(w["feature"], w["value"])
     card["weights_shown"] = card.get("weights", [])[:10]
     raw = request.GET.get("job", "")
-    if raw.isascii() and raw.isdigit():
+    if raw.isascii() and raw.isdigit() and len(raw) < 19:  # a bigint, or no job
         try:
             job: Job | None = job_get(job_id=int(raw), user=user_of(request))
         except NotFound:
