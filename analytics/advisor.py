@@ -22,12 +22,18 @@ Every figure is set-based SQL; memory does not grow with the leads.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import time
 from datetime import timedelta
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, connection, transaction
 from django.db.models import (
     Case,
     CharField,
@@ -42,7 +48,9 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
+from analytics.models import AdvisorSnapshot
 from leads.choices import CriterionKind, LeadState, TransitionName
 from leads.definitions import _norm
 from leads.models import Definition, Lead, LeadScore, LeadTransition
@@ -51,6 +59,7 @@ from scoring.engine import Dialect, active_rules, engagement_terms
 
 if TYPE_CHECKING:
     from analytics.periods import Period
+    from leadflow.types import Caller
 
 K = CriterionKind
 # A criterion "predicts nothing" only when enough leads fail it to say so.
@@ -596,3 +605,119 @@ def apply_suggestion(
     else:
         return None
     return doc
+
+
+# Stored reports. At a million leads a report takes tens of seconds (the threshold curve replays
+# the period's moments), so the page reads a stored one: computed on the first request for its
+# stage, period, scope and published version, and recomputed each night for the default period
+# of every scope asked for lately (`advisor_nightly`).
+
+
+def scope_key(leads: QuerySet[Lead]) -> str:
+    """The key of a role scope: `all`, or a digest of the SQL (and its parameters) selecting
+    the scope's leads. Two callers share a stored report exactly when they see the same leads."""
+    scope = _scope(leads)
+    if scope is None:
+        return "all"
+    sql, params = scope
+    text = json.dumps([sql, [str(p) for p in params]])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def advisor_figures(
+    *,
+    period: Period,
+    stage: str,
+    user: Caller,
+    definition: Definition | None,
+    fresh: bool = False,
+) -> dict[str, Any]:
+    """The user's advisor report with its `as_of`: the stored one while it is younger than
+    `ADVISOR_SNAPSHOT_HOURS` (unless `fresh`), else computed now and stored."""
+    from analytics.selectors import report_leads
+
+    leads = report_leads(user)
+    key = _key(period, stage, leads, definition)
+    hours = settings.ADVISOR_SNAPSHOT_HOURS
+    asked_by = user if getattr(user, "pk", None) else None
+    now = timezone.now()
+    if not fresh and hours > 0:
+        stored = (
+            AdvisorSnapshot.objects.filter(**key, computed_at__gt=now - timedelta(hours=hours))
+            .values("pk", "report", "computed_at")
+            .first()
+        )
+        if stored:
+            AdvisorSnapshot.objects.filter(pk=stored["pk"]).update(asked_at=now, asked_by=asked_by)
+            return {**stored["report"], "as_of": stored["computed_at"]}
+    return _compute_and_store(key, period, stage, leads, definition, asked_by=asked_by)
+
+
+def _key(
+    period: Period, stage: str, leads: QuerySet[Lead], definition: Definition | None
+) -> dict[str, Any]:
+    return {
+        "stage": stage, "period_start": period.start, "period_end": period.end,
+        "scope": scope_key(leads), "definition_id": definition.pk if definition else 0,
+    }  # fmt: skip
+
+
+def _compute_and_store(
+    key: dict[str, Any],
+    period: Period,
+    stage: str,
+    leads: QuerySet[Lead],
+    definition: Definition | None,
+    *,
+    asked_by: Caller | None,
+) -> dict[str, Any]:
+    """Compute the report and store it under `key`, as of the moment the computation began."""
+    started, clock = timezone.now(), time.perf_counter()
+    report = advisor_report(period=period, stage=stage, leads=leads, definition=definition)
+    seconds = time.perf_counter() - clock
+    # Returned as a later read returns it: as JSON (tuples as lists, moments as text).
+    stored = json.loads(json.dumps(report, cls=DjangoJSONEncoder))
+    try:
+        with transaction.atomic():
+            AdvisorSnapshot.objects.update_or_create(
+                **key,
+                defaults={
+                    "report": stored, "computed_at": started, "seconds": seconds,
+                    "asked_at": started, "asked_by": asked_by,
+                },
+            )  # fmt: skip
+    except IntegrityError:
+        pass  # computed at the same time by another request, which stored the same figures
+    return {**stored, "as_of": started}
+
+
+def advisor_nightly() -> int:
+    """Recompute the default period's report, for both stages, for every lead ("all") and for
+    each scope asked for in the last `ADVISOR_SNAPSHOT_KEEP_DAYS` days (as the user who last
+    asked for it sees it), for the published version; drop the reports nobody asked for since.
+    Returns the reports computed."""
+    from analytics.periods import period_from
+    from analytics.selectors import report_leads
+    from leads.selectors import definition_published
+
+    now = timezone.now()
+    since = now - timedelta(days=settings.ADVISOR_SNAPSHOT_KEEP_DAYS)
+    AdvisorSnapshot.objects.filter(asked_at__lt=since, computed_at__lt=since).delete()
+    period, definition = period_from({}), definition_published()
+    asked = AdvisorSnapshot.objects.filter(asked_at__gte=since, asked_by__isnull=False)
+    askers = (
+        get_user_model()
+        .objects.filter(pk__in=asked.exclude(scope="all").values("asked_by"))
+        .order_by("pk")
+    )
+    scopes: dict[str, tuple[QuerySet[Lead], Caller | None]] = {"all": (Lead.objects.all(), None)}
+    for user in askers:
+        leads = report_leads(user)
+        scopes.setdefault(scope_key(leads), (leads, user))
+    done = 0
+    for stage in STAGES:
+        for leads, user in scopes.values():
+            key = _key(period, stage, leads, definition)
+            _compute_and_store(key, period, stage, leads, definition, asked_by=user)
+            done += 1
+    return done

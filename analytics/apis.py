@@ -115,7 +115,13 @@ class ReportInsideSalesApi(PeriodReportApi):
 
 @extend_schema_view(
     get=extend_schema(
-        parameters=[*PERIOD, OpenApiParameter("stage", str, enum=list(advisor.STAGES))]
+        parameters=[
+            *PERIOD,
+            OpenApiParameter("stage", str, enum=list(advisor.STAGES)),
+            OpenApiParameter(
+                "fresh", bool, description="Compute anew rather than read the stored report."
+            ),
+        ]
     )
 )
 class ReportAdvisorApi(PeriodReportApi):
@@ -123,9 +129,10 @@ class ReportAdvisorApi(PeriodReportApi):
 
     def report(self, request: Request, period: Period) -> dict[str, Any]:
         stage = choice_param(request, "stage", advisor.STAGES, "mql") or "mql"
-        return advisor.advisor_report(
-            period=period, stage=stage, leads=report_leads(request.user),
-            definition=definition_published(),
+        fresh = choice_param(request, "fresh", ("true", "false"), "false") == "true"
+        return advisor.advisor_figures(
+            period=period, stage=stage, user=request.user,
+            definition=definition_published(), fresh=fresh,
         )  # fmt: skip
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 UNDATED = "0001-01-01"  # the day of figures that are not kept per day (the criteria card)
@@ -88,3 +89,40 @@ class WinModel(models.Model):
 
     def __str__(self) -> str:
         return f"win model v{self.pk} ({self.status})"
+
+
+class AdvisorSnapshot(models.Model):
+    """An advisor report (`analytics.advisor`) as computed at `computed_at`, for one stage,
+    period, role scope and published version. Read in place of computing it anew while it is
+    younger than `ADVISOR_SNAPSHOT_MAX_AGE`; the nightly pass recomputes the default period's
+    for every scope asked for lately, so the COO's page reads stored rows at any size."""
+
+    stage = models.CharField(max_length=8)
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    # "all", or a digest of the SQL that selects the scope's leads (`advisor.scope_key`).
+    scope = models.CharField(max_length=64)
+    definition_id = models.BigIntegerField(default=0)
+    # Someone whose scope this is: the nightly pass recomputes the scope as theirs.
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    asked_at = models.DateTimeField()
+    computed_at = models.DateTimeField()
+    seconds = models.FloatField(default=0)
+    report = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stage", "period_start", "period_end", "scope", "definition_id"],
+                name="advisorsnapshot_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"advisor {self.stage} {self.period_start:%Y-%m-%d}–{self.period_end:%Y-%m-%d}"

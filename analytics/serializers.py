@@ -271,6 +271,11 @@ class AdvisorReportSerializer(PeriodSerializer):
     base_rate = serializers.FloatField(allow_null=True)
     base_interval = serializers.ListField(child=serializers.FloatField(), allow_null=True)
     definition = serializers.IntegerField(allow_null=True, help_text="The published version.")
+    as_of = serializers.DateTimeField(
+        help_text="When these figures were computed: a stored report is read while it is younger "
+        "than `ADVISOR_SNAPSHOT_HOURS` (25 by default; `fresh=true` computes anew), and each night "
+        "recomputes the default period's."
+    )
     attributes = AdvisorAttributeSerializer(many=True)
     criteria = AdvisorCriterionSerializer(many=True)
     thresholds = AdvisorThresholdSerializer(many=True)

@@ -56,3 +56,10 @@ def win_model_nightly() -> Any:
 
     job = job_create(kind="win_model", params={"reason": "nightly"})
     return job_run(job_id=job.pk, work=_train_and_score).result
+
+
+@shared_task(**limits(7200))
+def advisor_nightly() -> int:
+    from analytics.advisor import advisor_nightly as nightly
+
+    return nightly()

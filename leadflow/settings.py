@@ -300,6 +300,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "analytics.tasks.win_model_nightly",
         "schedule": crontab(hour=3, minute=30),
     },
+    # The advisor's stored reports for the default period, for every scope asked for lately.
+    "advisor-nightly": {
+        "task": "analytics.tasks.advisor_nightly",
+        "schedule": crontab(hour=4, minute=0),
+    },
     "handoff-sla-sweep": {"task": "handoff.tasks.handoff_sla_sweep", "schedule": 60.0},
     "recycle-sweep": {"task": "handoff.tasks.recycle_sweep", "schedule": 3600.0},
     "webhook-sweep": {"task": "handoff.tasks.webhook_sweep", "schedule": 60.0},
@@ -322,6 +327,10 @@ WEBHOOK_ALLOWED_PRIVATE = env.list("WEBHOOK_ALLOWED_PRIVATE", default=[])
 SCORING_CHUNK_SIZE = env.int("SCORING_CHUNK_SIZE", default=50_000)
 # The outcomes the predictive score is trained on: those of the last this many days.
 WIN_MODEL_HISTORY_DAYS = env.int("WIN_MODEL_HISTORY_DAYS", default=730)
+# The advisor reads a stored report younger than this (0: always computes anew), and the nightly
+# pass keeps recomputing the scopes asked for in this many days.
+ADVISOR_SNAPSHOT_HOURS = env.float("ADVISOR_SNAPSHOT_HOURS", default=25.0)
+ADVISOR_SNAPSHOT_KEEP_DAYS = env.int("ADVISOR_SNAPSHOT_KEEP_DAYS", default=30)
 # Event ids per transaction when the stored points are brought up to new rules.
 SCORING_REPOINT_CHUNK_SIZE = env.int("SCORING_REPOINT_CHUNK_SIZE", default=200_000)
 # PostgreSQL work_mem for the one aggregate pass of a full recompute (a hash aggregate per lead).

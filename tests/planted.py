@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +19,37 @@ def close(lead: Any, rep: Any, won: bool) -> None:
     else:
         lead_transition(lead_id=lead.pk, name="disqualify", actor=rep,
                         args=TransitionArgs(reason="no_budget"))  # fmt: skip
+
+
+def industry_history(users: dict[str, Any]) -> Counter[tuple[str, str, bool]]:
+    """Rep A's closed MQLs: 40 manufacturing of which 24 are won (60%), 40 software of which 8
+    (20%); each source holds exactly half of each industry's wins and losses."""
+    from accounts.models import Team
+    from tests.factories import make_mql
+
+    team, rep = Team.objects.get(name="Team A"), users["rep_a"]
+    outcomes: Counter[tuple[str, str, bool]] = Counter()
+    for industry, wins in (("manufacturing", 24), ("software", 8)):
+        for i in range(40):
+            won, source = i < wins, ("seminar", "ad")[i % 2]
+            lead = make_mql(team=team, owner=rep, industry=industry, source=source,
+                            decision_maker=True, budget="1000000", timeline="2027-03-01",
+                            email=f"{industry}{i}@example.co.jp")  # fmt: skip
+            close(lead, rep, won)
+            outcomes[(industry, source, won)] += 1
+    return outcomes
+
+
+def won_mql(users: dict[str, Any], n: int, industry: str = "manufacturing") -> None:
+    """One more of rep A's MQLs, won."""
+    from accounts.models import Team
+    from tests.factories import make_mql
+
+    rep = users["rep_a"]
+    lead = make_mql(team=Team.objects.get(name="Team A"), owner=rep, industry=industry,
+                    decision_maker=True, budget="1000000", timeline="2027-03-01",
+                    email=f"later{n}@example.co.jp")  # fmt: skip
+    close(lead, rep, True)
 
 
 def _assign(lead: Any, team: Any, rep: Any) -> None:

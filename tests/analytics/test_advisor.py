@@ -4,36 +4,22 @@ the advisor ranks the planted finding first, with intervals that a plain computa
 
 from __future__ import annotations
 
+import json
 import math
-from collections import Counter
 from typing import Any
 
 import pytest
 
 from analytics.advisor import wilson
 from tests.factories import make_mql
-from tests.planted import close
+from tests.planted import close, industry_history, won_mql
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def planted(users: dict[str, Any], published_definition: Any) -> dict[str, Any]:
-    """40 manufacturing MQLs of which 24 are won (60%), 40 software of which 8 (20%); each
-    source holds exactly half of each industry's wins and losses."""
-    from accounts.models import Team
-
-    team, rep = Team.objects.get(name="Team A"), users["rep_a"]
-    outcomes: Counter[tuple[str, str, bool]] = Counter()
-    for industry, wins in (("manufacturing", 24), ("software", 8)):
-        for i in range(40):
-            won, source = i < wins, ("seminar", "ad")[i % 2]
-            lead = make_mql(team=team, owner=rep, industry=industry, source=source,
-                            decision_maker=True, budget="1000000", timeline="2027-03-01",
-                            email=f"{industry}{i}@example.co.jp")  # fmt: skip
-            close(lead, rep, won)
-            outcomes[(industry, source, won)] += 1
-    return {"outcomes": outcomes}
+    return {"outcomes": industry_history(users)}
 
 
 def test_the_planted_industry_is_ranked_first_and_the_source_is_not(
@@ -171,3 +157,90 @@ def test_an_event_type_in_the_days_before_the_mql_is_a_candidate_attribute(
         "activity",
         "webinar_attended",
     )
+
+
+# --- stored reports ----------------------------------------------------------------------------
+
+
+def test_a_stored_report_is_read_until_it_is_old_and_equals_the_report_computed_apart(
+    planted: dict[str, Any], users: dict[str, Any], client_for: Any
+) -> None:
+    from datetime import datetime, timedelta
+
+    from analytics.advisor import advisor_report
+    from analytics.models import AdvisorSnapshot
+    from analytics.periods import period_from
+    from leads.models import Lead
+    from leads.selectors import definition_published
+
+    coo = client_for("coo")
+    first = coo.get("/api/v1/reports/advisor/").json()
+    assert (first["leads"], first["won"]) == (80, 32)
+    # The second route: the report computed apart, over the same period, equals what was stored.
+    apart = advisor_report(period=period_from({}), stage="mql", leads=Lead.objects.all(),
+                           definition=definition_published())  # fmt: skip
+    stored = AdvisorSnapshot.objects.get()
+    assert stored.report == json.loads(json.dumps(apart))
+    assert (stored.scope, stored.stage, stored.asked_by_id) == ("all", "mql", users["coo"].pk)
+
+    won_mql(users, 1)  # an outcome after the report was computed
+    again = coo.get("/api/v1/reports/advisor/").json()
+    assert (again["leads"], again["as_of"]) == (80, first["as_of"]), "the stored one is read"
+    fresh = coo.get("/api/v1/reports/advisor/", {"fresh": "true"}).json()
+    assert (fresh["leads"], fresh["won"]) == (81, 33)
+    assert datetime.fromisoformat(fresh["as_of"]) > datetime.fromisoformat(first["as_of"])
+    assert coo.get("/api/v1/reports/advisor/").json()["leads"] == 81, "the fresh one is stored"
+    assert AdvisorSnapshot.objects.count() == 1
+
+    # Older than ADVISOR_SNAPSHOT_HOURS: computed anew without asking.
+    won_mql(users, 2)
+    AdvisorSnapshot.objects.update(computed_at=stored.computed_at - timedelta(hours=26))
+    assert coo.get("/api/v1/reports/advisor/").json()["leads"] == 82
+    r = coo.get("/api/v1/reports/advisor/", {"fresh": "maybe"})
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "fresh"
+
+
+def test_stored_reports_are_never_read_across_scopes(
+    planted: dict[str, Any], client_for: Any
+) -> None:
+    """Each role scope has its own stored report: whoever asks first, nobody reads another's."""
+    from analytics.models import AdvisorSnapshot
+
+    seen = {who: client_for(who).get("/api/v1/reports/advisor/").json()["leads"]
+            for who in ("rep_b", "manager_b", "rep_a", "manager_a", "coo", "marketing", "rep_a2")}  # fmt: skip
+    assert seen == {"rep_b": 0, "manager_b": 0, "rep_a": 80, "manager_a": 80, "coo": 80,
+                    "marketing": 80, "rep_a2": 0}  # fmt: skip
+    # Asked again, in the other order, from the stored reports: the same figures.
+    for who in reversed(seen):
+        assert client_for(who).get("/api/v1/reports/advisor/").json()["leads"] == seen[who]
+    # The COO and marketing see every lead: one stored report; every other scope its own.
+    assert AdvisorSnapshot.objects.values("scope").distinct().count() == 6
+
+
+def test_the_nightly_pass_recomputes_the_scopes_asked_for_lately_and_drops_the_rest(
+    planted: dict[str, Any], users: dict[str, Any], client_for: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from analytics.models import AdvisorSnapshot
+    from analytics.tasks import advisor_nightly
+
+    client_for("rep_a").get("/api/v1/reports/advisor/")
+    client_for("rep_b").get("/api/v1/reports/advisor/")
+    client_for("coo").get("/api/v1/reports/advisor/", {"from": "2020-01-01", "to": "2020-01-31"})
+    # rep_b last asked 31 days ago: their report goes, and is not computed again.
+    long_ago = timezone.now() - timedelta(days=31)
+    AdvisorSnapshot.objects.filter(asked_by=users["rep_b"]).update(
+        asked_at=long_ago, computed_at=long_ago
+    )
+    won_mql(users, 1)
+    assert advisor_nightly() == 4  # both stages, for every lead and for rep_a's scope
+    rows = AdvisorSnapshot.objects.all()
+    assert not rows.filter(asked_by=users["rep_b"]).exists()
+    assert sorted((r.stage, r.scope == "all", r.report["leads"]) for r in rows) == [
+        ("mql", False, 81), ("mql", True, 0), ("mql", True, 81),  # the 2020 one is kept
+        ("sql", False, 33), ("sql", True, 33),
+    ]  # fmt: skip
+    assert client_for("rep_a").get("/api/v1/reports/advisor/").json()["leads"] == 81

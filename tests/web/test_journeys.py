@@ -667,6 +667,44 @@ def test_the_coo_takes_the_advisors_suggestion_tries_it_and_publishes_it(
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_manager_reads_the_teams_advisor_as_stored_and_computes_it_anew(
+    lang: str, users: Any, published_definition: Any, page_as: Any
+) -> None:
+    """The advisor is read from a stored report (SPEC §14): a manager sees their team's, as of
+    when it was computed, still so after a new outcome, and anew when they ask; a rep of another
+    team sees only their own (none), never the stored figures of another scope."""
+    from tests.planted import industry_history, won_mql
+
+    industry_history(users)
+
+    def leads_shown(page: Any) -> int:
+        summary = page.locator("#advisor-summary").inner_text()
+        return int(re.search(r"\d[\d,]*", summary).group().replace(",", ""))  # type: ignore[union-attr]
+
+    page = page_as("ando", "pw-mgr-a-1", lang)
+    nav(page, "/advisor/")
+    assert leads_shown(page) == 80
+    planted = "#findings li[data-finding=attribute][data-key=manufacturing]"
+    expect(page.locator(planted)).to_have_count(1)
+    as_of = page.locator("#as-of").inner_text()
+    step(page, lang, "advisor-stored-1-manager")
+    won_mql(users, 1)  # rep A wins one more in the meantime
+    nav(page, "/advisor/")
+    assert (leads_shown(page), page.locator("#as-of").inner_text()) == (80, as_of)
+    submit(page, "#as-of")  # Compute now
+    assert leads_shown(page) == 81
+    assert page.url.endswith("fresh=1")
+    expect(page.locator(planted)).to_have_count(1)
+    step(page, lang, "advisor-stored-2-computed-anew")
+    nav(page, "/advisor/")
+    assert leads_shown(page) == 81, "what was computed anew is what is stored"
+    other = page_as("baba", "pw-rep-b-1", lang)
+    nav(other, "/advisor/")
+    assert leads_shown(other) == 0 and other.locator("#findings li").count() == 0
+    step(other, lang, "advisor-stored-3-other-team")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
 def test_the_coo_trains_the_predictive_score_and_a_rep_reads_why_a_lead_is_likely(
     lang: str, users: Any, page_as: Any
 ) -> None:

@@ -288,9 +288,10 @@ def advisor_page(request: HttpRequest) -> HttpResponse:
     asked = request.GET.get("stage", "")
     stage = asked if asked in advisor.STAGES else "mql"
     published = definition_published()
-    report = advisor.advisor_report(
-        period=period, stage=stage, leads=report_leads(request.user), definition=published
-    )
+    report = advisor.advisor_figures(
+        period=period, stage=stage, user=request.user, definition=published,
+        fresh=request.GET.get("fresh") == "1",
+    )  # fmt: skip
     document = published.document if published else None
     for row in report["attributes"] + report["values"]:
         row["attribute_label"] = _attribute_label(row["attribute"])
