@@ -60,7 +60,7 @@ run: $(STAMP) $(CHART) $(MO)
 # given in DATABASE_URL / REDIS_URL, else a throwaway server of each (scripts/with-services).
 test: $(STAMP) $(CHART) $(MO) browser
 	LEADFLOW_NO_SKIPS=1 scripts/with-services sh -c \
-		'$(MANAGE) makemigrations --check --dry-run -v0 && $(BIN)/pytest $(ARGS)'
+		'$(MANAGE) makemigrations --check --dry-run -v0 && $(BIN)/pytest -n auto --maxprocesses 4 $(ARGS)'
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .

@@ -58,8 +58,11 @@ from scoring.choices import RuleKind
 from scoring.engine import Dialect, active_rules, engagement_terms
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from analytics.periods import Period
-    from leadflow.types import Caller
+    from leadflow.models import Job
+    from leadflow.types import Actor, Caller
 
 K = CriterionKind
 # A criterion "predicts nothing" only when enough leads fail it to say so.
@@ -638,19 +641,124 @@ def advisor_figures(
 
     leads = report_leads(user)
     key = _key(period, stage, leads, definition)
-    hours = settings.ADVISOR_SNAPSHOT_HOURS
-    asked_by = user if getattr(user, "pk", None) else None
-    now = timezone.now()
-    if not fresh and hours > 0:
-        stored = (
-            AdvisorSnapshot.objects.filter(**key, computed_at__gt=now - timedelta(hours=hours))
-            .values("pk", "report", "computed_at")
-            .first()
-        )
-        if stored:
-            AdvisorSnapshot.objects.filter(pk=stored["pk"]).update(asked_at=now, asked_by=asked_by)
-            return {**stored["report"], "as_of": stored["computed_at"]}
+    asked_by = _actor(user)
+    if not fresh and (stored := _stored(key, asked_by=asked_by)):
+        return stored
     return _compute_and_store(key, period, stage, leads, definition, asked_by=asked_by)
+
+
+def advisor_page_figures(
+    *, period: Period, stage: str, user: Caller, definition: Definition | None, query: str = ""
+) -> tuple[dict[str, Any] | None, Job | None]:
+    """The page's report, and the job computing it if the request does not: the stored report
+    while it is young; else, up to `ADVISOR_INLINE_LEADS` leads in all, the report computed
+    now; else the last stored one (or None) with the job computing it (the one
+    already at it, or one started now). A large scope's report is never computed in the
+    request: it could outlast the server's timeout."""
+    from analytics.selectors import report_leads
+
+    leads = report_leads(user)
+    key = _key(period, stage, leads, definition)
+    asked_by = _actor(user)
+    if stored := _stored(key, asked_by=asked_by):
+        return stored, None
+    # Each report reads the whole period's events and outcomes, whatever the scope: the size of
+    # the data, not of the scope, says whether it fits in a request.
+    if Lead.objects.count() <= settings.ADVISOR_INLINE_LEADS:
+        return _compute_and_store(key, period, stage, leads, definition, asked_by=asked_by), None
+    job = advisor_pending(key) or advisor_start(
+        period=period, stages=[stage], user=asked_by, definition=definition, query=query
+    )
+    return _stored(key, asked_by=asked_by, any_age=True), job
+
+
+def _stored(
+    key: dict[str, Any], *, asked_by: Actor, any_age: bool = False
+) -> dict[str, Any] | None:
+    """The stored report under `key` with its `as_of`, if it is young enough (or `any_age`);
+    marks it asked for."""
+    hours = settings.ADVISOR_SNAPSHOT_HOURS
+    if hours <= 0 and not any_age:
+        return None
+    now = timezone.now()
+    rows = AdvisorSnapshot.objects.filter(**key)
+    if not any_age:
+        rows = rows.filter(computed_at__gt=now - timedelta(hours=hours))
+    stored = rows.values("pk", "report", "computed_at").first()
+    if stored is None:
+        return None
+    AdvisorSnapshot.objects.filter(pk=stored["pk"]).update(asked_at=now, asked_by=asked_by)
+    return {**stored["report"], "as_of": stored["computed_at"]}
+
+
+def advisor_start(
+    *,
+    period: Period,
+    stages: list[str],
+    user: Actor,
+    definition: Definition | None,
+    query: str = "",
+) -> Job:
+    """Compute (and store) the reports of `stages` for the user's scope (every lead's without a
+    user) in the background: a job of kind `advisor`. `query` is the page's, to go back to."""
+    from analytics.selectors import report_leads
+    from leadflow.jobs import job_start
+
+    leads = report_leads(user) if user is not None else Lead.objects.all()
+    return job_start(
+        kind="advisor",
+        params={
+            "from": period.start.isoformat(), "to": period.end.isoformat(), "stages": stages,
+            "user": user.pk if user is not None else None, "scope": scope_key(leads),
+            "definition": definition.pk if definition else 0, "query": query,
+        },
+        actor=user,
+    )  # fmt: skip
+
+
+def advisor_pending(key: dict[str, Any]) -> Job | None:
+    """An unfinished `advisor` job computing the report under `key`."""
+    from leadflow.models import Job
+
+    for job in Job.objects.filter(
+        kind="advisor", status__in=(Job.Status.QUEUED, Job.Status.RUNNING)
+    ).order_by("-pk")[:50]:
+        p = job.params
+        if (
+            p.get("scope") == key["scope"] and key["stage"] in p.get("stages", ())
+            and p.get("definition") == key["definition_id"]
+            and p.get("from") == key["period_start"].isoformat()
+            and p.get("to") == key["period_end"].isoformat()
+        ):  # fmt: skip
+            return job
+    return None
+
+
+def advisor_job_work(params: dict[str, Any], report: Callable[[float], None]) -> dict[str, Any]:
+    """An `advisor` job: each stage's report for the scope, computed and stored. The published
+    version is the one of the job's start (a version published since makes its own job)."""
+    from datetime import datetime
+
+    from analytics.periods import Period
+    from analytics.selectors import report_leads
+
+    period = Period(datetime.fromisoformat(params["from"]), datetime.fromisoformat(params["to"]))
+    definition = Definition.objects.filter(pk=params["definition"]).first()
+    user = get_user_model().objects.filter(pk=params["user"]).first() if params["user"] else None
+    leads = report_leads(user) if user is not None else Lead.objects.all()
+    out = {}
+    for n, stage in enumerate(params["stages"], 1):
+        key = _key(period, stage, leads, definition)
+        out[stage] = _compute_and_store(key, period, stage, leads, definition, asked_by=user)[
+            "leads"
+        ]
+        report(n / len(params["stages"]))
+    return {"leads": out}
+
+
+def _actor(user: Caller) -> Actor:
+    """The signed-in user (a stored report records who asked), or None."""
+    return user if user.is_authenticated else None
 
 
 def _key(
@@ -669,7 +777,7 @@ def _compute_and_store(
     leads: QuerySet[Lead],
     definition: Definition | None,
     *,
-    asked_by: Caller | None,
+    asked_by: Actor,
 ) -> dict[str, Any]:
     """Compute the report and store it under `key`, as of the moment the computation began."""
     started, clock = timezone.now(), time.perf_counter()
@@ -710,10 +818,10 @@ def advisor_nightly() -> int:
         .objects.filter(pk__in=asked.exclude(scope="all").values("asked_by"))
         .order_by("pk")
     )
-    scopes: dict[str, tuple[QuerySet[Lead], Caller | None]] = {"all": (Lead.objects.all(), None)}
-    for user in askers:
-        leads = report_leads(user)
-        scopes.setdefault(scope_key(leads), (leads, user))
+    scopes: dict[str, tuple[QuerySet[Lead], Actor]] = {"all": (Lead.objects.all(), None)}
+    for asker in askers:
+        leads = report_leads(asker)
+        scopes.setdefault(scope_key(leads), (leads, asker))
     done = 0
     for stage in STAGES:
         for leads, user in scopes.values():
@@ -721,3 +829,11 @@ def advisor_nightly() -> int:
             _compute_and_store(key, period, stage, leads, definition, asked_by=user)
             done += 1
     return done
+
+
+def after_publish(definition: Definition) -> None:
+    """Every lead's reports of the default period for the version just published, computed in
+    the background, so the first visit after publishing reads them."""
+    from analytics.periods import period_from
+
+    advisor_start(period=period_from({}), stages=list(STAGES), user=None, definition=definition)

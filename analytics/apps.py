@@ -12,6 +12,7 @@ class AnalyticsConfig(AppConfig):
 
         jobs.job_tasks["backtest"] = "analytics.tasks.backtest_job"
         jobs.job_tasks["win_model"] = "analytics.tasks.win_model_job"
+        jobs.job_tasks["advisor"] = "analytics.tasks.advisor_job"
 
         from analytics import prediction
         from scoring.services import rescore_followers
@@ -22,3 +23,9 @@ class AnalyticsConfig(AppConfig):
         from leads.services.derived import tracker_register
 
         tracker_register(figures_tracker)
+
+        from analytics import advisor
+        from leads.services.definitions import publish_followers
+
+        # A version published: its advisor reports for the default period, in the background.
+        publish_followers.append(advisor.after_publish)

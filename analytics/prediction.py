@@ -491,10 +491,12 @@ def _train_rows(since: datetime, now: datetime, pg: bool) -> dict[str, Any]:
 
 
 def train_and_score(*, after_chunk: Callable[[int, int], Any] | None = None) -> dict[str, Any]:
-    """The nightly work: train, then score every lead with the new model."""
+    """The nightly work: train, then score every lead with the new model. `scored` is every
+    lead's score row; `changed`, those whose stored probability the new model changed."""
     model = train()
-    written = score_all(after_chunk=after_chunk)
-    return {"model": model.pk, "status": str(model.status), "auc": model.auc, "scored": written}
+    changed = score_all(after_chunk=after_chunk)
+    return {"model": model.pk, "status": str(model.status), "auc": model.auc,
+            "scored": LeadScore.objects.count(), "changed": changed}  # fmt: skip
 
 
 def iter_model_features(model: WinModel) -> Iterator[dict[str, Any]]:

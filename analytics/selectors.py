@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from handoff.models import Handoff
 from leads import access
@@ -22,15 +22,14 @@ def figures_q(user: Caller) -> Q | None:
     r = access.reach(user)
     if r.everything:
         return None
+    # EXISTS per lead (an index lookup on the handoff's lead), not `IN (handoffs)`: beside an OR,
+    # PostgreSQL cannot hash a large `IN` list and would scan it for every lead.
+    handed = Handoff.objects.filter(lead_id=OuterRef("pk"))
     q = Q(pk__in=[])
     if r.is_rep:
-        q |= Q(owner_id=r.user_id) | Q(
-            pk__in=Handoff.objects.filter(assignee_id=r.user_id).values("lead_id")
-        )
+        q |= Q(owner_id=r.user_id) | Q(Exists(handed.filter(assignee_id=r.user_id)))
     if r.is_manager:
-        q |= Q(team_id__in=r.managed_teams) | Q(
-            pk__in=Handoff.objects.filter(team_id__in=r.managed_teams).values("lead_id")
-        )
+        q |= Q(team_id__in=r.managed_teams) | Q(Exists(handed.filter(team_id__in=r.managed_teams)))
     return q
 
 

@@ -63,3 +63,11 @@ def advisor_nightly() -> int:
     from analytics.advisor import advisor_nightly as nightly
 
     return nightly()
+
+
+@shared_task(**limits(7200))
+def advisor_job(job_id: int) -> Any:
+    from analytics.advisor import advisor_job_work
+
+    params = Job.objects.get(pk=job_id).params
+    return job_run(job_id=job_id, work=lambda report: advisor_job_work(params, report)).result

@@ -252,6 +252,8 @@ def main() -> None:
     report["history_rows"], report["history_s"] = world["history_rows"], world["history_s"]
     _, key = api_key_create(name="bench")
     token = Token.objects.create(user=world["coo"]).key
+    print("the advisor's nightly pass …", flush=True)
+    report["advisor_nightly"] = analytics.advisor_nightly_seconds()
     print("through gunicorn: events, intake (wrk), reads …", flush=True)
     with serve(env, queue="bench-unconsumed"):
         report["intake"] = intake.measure(key, wrk_seconds)
@@ -349,8 +351,16 @@ def print_table(r: dict[str, Any]) -> None:
          f"{bt['seconds'] / bt['floor_s']:.2f}× the floor ({bt['floor_s']:.2f} s); the ≤ 3× rail is at 1M leads"),
         ("editor's what-if on the demo data (SQLite, as make run)", f"p50 {r['what_if']['p50_s']:.2f} / max {r['what_if']['max_s']:.2f} s over {r['what_if']['runs']} edits",
          _goal(r["what_if"]["max_s"] <= 1, "≤ 1 s")),
-        ("advisor report, 90 days (COO), one call", f"{r['advisor']['seconds']:.1f} s, {r['advisor']['leads']:,} leads with an outcome",
-         _goal(r["advisor"]["seconds"] <= 1, "≤ 1 s")),
+        ("advisor's nightly pass (90 days, MQL and SQL)", f"{r['advisor_nightly']['seconds']:.1f} s, {r['advisor_nightly']['reports']} reports", ""),
+        ("advisor report (COO, API), as stored", f"p50 {rd['advisor']['p50_ms']:.1f} / p95 {rd['advisor']['p95_ms']:.1f} ms",
+         _goal(rd["advisor"]["p95_ms"] <= 1000, "p95 ≤ 1 s")),
+        ("advisor page (COO), as stored",
+         f"p50 {rd['advisor_page']['p50_ms']:.0f} / p95 {rd['advisor_page']['p95_ms']:.0f} ms"
+         if rd["advisor_page"]["p95_ms"] is not None else f"failed: {rd['advisor_page']['error'][:60]}",
+         _goal(rd["advisor_page"]["p95_ms"] is not None and rd["advisor_page"]["p95_ms"] <= 1000,
+               "p95 ≤ 1 s")),
+        ("advisor report computed anew (fresh=true), one call", f"{r['advisor']['seconds']:.1f} s, {r['advisor']['leads']:,} leads with an outcome", ""),
+        ("… for one team's manager / one rep", f"{r['advisor']['manager_s']:.1f} / {r['advisor']['rep_s']:.1f} s", ""),
     ]  # fmt: skip
     pr = r["prediction"]
     rs = pr["rescore"]

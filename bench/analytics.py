@@ -204,16 +204,40 @@ def backtest_seconds(coo: Any) -> dict[str, Any]:
 
 
 def advisor_seconds() -> dict[str, Any]:
-    """The COO's advisor report over the last 90 days, timed once (SPEC §14)."""
-    from analytics.advisor import advisor_report
+    """The advisor report over the last 90 days computed anew (`fresh`), timed once for the COO
+    (every lead), for a manager of the first bench team and for one of its reps (SPEC §14)."""
+    from django.contrib.auth import get_user_model
+
+    from accounts.services import user_add
+    from analytics.advisor import advisor_figures
     from analytics.periods import period_from
-    from leads.models import Lead
     from leads.selectors import definition_published
 
+    def once(user: Any) -> tuple[float, dict[str, Any]]:
+        started = time.perf_counter()
+        report = advisor_figures(period=period_from({}), stage="mql", user=user,
+                                 definition=definition_published(), fresh=True)  # fmt: skip
+        return time.perf_counter() - started, report
+
+    users = get_user_model().objects
+    seconds, report = once(users.get(username="bench-coo"))
+    manager = users.filter(username="bench-manager0").first() or user_add(
+        username="bench-manager0", role="sales_manager", team="Bench 0"
+    )
+    return {
+        "seconds": seconds, "leads": report["leads"], "manager_s": once(manager)[0],
+        "rep_s": once(users.get(username="bench-rep0"))[0],
+    }  # fmt: skip
+
+
+def advisor_nightly_seconds() -> dict[str, Any]:
+    """The advisor's nightly pass with nobody having asked yet: the default period for every
+    lead, both stages (what the COO's page then reads)."""
+    from analytics.advisor import advisor_nightly
+
     started = time.perf_counter()
-    report = advisor_report(period=period_from({}), stage="mql", leads=Lead.objects.all(),
-                            definition=definition_published())  # fmt: skip
-    return {"seconds": time.perf_counter() - started, "leads": report["leads"]}
+    reports = advisor_nightly()
+    return {"seconds": time.perf_counter() - started, "reports": reports}
 
 
 def prediction_in_child(root: Any, env: dict[str, str]) -> dict[str, Any]:

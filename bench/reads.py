@@ -1,4 +1,5 @@
-"""Reads through gunicorn: a lead list page of 50 (the first and a deep one) and the funnel."""
+"""Reads through gunicorn: a lead list page of 50 (the first and a deep one), the reports, and
+the COO's dashboard and advisor pages."""
 
 from __future__ import annotations
 
@@ -54,6 +55,10 @@ def measure(token: str, runs: int = 40, session: str | None = None) -> dict[str,
             )
         except (AssertionError, OSError) as exc:  # slower than gunicorn's worker timeout
             pages["dashboard"] = {"p50_ms": None, "p95_ms": None, "runs": 0, "error": str(exc)}
+        try:  # the advisor page, as the nightly pass stored it
+            pages["advisor_page"] = _stats(timed_gets("/advisor/", cookie, runs, warmup=1))
+        except (AssertionError, OSError) as exc:
+            pages["advisor_page"] = {"p50_ms": None, "p95_ms": None, "runs": 0, "error": str(exc)}
     first = "/api/v1/leads/?page_size=50"
     deep = _next_page(first, headers, 20)
     return {
@@ -70,5 +75,6 @@ def measure(token: str, runs: int = 40, session: str | None = None) -> dict[str,
             timed_gets("/api/v1/reports/funnel/?group_by=lane", headers, runs)
         ),
         "revenue": _stats(timed_gets("/api/v1/reports/revenue/", headers, max(10, runs // 2))),
+        "advisor": _stats(timed_gets("/api/v1/reports/advisor/", headers, runs)),
         **pages,
     }

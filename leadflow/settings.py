@@ -4,8 +4,10 @@ Every variable is listed in README.md. `LEADFLOW_ENV=production` switches on the
 that `manage.py check --deploy` expects.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import django_stubs_ext
 import environ
@@ -260,6 +262,12 @@ API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=30)
 
 # Celery: the broker is Redis. Without REDIS_URL (make run) jobs run in-process.
 REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL and (_xdist := os.environ.get("PYTEST_XDIST_WORKER", "")).startswith("gw"):
+    # The suite in parallel processes (pytest-xdist's gw0, gw1, …), each with a test database of
+    # its own: a Redis database each too, so that one's Celery worker never takes another's task.
+    _redis = urlsplit(REDIS_URL)
+    _db = (int(_redis.path.strip("/") or 0) + 1 + int(_xdist[2:])) % 16
+    REDIS_URL = _redis._replace(path=f"/{_db}").geturl()
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
@@ -331,6 +339,9 @@ WIN_MODEL_HISTORY_DAYS = env.int("WIN_MODEL_HISTORY_DAYS", default=730)
 # pass keeps recomputing the scopes asked for in this many days.
 ADVISOR_SNAPSHOT_HOURS = env.float("ADVISOR_SNAPSHOT_HOURS", default=25.0)
 ADVISOR_SNAPSHOT_KEEP_DAYS = env.int("ADVISOR_SNAPSHOT_KEEP_DAYS", default=30)
+# The advisor page computes a missing report in the request up to this many leads in all;
+# above, in a job (the page shows its progress), never near the server's timeout.
+ADVISOR_INLINE_LEADS = env.int("ADVISOR_INLINE_LEADS", default=200_000)
 # Event ids per transaction when the stored points are brought up to new rules.
 SCORING_REPOINT_CHUNK_SIZE = env.int("SCORING_REPOINT_CHUNK_SIZE", default=200_000)
 # PostgreSQL work_mem for the one aggregate pass of a full recompute (a hash aggregate per lead).

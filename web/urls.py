@@ -34,6 +34,7 @@ urlpatterns = [
     path("reports/inside-sales/", dashboard.inside_sales_page, name="inside-sales-report"),
     path("advisor/", dashboard.advisor_page, name="advisor"),
     path("advisor/model/train/", dashboard.win_model_train, name="win-model-train"),
+    path("advisor/compute/", dashboard.advisor_compute, name="advisor-compute"),
     path("definitions/", definitions.definition_list_view, name="definition-list"),
     path("definitions/new/", definitions.definition_new, name="definition-new"),
     path("definitions/<id:definition_id>/", definitions.definition_edit, name="definition-edit"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
@@ -65,6 +66,10 @@ def _require_available_reps(definition: Definition) -> None:
         )
 
 
+# What follows a publication in its transaction (the advisor registers itself: `analytics.apps`).
+publish_followers: list[Callable[[Definition], Any]] = []
+
+
 def definition_publish(*, definition_id: int) -> Definition:
     """Publish a draft; the published one becomes retired in the same transaction."""
     try:
@@ -83,6 +88,8 @@ def definition_publish(*, definition_id: int) -> Definition:
             definition.status = DefinitionStatus.PUBLISHED
             definition.published_at = now
             definition.save(update_fields=["status", "published_at", "updated_at"])
+            for follow in publish_followers:
+                follow(definition)
     except IntegrityError as exc:
         raise ConcurrentUpdate(_("Another definition was published at the same time.")) from exc
     return definition

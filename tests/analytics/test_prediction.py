@@ -221,10 +221,15 @@ def test_the_api_gives_the_model_to_the_coo_and_each_lead_s_reasons_within_its_s
     assert (before["status"], before["min_wins"], before["auc"]) == ("none", 50, None)
     assert rep.get("/api/v1/reports/win-model/").status_code == 403
     assert rep.post("/api/v1/reports/win-model/train/").status_code == 403
+    _fresh("early@example.co.jp", "manufacturing", 0)  # a lead with its score row, as intake makes
     with django_capture_on_commit_callbacks(execute=True):
         response = coo.post("/api/v1/reports/win-model/train/")
     assert response.status_code == 202
-    assert coo.get(f"/api/v1/jobs/{response.json()['id']}/").json()["status"] == "succeeded"
+    job = coo.get(f"/api/v1/jobs/{response.json()['id']}/").json()
+    assert job["status"] == "succeeded"
+    scored = LeadScore.objects.filter(win_probability__isnull=False).count()
+    assert (job["result"]["scored"], job["result"]["changed"]) == (LeadScore.objects.count(), 1)
+    assert scored == 1
     model = WinModel.objects.get()
     card = coo.get("/api/v1/reports/win-model/").json()
     assert (card["status"], card["version"], card["auc"]) == ("trained", model.pk, model.auc)

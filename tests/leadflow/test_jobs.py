@@ -14,7 +14,7 @@ from leadflow.models import Job
 
 pytestmark = pytest.mark.django_db
 
-KINDS = ["backtest", "csv_import", "score_recompute", "win_model"]
+KINDS = ["advisor", "backtest", "csv_import", "score_recompute", "win_model"]
 
 
 class Broker:

@@ -258,3 +258,96 @@ def test_the_advisor_page_takes_any_job_parameter_without_failing(
         page = client.get("/advisor/", {"job": raw})
         assert page.status_code == 200, raw
         assert b'id="win-model"' in page.content and b'class="job"' not in page.content
+
+
+def test_a_large_scopes_advisor_is_computed_in_a_job_that_the_page_shows(
+    world: Any, web_as: Any, settings: Any
+) -> None:
+    """Above ADVISOR_INLINE_LEADS leads, a missing report is never computed in the request: one
+    job computes it (asked again, the page shows the same job), and the page then reads what it
+    stored. A job of another user's is not shown."""
+    from analytics.models import AdvisorSnapshot
+    from analytics.tasks import advisor_job
+    from leadflow.models import Job
+
+    settings.ADVISOR_INLINE_LEADS = 3
+    coo = web_as("coo")
+    page = coo.get("/advisor/")
+    assert b'id="advisor-computing"' in page.content and b'id="advisor-summary"' not in page.content
+    # Publishing v1 started a job computing every lead's reports (not run here): that one.
+    job = Job.objects.get(kind="advisor")
+    assert (job.params["stages"], job.params["scope"]) == (["mql", "sql"], "all")
+    assert f'id="job-{job.pk}"'.encode() in page.content
+    sql = coo.get("/advisor/", {"stage": "sql"}).content
+    assert sql.count(f'id="job-{job.pk}"'.encode()) == 1
+    assert Job.objects.filter(kind="advisor").count() == 1, "the job at work is not doubled"
+    # Another period: a job of its own, for that period and stage only.
+    coo.get("/advisor/", {"from": "2026-01-01", "to": "2026-01-31"})
+    other = Job.objects.filter(kind="advisor").latest("pk")
+    assert (other.params["stages"], other.params["from"][:10]) == (["mql"], "2026-01-01")
+    # The manager does not see the COO's job, even when the page is sent its id: a job of
+    # their own computes their team's report.
+    mine = web_as("manager_a").get(f"/advisor/?job={job.pk}").content
+    assert f'id="job-{job.pk}"'.encode() not in mine and b'id="advisor-computing"' in mine
+    theirs = Job.objects.filter(kind="advisor").latest("pk")
+    assert theirs.created_by.username == "ando" and theirs.params["scope"] != "all"
+
+    advisor_job(job.pk)  # what the worker does
+    page = coo.get("/advisor/")
+    assert b'id="advisor-summary"' in page.content and b'id="advisor-computing"' not in page.content
+    stored = AdvisorSnapshot.objects.filter(scope="all", period_end__gt=job.params["from"])
+    assert sorted(stored.values_list("stage", "report__leads")) == [("mql", 1), ("sql", 1)]
+    assert Job.objects.filter(kind="advisor").count() == 3
+
+
+def test_compute_now_starts_a_job_for_the_callers_scope_and_refuses_a_bad_period(
+    world: Any, web_as: Any, users: Any
+) -> None:
+    from django.utils.timezone import localdate
+
+    from analytics.models import AdvisorSnapshot
+    from analytics.tasks import advisor_job
+    from leadflow.models import Job
+
+    rep = web_as("rep_b")
+    assert b'id="advisor-summary"' in rep.get("/advisor/").content  # small: computed in place
+    r = rep.post("/advisor/compute/", {"from": "2026-01-01", "to": "2026-03-31", "stage": "sql"})
+    job = Job.objects.get(kind="advisor", created_by=users["rep_b"])
+    assert r.status_code == 302
+    assert r["Location"] == f"/advisor/?from=2026-01-01&to=2026-03-31&stage=sql&job={job.pk}#as-of"
+    advisor_job(job.pk)
+    stored = AdvisorSnapshot.objects.get(stage="sql", asked_by=users["rep_b"])
+    assert stored.scope == AdvisorSnapshot.objects.get(stage="mql", asked_by=users["rep_b"]).scope
+    assert stored.scope != "all" and str(localdate(stored.period_start)) == "2026-01-01"
+    page = rep.get(r["Location"])
+    assert b'data-figure="computed"' in page.content
+    assert b'href="/advisor/?from=2026-01-01&amp;to=2026-03-31&amp;stage=sql"' in page.content
+    bad = rep.post("/advisor/compute/", {"from": "2026-03-31", "to": "2026-01-01"})
+    assert bad.status_code == 302 and Job.objects.filter(created_by=users["rep_b"]).count() == 1
+    assert rep.get("/advisor/compute/").status_code == 405
+
+
+def test_publishing_computes_the_new_versions_advisor_reports_in_the_background(
+    world: Any, web_as: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from analytics.models import AdvisorSnapshot
+    from analytics.tasks import advisor_job
+    from leadflow.models import Job
+    from leads.services.definitions import definition_publish
+
+    draft = new_draft(web_as)
+    with django_capture_on_commit_callbacks() as sent:
+        definition_publish(definition_id=draft.pk)
+    job = Job.objects.filter(kind="advisor").latest("pk")
+    assert len(sent) == 1
+    assert (job.params["stages"], job.params["scope"], job.params["definition"]) == (
+        ["mql", "sql"], "all", draft.pk,
+    )  # fmt: skip
+    advisor_job(job.pk)
+    assert sorted(AdvisorSnapshot.objects.values_list("stage", "definition_id")) == [
+        ("mql", draft.pk), ("sql", draft.pk)
+    ]  # fmt: skip
+    # The COO's first visit reads what the job stored.
+    assert web_as("coo").get("/advisor/").context["report"]["as_of"] == (
+        AdvisorSnapshot.objects.get(stage="mql").computed_at
+    )

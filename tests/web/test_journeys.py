@@ -25,7 +25,7 @@ from accounts.models import Team
 from handoff.models import Handoff, WebhookSubscription
 from integrations.models import WebForm
 from leads.choices import DefinitionStatus
-from leads.models import Definition, Lead
+from leads.models import Definition, Lead, LeadScore
 from tests.conftest import requires_worker
 from tests.factories import advance, make_mql
 from tests.web.conftest import ARTIFACTS
@@ -673,6 +673,7 @@ def test_a_manager_reads_the_teams_advisor_as_stored_and_computes_it_anew(
     """The advisor is read from a stored report (SPEC §14): a manager sees their team's, as of
     when it was computed, still so after a new outcome, and anew when they ask; a rep of another
     team sees only their own (none), never the stored figures of another scope."""
+    from analytics.models import AdvisorSnapshot
     from tests.planted import industry_history, won_mql
 
     industry_history(users)
@@ -691,17 +692,22 @@ def test_a_manager_reads_the_teams_advisor_as_stored_and_computes_it_anew(
     won_mql(users, 1)  # rep A wins one more in the meantime
     nav(page, "/advisor/")
     assert (leads_shown(page), page.locator("#as-of").inner_text()) == (80, as_of)
-    submit(page, "#as-of")  # Compute now
+    computed = AdvisorSnapshot.objects.exclude(scope="all").get().computed_at
+    submit(page, "#as-of form")  # Compute now: a job, whose progress the page shows
+    page.wait_for_selector("#as-of .job[data-status=succeeded]", timeout=30_000)
+    step(page, lang, "advisor-stored-2-computed")
+    page.click("#as-of .job a")  # Show them
+    page.wait_for_load_state("networkidle")
     assert leads_shown(page) == 81
-    assert page.url.endswith("fresh=1")
+    assert AdvisorSnapshot.objects.exclude(scope="all").get().computed_at > computed, "stored anew"
     expect(page.locator(planted)).to_have_count(1)
-    step(page, lang, "advisor-stored-2-computed-anew")
+    step(page, lang, "advisor-stored-3-computed-anew")
     nav(page, "/advisor/")
     assert leads_shown(page) == 81, "what was computed anew is what is stored"
     other = page_as("baba", "pw-rep-b-1", lang)
     nav(other, "/advisor/")
     assert leads_shown(other) == 0 and other.locator("#findings li").count() == 0
-    step(other, lang, "advisor-stored-3-other-team")
+    step(other, lang, "advisor-stored-4-other-team")
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -742,6 +748,8 @@ def test_the_coo_trains_the_predictive_score_and_a_rep_reads_why_a_lead_is_likel
     page.wait_for_selector("#win-model .job[data-status=succeeded]", timeout=60_000)
     model = WinModel.objects.get()
     assert page.locator("[data-figure=trained]").count() == 1
+    every = f"{LeadScore.objects.count():,} "  # every lead's score row, not only the changed
+    assert every in page.locator("[data-figure=trained]").inner_text()
     step(page, lang, "model-2-trained")
     page.click("[data-figure=trained] a")  # Show the model
     page.wait_for_load_state("networkidle")

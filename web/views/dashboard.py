@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -265,6 +266,42 @@ def _win_model_context(request: HttpRequest) -> dict[str, Any]:
     return card
 
 
+def _advisor_job(request: HttpRequest) -> Any:
+    """The `advisor` job the page was sent back with (`?job=`), if it is one of the user's."""
+    from leadflow.jobs import job_get
+
+    raw = request.GET.get("job", "")
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 19):  # a bigint, or no job
+        return None
+    try:
+        job = job_get(job_id=int(raw), user=user_of(request))
+    except NotFound:
+        return None
+    return job if job.kind == "advisor" else None
+
+
+@require_POST
+@requires(Can.READ)
+def advisor_compute(request: HttpRequest) -> HttpResponse:
+    """Compute the advisor's figures for the period and stage anew, in a job; the page shows
+    its progress, then a link to the figures."""
+    from analytics import advisor
+
+    try:
+        period = period_from(request.POST)
+    except ValidationFailed as exc:
+        messages.error(request, error_text(exc))
+        return redirect("web:advisor")
+    asked = request.POST.get("stage", "")
+    stage = asked if asked in advisor.STAGES else "mql"
+    query = {k: request.POST.get(k, "") for k in ("from", "to")} | {"stage": stage}
+    job = advisor.advisor_start(
+        period=period, stages=[stage], user=user_of(request), definition=definition_published(),
+        query=urlencode(query),
+    )  # fmt: skip
+    return redirect(f"{reverse('web:advisor')}?{urlencode({**query, 'job': job.pk})}#as-of")
+
+
 @require_POST
 @requires(Can.DEFINE)
 def win_model_train(request: HttpRequest) -> HttpResponse:
@@ -288,10 +325,16 @@ def advisor_page(request: HttpRequest) -> HttpResponse:
     asked = request.GET.get("stage", "")
     stage = asked if asked in advisor.STAGES else "mql"
     published = definition_published()
-    report = advisor.advisor_figures(
+    from_value = timezone.localtime(period.start).date().isoformat()
+    to_value = timezone.localtime(period.end - timedelta(microseconds=1)).date().isoformat()
+    stored, job = advisor.advisor_page_figures(
         period=period, stage=stage, user=request.user, definition=published,
-        fresh=request.GET.get("fresh") == "1",
+        query=urlencode({"from": from_value, "to": to_value, "stage": stage}),
     )  # fmt: skip
+    asked = _advisor_job(request)
+    job = job or asked
+    report = stored or {"attributes": [], "values": [], "criteria": [], "thresholds": [],
+                        "findings": [], "base_rate": None}  # fmt: skip
     document = published.document if published else None
     for row in report["attributes"] + report["values"]:
         row["attribute_label"] = _attribute_label(row["attribute"])
@@ -330,9 +373,9 @@ def advisor_page(request: HttpRequest) -> HttpResponse:
             for b in model["calibration"]
         ]
     return render(request, "web/advisor.html", {
-        "report": report, "chart": chart, "period": period, "stage": stage, "model": model,
+        "report": report if stored else None, "chart": chart, "period": period, "stage": stage,
+        "model": model, "job": job, "percent": round(job.progress * 100) if job else 0,
         "stages": [("mql", "MQL"), ("sql", "SQL")], "published": published,
         "scope": _scope_text(request.user), "may_draft": may(request.user, Can.DEFINE),
-        "from_value": timezone.localtime(period.start).date().isoformat(),
-        "to_value": timezone.localtime(period.end - timedelta(microseconds=1)).date().isoformat(),
+        "from_value": from_value, "to_value": to_value,
     })  # fmt: skip
