@@ -778,22 +778,22 @@ def _compute_and_store(
     definition: Definition | None,
     *,
     asked_by: Actor,
+    asked: bool = True,
 ) -> dict[str, Any]:
-    """Compute the report and store it under `key`, as of the moment the computation began."""
+    """Compute the report and store it under `key`, as of the moment the computation began.
+    Unless `asked` (the nightly pass), a stored report keeps who asked for it last and when."""
     started, clock = timezone.now(), time.perf_counter()
     report = advisor_report(period=period, stage=stage, leads=leads, definition=definition)
     seconds = time.perf_counter() - clock
     # Returned as a later read returns it: as JSON (tuples as lists, moments as text).
     stored = json.loads(json.dumps(report, cls=DjangoJSONEncoder))
+    figures = {"report": stored, "computed_at": started, "seconds": seconds}
+    ask = {"asked_at": started, "asked_by": asked_by}
     try:
         with transaction.atomic():
             AdvisorSnapshot.objects.update_or_create(
-                **key,
-                defaults={
-                    "report": stored, "computed_at": started, "seconds": seconds,
-                    "asked_at": started, "asked_by": asked_by,
-                },
-            )  # fmt: skip
+                **key, defaults=figures | ask if asked else figures, create_defaults=figures | ask
+            )
     except IntegrityError:
         pass  # computed at the same time by another request, which stored the same figures
     return {**stored, "as_of": started}
@@ -826,7 +826,7 @@ def advisor_nightly() -> int:
     for stage in STAGES:
         for leads, user in scopes.values():
             key = _key(period, stage, leads, definition)
-            _compute_and_store(key, period, stage, leads, definition, asked_by=user)
+            _compute_and_store(key, period, stage, leads, definition, asked_by=user, asked=False)
             done += 1
     return done
 

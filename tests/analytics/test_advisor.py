@@ -243,4 +243,10 @@ def test_the_nightly_pass_recomputes_the_scopes_asked_for_lately_and_drops_the_r
         ("mql", False, 81), ("mql", True, 0), ("mql", True, 81),  # the 2020 one is kept
         ("sql", False, 33), ("sql", True, 33),
     ]  # fmt: skip
+    # Recomputing is not asking: a scope nobody asks for again is dropped in its turn.
+    asked = rows.exclude(scope="all").get(stage="mql")
+    assert asked.asked_by == users["rep_a"] and asked.asked_at < asked.computed_at
     assert client_for("rep_a").get("/api/v1/reports/advisor/").json()["leads"] == 81
+    AdvisorSnapshot.objects.exclude(scope="all").update(asked_at=long_ago, computed_at=long_ago)
+    assert advisor_nightly() == 2  # every lead's, both stages: rep_a asked 31 days ago
+    assert not AdvisorSnapshot.objects.exclude(scope="all").exists()
