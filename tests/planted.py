@@ -75,12 +75,13 @@ PLANS = {
 }
 
 
-def advisor_history(users: dict[str, Any]) -> dict[str, Any]:
+def advisor_history(users: dict[str, Any], *, rejected: bool = False) -> dict[str, Any]:
     """The planted truth. 200 leads became MQLs under v1 (engagement ≥ 10, no `need`) and were
     won or lost: manufacturing wins 60%, software 20%; half asked for a quote (`need`), which
     changes nothing; 30% reached 13 points, the rest 26, which changes nothing either. Then the
     COO published v2 (engagement ≥ 20 and `need`): its threshold turns away 30% of the wins, and
-    `need` half of them for nothing."""
+    `need` half of them for nothing. With `rejected`, sales rejected every other lost lead of 26
+    points at its MQL (citing `engaged`) instead of accepting it."""
     from datetime import timedelta
 
     from django.utils import timezone
@@ -114,8 +115,13 @@ def advisor_history(users: dict[str, Any]) -> dict[str, Any]:
             score_leads(lead_ids=[lead.pk])
             assert Lead.objects.get(pk=lead.pk).state == "mql"
             _assign(lead, team, rep)
-            close(lead, rep, won)
-            truth[lead.pk] = (industry, need, low, won)
+            rejects = rejected and not low and not won and k % 2 == 0
+            if rejects:
+                lead_transition(lead_id=lead.pk, name="reject", actor=rep,
+                                args=TransitionArgs(reason="engaged"))  # fmt: skip
+            else:
+                close(lead, rep, won)
+            truth[lead.pk] = (industry, need, low, won, rejects)
     v2_id = definition_create(name="v2", document=v2, actor=coo).pk
     return {"truth": truth, "v2": definition_publish(definition_id=v2_id)}
 

@@ -118,6 +118,40 @@ def test_the_threshold_curve_is_what_the_backtest_finds_threshold_by_threshold(
             point["mqls"], point["won"]), point  # fmt: skip
 
 
+def test_the_curves_sal_acceptance_is_what_sales_answered_among_the_leads_each_threshold_keeps(
+    users: dict[str, Any], client_for: Any
+) -> None:
+    """A second route to the curve's SAL acceptance, on the planted history with rejections:
+    per threshold, the leads it keeps are those that asked for a quote (v2's `need`) with at
+    least that many planted points, and their acceptance is counted from sales' answers."""
+    from leads.models import LeadTransition
+    from tests.planted import advisor_history
+
+    planted = advisor_history(users, rejected=True)
+    truth: dict[int, tuple[str, bool, bool, bool, bool]] = planted["truth"]
+    assert sum(t[4] for t in truth.values()) > 0
+    answers = dict(
+        LeadTransition.objects.filter(
+            from_state="mql", transition__in=("accept", "reject")
+        ).values_list("lead_id", "transition")
+    )
+    body = client_for("coo").get("/api/v1/reports/advisor/", {"stage": "mql"}).json()
+    (engaged,) = body["thresholds"]
+    rates = set()
+    for point in engaged["points"]:
+        kept = [pk for pk, (_, need, low, _, _) in truth.items()
+                if need and (13 if low else 26) >= point["threshold"]]  # fmt: skip
+        accepted = sum(answers[pk] == "accept" for pk in kept)
+        assert point["mqls"] == len(kept), point
+        expected = round(accepted / len(kept), 4) if kept else None
+        assert point["sal_acceptance"] == expected, point
+        rates.add(expected)
+    assert len(rates - {None}) == 2, "the curve crosses from all leads to the 26-point ones"
+    engaged_row = next(c for c in body["criteria"] if c["code"] == "engaged")
+    rejected = sum(t[4] for t in truth.values())
+    assert (engaged_row["rejections"], engaged_row["rejected_then_won"]) == (rejected, 0)
+
+
 def test_an_event_type_in_the_days_before_the_mql_is_a_candidate_attribute(
     users: dict[str, Any], published_definition: Any, client_for: Any
 ) -> None:
