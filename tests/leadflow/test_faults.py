@@ -227,6 +227,7 @@ def _pg_ready() -> bool:
                           check=False).returncode == 0  # fmt: skip
 
 
+@pytest.mark.serial
 @pytest.mark.skipif(
     not (os.environ.get("LEADFLOW_PGCTL") or os.path.isdir("/etc/postgresql")),
     reason="needs a PostgreSQL server the suite may stop and start",
