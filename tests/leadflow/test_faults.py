@@ -175,6 +175,7 @@ def test_a_worker_killed_mid_recompute_finishes_it_once_after_restart(
         def blocked() -> bool:
             with connection.cursor() as c:
                 c.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                          "AND datname = current_database() "  # not another test process's
                           "AND query LIKE 'UPDATE leads_leadscore%%'")  # fmt: skip
                 return bool(c.fetchone()[0])
 
