@@ -56,11 +56,14 @@ def set_engagement(lead: Lead, value: float) -> None:
 
 def make_mql(*, team: Team | None = None, owner: Any = None, **fields: Any) -> Lead:
     """A lead that passes the published MQL criteria, qualified by the system and handed to
-    `team`/`owner` (assignment belongs to the handoff service; here it is set directly)."""
-    lead = make_lead(**fields)
-    set_engagement(lead, 25)
-    give_events(lead, "quote_request")
-    lead_transition(lead_id=lead.pk, name="qualify_mql", actor=None)
+    `team`/`owner` (assignment belongs to the handoff service; here it is set directly). One
+    transaction: a real worker's rescore, sent when it commits, finds the lead already an MQL
+    (it cannot overwrite the engagement set here before the qualification reads it)."""
+    with transaction.atomic():
+        lead = make_lead(**fields)
+        set_engagement(lead, 25)
+        give_events(lead, "quote_request")
+        lead_transition(lead_id=lead.pk, name="qualify_mql", actor=None)
     from handoff.models import Handoff
     from leads.services.derived import leads_changing
 
