@@ -247,27 +247,19 @@ def _win_model_context(request: HttpRequest) -> dict[str, Any]:
     """The predictive score's card for the COO, with the training job the page was sent back
     with (`?job=`), if it is one."""
     from analytics.prediction import model_card
-    from leadflow.jobs import job_get
-    from leadflow.models import Job
 
     card = model_card()
     for w in card.get("weights", []):
         w["label"] = factor_label(w["feature"], w["value"])
     card["weights_shown"] = card.get("weights", [])[:10]
-    raw = request.GET.get("job", "")
-    if raw.isascii() and raw.isdigit() and len(raw) < 19:  # a bigint, or no job
-        try:
-            job: Job | None = job_get(job_id=int(raw), user=user_of(request))
-        except NotFound:
-            job = None
-        if job is not None and job.kind == "win_model":
-            card["job"] = job
-            card["percent"] = round(job.progress * 100)
+    if job := _job_asked(request, "win_model"):
+        card["job"] = job
+        card["percent"] = round(job.progress * 100)
     return card
 
 
-def _advisor_job(request: HttpRequest) -> Any:
-    """The `advisor` job the page was sent back with (`?job=`), if it is one of the user's."""
+def _job_asked(request: HttpRequest, kind: str) -> Any:
+    """The job of `kind` the page was sent back with (`?job=`), if it is one the user may see."""
     from leadflow.jobs import job_get
 
     raw = request.GET.get("job", "")
@@ -277,7 +269,7 @@ def _advisor_job(request: HttpRequest) -> Any:
         job = job_get(job_id=int(raw), user=user_of(request))
     except NotFound:
         return None
-    return job if job.kind == "advisor" else None
+    return job if job.kind == kind else None
 
 
 @require_POST
@@ -331,8 +323,7 @@ def advisor_page(request: HttpRequest) -> HttpResponse:
         period=period, stage=stage, user=request.user, definition=published,
         query=urlencode({"from": from_value, "to": to_value, "stage": stage}),
     )  # fmt: skip
-    asked = _advisor_job(request)
-    job = job or asked
+    job = job or _job_asked(request, "advisor")
     report = stored or {"attributes": [], "values": [], "criteria": [], "thresholds": [],
                         "findings": [], "base_rate": None}  # fmt: skip
     document = published.document if published else None
