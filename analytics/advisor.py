@@ -720,18 +720,13 @@ def advisor_pending(key: dict[str, Any]) -> Job | None:
     """An unfinished `advisor` job computing the report under `key`."""
     from leadflow.models import Job
 
-    for job in Job.objects.filter(
-        kind="advisor", status__in=(Job.Status.QUEUED, Job.Status.RUNNING)
-    ).order_by("-pk")[:50]:
-        p = job.params
-        if (
-            p.get("scope") == key["scope"] and key["stage"] in p.get("stages", ())
-            and p.get("definition") == key["definition_id"]
-            and p.get("from") == key["period_start"].isoformat()
-            and p.get("to") == key["period_end"].isoformat()
-        ):  # fmt: skip
-            return job
-    return None
+    unfinished = Job.objects.filter(
+        kind="advisor", status__in=(Job.Status.QUEUED, Job.Status.RUNNING),
+        params__scope=key["scope"], params__definition=key["definition_id"],
+        **{"params__from": key["period_start"].isoformat(),
+           "params__to": key["period_end"].isoformat()},
+    ).order_by("-pk")  # fmt: skip
+    return next((job for job in unfinished if key["stage"] in job.params["stages"]), None)
 
 
 def advisor_job_work(params: dict[str, Any], report: Callable[[float], None]) -> dict[str, Any]:

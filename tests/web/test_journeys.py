@@ -710,6 +710,7 @@ def test_a_manager_reads_the_teams_advisor_as_stored_and_computes_it_anew(
     nav(other, "/advisor/")
     expect(other.locator("#advisor-computing")).to_have_count(1)
     other.wait_for_selector("#as-of .job[data-status=succeeded]", timeout=30_000)
+    expect(other.locator("#advisor-computing")).to_be_hidden()  # done: only "Show them" stays
     step(other, lang, "advisor-stored-4-other-team-computing")
     other.click("#as-of .job a")  # Show them
     other.wait_for_load_state("networkidle")
