@@ -260,7 +260,8 @@ def test_a_rep_accepts_qualifies_wins_and_rejects(
     assert page.locator(f"#handoff-{first.pk}").count() == 1, "a rep lands on their inbox"
     step(page, lang, "rep-1-inbox")
     page.click(f"#handoff-{first.pk} button.primary")
-    page.wait_for_selector(f"#handoff-{first.pk} .pass")
+    # The row already shows its criteria with class `pass`: wait for the answer's cell.
+    page.wait_for_selector(f"#handoff-{first.pk} td:last-child .pass")  # "Accepted"
 
     nav(page, "/pipeline/")
     page.click(f"a[href='/leads/{world['mql'].pk}/'] >> nth=0")
